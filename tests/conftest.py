@@ -1,0 +1,28 @@
+"""Shared fixtures: tiny real models built once per test session, and a hermetic environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.tiny_models import build_tiny_pipeline
+
+# No test may reach a network or a real hub, and Qt must never need a screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny SD 1.x-style txt2img pipeline folder (diffusers layout, safetensors)."""
+    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+@pytest.fixture(scope="session")
+def tiny_inpaint_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny 9-channel inpainting pipeline folder."""
+    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-sd-inpainting", inpainting=True)
