@@ -1,0 +1,423 @@
+"""Recipes in PNG files, written and read as AUTOMATIC1111-style "parameters" text.
+
+The text is the prompt (any number of lines), then an optional `Negative prompt: ...` part, then one
+last line of `Key: value` pairs joined by ", ":
+
+    a cat on a sofa, oil painting
+    Negative prompt: blurry
+    Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x768, ...
+
+Values holding a comma, colon, quote or line break are JSON-quoted. Keys a Recipe does not model
+(Clip skip, Lora hashes, Version, ADetailer ...) travel in `Recipe.extras` and are written back as read.
+Our own files also carry `Sfumato mode`, so they read back exactly; the mode of other files is inferred.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from sfumato.core.api import BadInput, Mode, Recipe
+
+PARAMETERS_CHUNK = "parameters"
+NEGATIVE_PREFIX = "Negative prompt:"
+
+STEPS = "Steps"
+SAMPLER = "Sampler"
+SCHEDULE_TYPE = "Schedule type"
+CFG_SCALE = "CFG scale"
+SEED = "Seed"
+SIZE = "Size"
+MODEL_HASH = "Model hash"
+MODEL = "Model"
+DENOISING_STRENGTH = "Denoising strength"
+MASK_BLUR = "Mask blur"
+SFUMATO_MODE = "Sfumato mode"
+# Written only when the plain prompt lines would not read back exactly (e.g. a prompt line that
+# starts with "Negative prompt:" or ends in spaces).
+SFUMATO_PROMPT = "Sfumato prompt"
+SFUMATO_NEGATIVE = "Sfumato negative"
+
+# Schedule types that Sfumato's sampler names carry as a suffix ("DPM++ 2M Karras").
+SAMPLER_SCHEDULE_SUFFIXES = ("Karras", "Exponential")
+# Besides Mask blur, A1111 writes these for inpainting only.
+_INPAINT_KEYS = ("Inpaint area", "Masked area padding", "Mask mode", "Masked content")
+# With hires fix, a txt2img image carries a Denoising strength that belongs to the second pass.
+_HIRES_KEYS = ("Hires upscale", "Hires resize", "Hires upscaler", "Hires steps", "First pass size")
+_CORE_KEYS = frozenset({STEPS, SAMPLER, CFG_SCALE, SEED, SIZE})
+_MIN_PAIRS = 3
+
+_KEY_AT = re.compile(r"\s*(\w[\w \-/]*?)\s*:\s*")
+_KEY_NAME = re.compile(r"\w[\w \-/]*")
+_SIZE_VALUE = re.compile(r"(\d+)\s*x\s*(\d+)")
+_JSON = json.JSONDecoder()
+_DEFAULTS = Recipe(prompt="")
+
+# ---- writing ------------------------------------------------------------------------------------
+
+
+def format_parameters(recipe: Recipe) -> str:
+    """The recipe as AUTOMATIC1111 "parameters" text."""
+    text = _compose(recipe, exact_prompts=False)
+    header_lines = text.split("\n")[:-1]
+    if _split_prompts(header_lines) != (recipe.prompt, recipe.negative):
+        text = _compose(recipe, exact_prompts=True)
+    return text
+
+
+def _compose(recipe: Recipe, *, exact_prompts: bool) -> str:
+    pairs = _recipe_pairs(recipe)
+    if exact_prompts:
+        pairs += [(SFUMATO_PROMPT, recipe.prompt), (SFUMATO_NEGATIVE, recipe.negative)]
+    lines = [recipe.prompt] if recipe.prompt else []
+    if recipe.negative:
+        lines.append(f"{NEGATIVE_PREFIX} {recipe.negative}")
+    lines.append(", ".join(_format_pair(key, value) for key, value in pairs))
+    return "\n".join(lines)
+
+
+def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
+    base_sampler, schedule = split_sampler(recipe.sampler)
+    pairs = [(STEPS, str(recipe.steps)), (SAMPLER, base_sampler)]
+    if schedule:
+        pairs.append((SCHEDULE_TYPE, schedule))
+    pairs += [
+        (CFG_SCALE, _format_number(recipe.cfg)),
+        (SEED, str(recipe.seed)),
+        (SIZE, f"{recipe.width}x{recipe.height}"),
+    ]
+    if recipe.model_hash:
+        pairs.append((MODEL_HASH, recipe.model_hash))
+    if recipe.model:
+        pairs.append((MODEL, recipe.model))
+    if recipe.strength is not None:
+        pairs.append((DENOISING_STRENGTH, _format_number(recipe.strength)))
+    if recipe.mask_blur is not None:
+        pairs.append((MASK_BLUR, str(recipe.mask_blur)))
+
+    # Modelled keys always come from the recipe's fields, never from extras.
+    taken = {key for key, _ in pairs} | {MODEL_HASH, MODEL, MASK_BLUR, SFUMATO_MODE}
+    taken |= {SFUMATO_PROMPT, SFUMATO_NEGATIVE}
+    for key, value in recipe.extras.items():
+        if key in taken:
+            continue
+        if not _KEY_NAME.fullmatch(key):
+            raise ValueError(f"Recipe extras key {key!r} cannot be written as a parameters key")
+        pairs.append((key, str(value)))
+    pairs.append((SFUMATO_MODE, Mode(recipe.mode).value))
+    return pairs
+
+
+def split_sampler(sampler: str) -> tuple[str, str]:
+    """("DPM++ 2M Karras") -> ("DPM++ 2M", "Karras"); a sampler without a schedule suffix -> (sampler, "")."""
+    for suffix in SAMPLER_SCHEDULE_SUFFIXES:
+        base = sampler.removesuffix(f" {suffix}")
+        if base != sampler and base.strip():
+            return base, suffix
+    return sampler, ""
+
+
+def _format_pair(key: str, value: str) -> str:
+    if key == value:
+        return key  # A1111 writes a flag whose value equals its name as the bare name
+    return f"{key}: {_quote(value)}"
+
+
+def _quote(value: str) -> str:
+    if _is_json_container(value):
+        return value  # e.g. a `Hashes: {"model": "..."}` value, written by some tools without quotes
+    if value != value.strip() or not value.isprintable() or any(char in value for char in ',:"'):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _is_json_container(value: str) -> bool:
+    if not value.startswith(("{", "[")) or value != value.strip() or "\n" in value or "\r" in value:
+        return False
+    try:
+        return isinstance(json.loads(value), dict | list)
+    except ValueError:
+        return False
+
+
+def _format_number(number: float) -> str:
+    number = float(number)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+def parse_parameters(text: str) -> Recipe:
+    """A Recipe from AUTOMATIC1111 "parameters" text (ours or AUTOMATIC1111's own).
+
+    Keys that are missing take the Recipe defaults; keys a Recipe does not model go to `extras`."""
+    lines = text.strip().split("\n")
+    values = _parameter_values(lines[-1])
+    prompt, negative = _split_prompts(lines[:-1])
+    prompt = values.pop(SFUMATO_PROMPT, prompt)
+    negative = values.pop(SFUMATO_NEGATIVE, negative)
+
+    written_mode = _mode_named(values.pop(SFUMATO_MODE, ""))
+    is_hires_txt2img = any(key in values for key in _HIRES_KEYS)
+    strength = None if is_hires_txt2img else _pop_optional_float(values, DENOISING_STRENGTH)
+    mask_blur = _pop_optional_int(values, MASK_BLUR)
+    width, height = _pop_size(values)
+    return Recipe(
+        prompt=prompt,
+        negative=negative,
+        sampler=_pop_sampler(values),
+        steps=_pop_int(values, STEPS, _DEFAULTS.steps),
+        cfg=_pop_float(values, CFG_SCALE, _DEFAULTS.cfg),
+        seed=_pop_int(values, SEED, _DEFAULTS.seed),
+        width=width,
+        height=height,
+        model=values.pop(MODEL, _DEFAULTS.model),
+        model_hash=values.pop(MODEL_HASH, _DEFAULTS.model_hash),
+        strength=strength,
+        mask_blur=mask_blur,
+        mode=written_mode or _infer_mode(strength, mask_blur, values),
+        extras=values,
+    )
+
+
+def _parameter_values(line: str) -> dict[str, str]:
+    pairs = _split_pairs(line)
+    keyed = [key for key, value in pairs if key != value]
+    if len(keyed) < _MIN_PAIRS or not _CORE_KEYS & set(keyed):
+        raise BadInput(
+            "No generation settings were found. The text should end with a line such as "
+            '"Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1234, Size: 512x512".'
+        )
+    return dict(pairs)
+
+
+def _split_pairs(line: str) -> list[tuple[str, str]]:
+    """The `Key: value` pairs of a parameters line, in order. A bare name stands for itself."""
+    pairs: list[tuple[str, str]] = []
+    position = 0
+    while position < len(line):
+        key_match = _KEY_AT.match(line, position)
+        if key_match is None:
+            end = _comma_or_end(line, position)
+            word = line[position:end].strip()
+            if _KEY_NAME.fullmatch(word):
+                pairs.append((word, word))
+            position = end + 1
+            continue
+        value, position = _read_value(line, key_match.end())
+        pairs.append((key_match.group(1), value))
+    return pairs
+
+
+def _read_value(line: str, start: int) -> tuple[str, int]:
+    """The value starting at `start` and the position just past its comma."""
+    if line.startswith(('"', "{", "["), start):
+        try:
+            decoded, end = _JSON.raw_decode(line, start)
+        except ValueError:
+            pass  # not JSON after all: read it as a plain value
+        else:
+            after = _skip_spaces(line, end)
+            if after == len(line) or line[after] == ",":
+                is_string = line[start] == '"' and isinstance(decoded, str)
+                return (decoded if is_string else line[start:end]), after + 1
+    end = _comma_or_end(line, start)
+    return line[start:end].strip(), end + 1
+
+
+def _comma_or_end(line: str, start: int) -> int:
+    comma = line.find(",", start)
+    return len(line) if comma < 0 else comma
+
+
+def _skip_spaces(line: str, start: int) -> int:
+    while start < len(line) and line[start].isspace():
+        start += 1
+    return start
+
+
+def _split_prompts(header_lines: list[str]) -> tuple[str, str]:
+    """(prompt, negative) from the lines above the parameters line."""
+    prompt: list[str] = []
+    negative: list[str] | None = None
+    for raw_line in header_lines:
+        line = raw_line.strip()
+        if negative is None and line.startswith(NEGATIVE_PREFIX):
+            negative = [line.removeprefix(NEGATIVE_PREFIX).strip()]
+        elif negative is not None:
+            negative.append(line)
+        else:
+            prompt.append(line)
+    return "\n".join(prompt), "\n".join(negative or [])
+
+
+def _pop_sampler(values: dict[str, str]) -> str:
+    sampler = values.pop(SAMPLER, None)
+    if sampler is None:
+        return _DEFAULTS.sampler
+    schedule = values.get(SCHEDULE_TYPE, "").strip()
+    suffix = next((s for s in SAMPLER_SCHEDULE_SUFFIXES if s.lower() == schedule.lower()), None)
+    if suffix is not None and not split_sampler(sampler)[1]:
+        del values[SCHEDULE_TYPE]
+        return f"{sampler} {suffix}"
+    return sampler  # other schedule types ("Automatic", "Uniform", ...) stay in extras
+
+
+def _pop_size(values: dict[str, str]) -> tuple[int, int]:
+    size = values.pop(SIZE, None)
+    if size is None:
+        return _DEFAULTS.width, _DEFAULTS.height
+    match = _SIZE_VALUE.fullmatch(size)
+    if match is None:
+        raise BadInput(f'The setting "{SIZE}" is "{size}"; it should be width x height, like 512x768.')
+    return int(match.group(1)), int(match.group(2))
+
+
+def _pop_int(values: dict[str, str], key: str, default: int) -> int:
+    number = _pop_optional_int(values, key)
+    return default if number is None else number
+
+
+def _pop_optional_int(values: dict[str, str], key: str) -> int | None:
+    text = values.pop(key, None)
+    if text is None:
+        return None
+    with contextlib.suppress(ValueError):
+        return int(text)
+    with contextlib.suppress(ValueError, OverflowError):
+        number = float(text)
+        if number.is_integer():
+            return int(number)
+    raise BadInput(f'The setting "{key}" is "{text}"; it should be a whole number.')
+
+
+def _pop_float(values: dict[str, str], key: str, default: float) -> float:
+    number = _pop_optional_float(values, key)
+    return default if number is None else number
+
+
+def _pop_optional_float(values: dict[str, str], key: str) -> float | None:
+    text = values.pop(key, None)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise BadInput(f'The setting "{key}" is "{text}"; it should be a number.') from None
+
+
+def _mode_named(name: str) -> Mode | None:
+    try:
+        return Mode(name.strip())
+    except ValueError:
+        return None
+
+
+def _infer_mode(strength: float | None, mask_blur: int | None, extras: dict[str, str]) -> Mode:
+    if strength is None:
+        return Mode.TXT2IMG
+    if mask_blur is not None or any(key in extras for key in _INPAINT_KEYS):
+        return Mode.INPAINT
+    return Mode.IMG2IMG
+
+
+# ---- PNG files ----------------------------------------------------------------------------------
+
+
+def save_png(path: Path, image: np.ndarray, recipe: Recipe | None) -> None:
+    """Write an RGB or RGBA uint8 image as a PNG, with the recipe when given.
+
+    The file is written next to `path` under a temporary name and then moved over it, so an
+    interrupted save leaves the previous file untouched."""
+    picture = _picture_of(image)
+    info = PngImagePlugin.PngInfo()
+    if recipe is not None:
+        info.add_text(PARAMETERS_CHUNK, format_parameters(recipe))  # iTXt when not latin-1
+    _write_atomically(path, lambda file: picture.save(file, format="PNG", pnginfo=info))
+
+
+def read_recipe(path: Path) -> Recipe | None:
+    """The recipe stored in a PNG, or None when it has none."""
+    text = _parameters_text(path)
+    if text is None:
+        return None
+    try:
+        return parse_parameters(text)
+    except BadInput as error:
+        raise BadInput(f'The settings stored in "{path.name}" could not be read. {error.message}') from error
+
+
+def _picture_of(image: np.ndarray) -> Image.Image:
+    if (
+        not isinstance(image, np.ndarray)
+        or image.dtype != np.uint8
+        or image.ndim != 3
+        or image.shape[2] not in (3, 4)
+        or 0 in image.shape[:2]
+    ):
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise ValueError(f"save_png needs a uint8 array of shape (H, W, 3 or 4), got {shape} {dtype}")
+    return Image.fromarray(np.ascontiguousarray(image))
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(temporary, flags, 0o666)
+    except OSError as error:
+        raise _save_failed(path, error) from error
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _save_failed(path, error) from error
+        raise
+
+
+def _save_failed(path: Path, error: OSError) -> BadInput:
+    reason = error.strerror or str(error)
+    return BadInput(
+        f'Could not save "{path}": {reason}. Check that the folder exists, that you may write to it '
+        "and that the disk has free space."
+    )
+
+
+def _parameters_text(path: Path) -> str | None:
+    try:
+        with Image.open(path) as picture:
+            if not isinstance(picture, PngImagePlugin.PngImageFile):
+                raise BadInput(
+                    f'"{path.name}" is a {picture.format} image, not a PNG; only PNG files are read.'
+                )
+            text = picture.text.get(PARAMETERS_CHUNK)  # loads the image: chunks may follow the pixels
+    except FileNotFoundError:
+        raise BadInput(f'"{path}" does not exist. It may have been moved or deleted.') from None
+    except PermissionError:
+        raise BadInput(f'"{path}" cannot be opened: you do not have permission to read it.') from None
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error, Image.DecompressionBombError) as error:
+        raise BadInput(
+            f'"{path.name}" could not be read as a PNG image. The file may be damaged, incomplete '
+            "or not an image at all."
+        ) from error
+    return None if text is None else str(text)
