@@ -55,10 +55,12 @@ _INPAINT_KEYS = ("Inpaint area", "Masked area padding", "Mask mode", "Masked con
 # With hires fix, a txt2img image carries a Denoising strength that belongs to the second pass.
 _HIRES_KEYS = ("Hires upscale", "Hires resize", "Hires upscaler", "Hires steps", "First pass size")
 _CORE_KEYS = frozenset({STEPS, SAMPLER, CFG_SCALE, SEED, SIZE})
+_RECIPE_KEYS = _CORE_KEYS | {MODEL_HASH, MODEL, DENOISING_STRENGTH, MASK_BLUR}
+_SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE})
 _MIN_PAIRS = 3
 
 _KEY_AT = re.compile(r"\s*(\w[\w \-/]*?)\s*:\s*")
-_KEY_NAME = re.compile(r"\w[\w \-/]*")
+_KEY_NAME = re.compile(r"\w(?:[\w \-/]*[\w\-/])?")
 _SIZE_VALUE = re.compile(r"(\d+)\s*x\s*(\d+)")
 _JSON = json.JSONDecoder()
 _DEFAULTS = Recipe(prompt="")
@@ -105,9 +107,9 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
     if recipe.mask_blur is not None:
         pairs.append((MASK_BLUR, str(recipe.mask_blur)))
 
-    # Modelled keys always come from the recipe's fields, never from extras.
-    taken = {key for key, _ in pairs} | {MODEL_HASH, MODEL, MASK_BLUR, SFUMATO_MODE}
-    taken |= {SFUMATO_PROMPT, SFUMATO_NEGATIVE}
+    # Modelled keys come from the recipe fields, never from extras; a hires-fix "Denoising strength"
+    # lives in extras (the recipe has no strength then).
+    taken = {key for key, _ in pairs} | (_RECIPE_KEYS - {DENOISING_STRENGTH}) | _SFUMATO_KEYS
     for key, value in recipe.extras.items():
         if key in taken:
             continue
@@ -128,7 +130,7 @@ def split_sampler(sampler: str) -> tuple[str, str]:
 
 
 def _format_pair(key: str, value: str) -> str:
-    if key == value:
+    if key == value and key not in _RECIPE_KEYS | _SFUMATO_KEYS:
         return key  # A1111 writes a flag whose value equals its name as the bare name
     return f"{key}: {_quote(value)}"
 

@@ -1,0 +1,466 @@
+"""Recipes written into PNGs as AUTOMATIC1111 "parameters" text, and read back from ours and A1111's."""
+
+from __future__ import annotations
+
+import errno
+import io
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from sfumato.core.api import BadInput, Mode, Recipe
+from sfumato.core.metadata import format_parameters, parse_parameters, read_recipe, save_png
+
+OUR_RECIPES = {
+    "plain": Recipe(prompt="a lighthouse at dusk", seed=1234),
+    "commas, colons and quotes": Recipe(
+        prompt='portrait, (blue eyes:1.2), "golden hour", style: oil',
+        negative='blurry, lowres: bad, "jpeg" artifacts',
+        model="dreamy, v2: final",
+        model_hash="0123456789",
+    ),
+    "newlines": Recipe(prompt="a cat,\non a sofa\n\nin the rain", negative="ugly,\nextra fingers"),
+    "unicode": Recipe(prompt="猫が窓辺で眠る, café crème, 🌸 sakura", negative="ひどい, flou"),
+    "empty negative": Recipe(prompt="still life with pears", negative=""),
+    "empty prompt": Recipe(prompt="", negative="text, watermark"),
+    "karras": Recipe(prompt="forest", sampler="DPM++ 2M Karras", steps=30, cfg=5.5, seed=4294967295),
+    "sde karras": Recipe(prompt="forest", sampler="DPM++ SDE Karras"),
+    "exponential": Recipe(prompt="forest", sampler="DPM++ 2M SDE Exponential"),
+    "unipc": Recipe(prompt="forest", sampler="UniPC", width=768, height=512),
+    "img2img": Recipe(prompt="watercolour", mode=Mode.IMG2IMG, strength=0.35, cfg=0.1 + 0.2),
+    "inpaint": Recipe(prompt="a red scarf", mode=Mode.INPAINT, strength=1.0, mask_blur=4),
+    "outpaint": Recipe(prompt="more sky", mode=Mode.OUTPAINT, strength=None, mask_blur=8),
+    "extras": Recipe(
+        prompt="knight",
+        extras={"Clip skip": "2", "Lora hashes": "armor: 1a2b3c, cape, long: 4d5e6f", "Version": "v1.10.1"},
+    ),
+    "prompt line looks like the negative": Recipe(prompt="title\nNegative prompt: not really", negative="x"),
+    "surrounding spaces": Recipe(prompt="  indented\nline with trailing space ", negative=" padded "),
+    "prompt ending like a parameters line": Recipe(prompt="a\nSteps: 1, Sampler: X, Seed: 2, Size: 8x8"),
+    "windows line ends": Recipe(prompt="one\r\ntwo", negative="three\r\n"),
+}
+
+
+@pytest.mark.parametrize("recipe", OUR_RECIPES.values(), ids=OUR_RECIPES.keys())
+def test_our_recipes_read_back_exactly(recipe: Recipe) -> None:
+    assert parse_parameters(format_parameters(recipe)) == recipe
+
+
+def test_written_text_has_the_a1111_layout() -> None:
+    recipe = Recipe(
+        prompt="a cat, masterpiece",
+        negative="blurry",
+        sampler="DPM++ 2M Karras",
+        steps=20,
+        cfg=7.0,
+        seed=1234,
+        width=512,
+        height=768,
+        model="name",
+        model_hash="0123456789",
+        mode=Mode.IMG2IMG,
+        strength=0.75,
+    )
+    prompt, negative, parameters = format_parameters(recipe).split("\n")
+
+    assert prompt == "a cat, masterpiece"
+    assert negative == "Negative prompt: blurry"
+    assert parameters.startswith(
+        "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x768, "
+        "Model hash: 0123456789, Model: name, Denoising strength: 0.75"
+    )
+    assert "Sfumato mode: img2img" in parameters
+
+
+def test_optional_parts_are_left_out_when_empty() -> None:
+    text = format_parameters(Recipe(prompt="a cat", sampler="Euler a"))
+
+    assert "Negative prompt" not in text
+    assert "Denoising strength" not in text
+    assert "Mask blur" not in text
+    assert "Schedule type" not in text
+    assert "Sampler: Euler a," in text
+
+
+def test_values_with_separators_are_json_quoted() -> None:
+    text = format_parameters(Recipe(prompt="x", model="a, b: c", extras={"Note": 'say "hi"'}))
+
+    assert 'Model: "a, b: c"' in text
+    assert 'Note: "say \\"hi\\""' in text
+
+
+OLD_STYLE = """\
+masterpiece, best quality, 1girl, (blue eyes:1.2), looking at viewer
+Negative prompt: lowres, bad anatomy, (worst quality:1.4)
+Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 3541280955, Size: 512x768, \
+Model hash: 7f96a1a9ca, Model: anything-v4.5-pruned, Clip skip: 2, ENSD: 31337"""
+
+NEW_STYLE = """\
+portrait of an old fisherman, oil painting, dramatic light
+Negative prompt: (worst quality, low quality:1.3), watermark
+Steps: 30, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6, Seed: 1234567890, Size: 832x1216, \
+Model hash: 31e35c80fc, Model: sd_xl_base_1.0, VAE hash: 235745af8d, VAE: sdxl_vae.safetensors, \
+Lora hashes: "add_detail: 7c6bad76eb54, film grain: 1a2b3c4d5e6f", TI hashes: "EasyNegative: c74b4e810b03", \
+Version: v1.10.1"""
+
+HIRES_FIX = """\
+a castle on a cliff
+Steps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 42, Size: 512x512, \
+Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Denoising strength: 0.7, Hires upscale: 2, \
+Hires steps: 10, Hires upscaler: Latent, Version: v1.9.4"""
+
+INPAINT = """\
+a red scarf
+Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, Model hash: 6ce0161689, \
+Model: v1-5-pruned-emaonly, Denoising strength: 0.75, Mask blur: 4, Inpaint area: Only masked, \
+Masked area padding: 32, Version: v1.9.4"""
+
+IMG2IMG = """\
+watercolour landscape
+Negative prompt: photo
+Steps: 25, Sampler: UniPC, CFG scale: 7, Seed: 7, Size: 768x512, Model hash: 6ce0161689, \
+Model: v1-5-pruned-emaonly, Denoising strength: 0.6"""
+
+MULTILINE_ADETAILER = """\
+line one,
+line two
+Negative prompt: bad hands,
+extra fingers
+Steps: 25, Sampler: DPM++ 2M SDE, Schedule type: Exponential, CFG scale: 5.5, Seed: 99, Size: 640x960, \
+Model hash: abcdef1234, Model: realisticVision, ADetailer model: face_yolov8n.pt, \
+ADetailer prompt: "smiling face, detailed eyes", ADetailer confidence: 0.3, ADetailer version: 24.9.0, \
+Schedule max sigma: 14.6, Version: v1.10.1"""
+
+A1111_TEXTS = {
+    "old style": OLD_STYLE,
+    "new style": NEW_STYLE,
+    "hires fix": HIRES_FIX,
+    "inpaint": INPAINT,
+    "img2img": IMG2IMG,
+    "multiline with adetailer": MULTILINE_ADETAILER,
+}
+
+
+def test_old_style_sampler_with_karras_in_its_name() -> None:
+    recipe = parse_parameters(OLD_STYLE)
+
+    assert recipe.prompt == "masterpiece, best quality, 1girl, (blue eyes:1.2), looking at viewer"
+    assert recipe.negative == "lowres, bad anatomy, (worst quality:1.4)"
+    assert recipe.sampler == "DPM++ 2M Karras"
+    assert (recipe.steps, recipe.cfg, recipe.seed) == (28, 7.5, 3541280955)
+    assert (recipe.width, recipe.height) == (512, 768)
+    assert (recipe.model, recipe.model_hash) == ("anything-v4.5-pruned", "7f96a1a9ca")
+    assert recipe.mode == Mode.TXT2IMG
+    assert recipe.strength is None
+    assert recipe.extras == {"Clip skip": "2", "ENSD": "31337"}
+
+
+def test_new_style_schedule_type_joins_the_sampler_and_quoted_extras_are_unquoted() -> None:
+    recipe = parse_parameters(NEW_STYLE)
+
+    assert recipe.sampler == "DPM++ 2M Karras"
+    assert recipe.negative == "(worst quality, low quality:1.3), watermark"
+    assert (recipe.width, recipe.height, recipe.cfg) == (832, 1216, 6.0)
+    assert recipe.extras == {
+        "VAE hash": "235745af8d",
+        "VAE": "sdxl_vae.safetensors",
+        "Lora hashes": "add_detail: 7c6bad76eb54, film grain: 1a2b3c4d5e6f",
+        "TI hashes": "EasyNegative: c74b4e810b03",
+        "Version": "v1.10.1",
+    }
+
+
+def test_exponential_schedule_and_multiline_prompts() -> None:
+    recipe = parse_parameters(MULTILINE_ADETAILER)
+
+    assert recipe.prompt == "line one,\nline two"
+    assert recipe.negative == "bad hands,\nextra fingers"
+    assert recipe.sampler == "DPM++ 2M SDE Exponential"
+    assert recipe.extras["ADetailer prompt"] == "smiling face, detailed eyes"
+    assert recipe.extras["Schedule max sigma"] == "14.6"
+
+
+def test_automatic_schedule_means_no_suffix_and_is_kept() -> None:
+    recipe = parse_parameters(HIRES_FIX)
+
+    assert recipe.sampler == "Euler a"
+    assert recipe.extras["Schedule type"] == "Automatic"
+
+
+def test_other_schedule_types_stay_beside_the_sampler() -> None:
+    text = "x\nSteps: 20, Sampler: Euler, Schedule type: SGM Uniform, CFG scale: 7, Seed: 1"
+    recipe = parse_parameters(text)
+
+    assert recipe.sampler == "Euler"
+    assert recipe.extras == {"Schedule type": "SGM Uniform"}
+    assert "Sampler: Euler, " in format_parameters(recipe)
+    assert "Schedule type: SGM Uniform" in format_parameters(recipe)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "strength", "mask_blur"),
+    [
+        (OLD_STYLE, Mode.TXT2IMG, None, None),
+        (HIRES_FIX, Mode.TXT2IMG, None, None),
+        (IMG2IMG, Mode.IMG2IMG, 0.6, None),
+        (INPAINT, Mode.INPAINT, 0.75, 4),
+    ],
+    ids=["txt2img", "hires fix", "img2img", "inpaint"],
+)
+def test_mode_is_inferred_from_a1111_keys(
+    text: str, mode: Mode, strength: float | None, mask_blur: int | None
+) -> None:
+    recipe = parse_parameters(text)
+
+    assert (recipe.mode, recipe.strength, recipe.mask_blur) == (mode, strength, mask_blur)
+
+
+def test_hires_fix_keeps_its_denoising_strength_for_writing_back() -> None:
+    recipe = parse_parameters(HIRES_FIX)
+
+    assert recipe.extras["Denoising strength"] == "0.7"
+    assert "Denoising strength: 0.7, Hires upscale: 2" in format_parameters(recipe)
+
+
+@pytest.mark.parametrize("text", A1111_TEXTS.values(), ids=A1111_TEXTS.keys())
+def test_a1111_texts_write_back_with_everything_kept(text: str) -> None:
+    recipe = parse_parameters(text)
+    written = format_parameters(recipe)
+
+    assert parse_parameters(written) == recipe
+
+
+def test_quoted_extras_are_written_back_as_a1111_wrote_them() -> None:
+    written = format_parameters(parse_parameters(NEW_STYLE))
+
+    assert 'Lora hashes: "add_detail: 7c6bad76eb54, film grain: 1a2b3c4d5e6f"' in written
+    assert 'TI hashes: "EasyNegative: c74b4e810b03"' in written
+    assert written.index("VAE hash") < written.index("Lora hashes") < written.index("Version")
+
+
+def test_json_object_values_survive_unquoted() -> None:
+    hashes = '{"model": "31e35c80fc", "vae": "235745af8d"}'
+    text = f"x\nSteps: 20, Seed: 3, CFG scale: 4, Hashes: {hashes}, Version: v1"
+    recipe = parse_parameters(text)
+
+    assert recipe.extras["Hashes"] == hashes
+    assert recipe.extras["Version"] == "v1"
+    written = format_parameters(recipe)
+    assert f"Hashes: {hashes}," in written
+    assert parse_parameters(written) == recipe
+
+
+def test_bare_flags_are_kept() -> None:
+    recipe = parse_parameters("x\nSteps: 20, Seed: 1, CFG scale: 7, Tiling, Version: v1.10.1")
+
+    assert recipe.extras == {"Tiling": "Tiling", "Version": "v1.10.1"}
+    assert ", Tiling, Version: v1.10.1" in format_parameters(recipe)
+
+
+def test_missing_keys_take_recipe_defaults() -> None:
+    recipe = parse_parameters("a cat\nSteps: 12, Seed: 5, CFG scale: 4")
+    defaults = Recipe(prompt="a cat")
+
+    assert (recipe.steps, recipe.seed, recipe.cfg) == (12, 5, 4.0)
+    assert recipe.sampler == defaults.sampler
+    assert (recipe.width, recipe.height) == (defaults.width, defaults.height)
+    assert (recipe.model, recipe.model_hash, recipe.negative) == ("", "", "")
+    assert recipe.mode == Mode.TXT2IMG
+
+
+def test_surrounding_blank_lines_and_windows_line_ends_are_tolerated() -> None:
+    recipe = parse_parameters("\r\n  a cat\r\nNegative prompt: dog\r\nSteps: 9, Seed: 1, CFG scale: 3\r\n\n")
+
+    assert (recipe.prompt, recipe.negative, recipe.steps) == ("a cat", "dog", 9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "just a prompt, with commas, and more commas",
+        "a prompt\nstyle: oil, mood: dark, light: soft",
+        "Steps: 20, Seed: 1",
+    ],
+    ids=["empty", "prompt only", "prompt with colons", "too few settings"],
+)
+def test_text_without_a_parameters_line_is_refused(text: str) -> None:
+    with pytest.raises(BadInput, match="No generation settings"):
+        parse_parameters(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("Steps: many, Seed: 1, CFG scale: 7", "Steps"),
+        ("Steps: 20, Seed: 1, CFG scale: strong", "CFG scale"),
+        ("Steps: 20, Seed: 1, Size: big", "Size"),
+    ],
+)
+def test_unreadable_values_name_the_setting(line: str, key: str) -> None:
+    with pytest.raises(BadInput, match=key):
+        parse_parameters(f"a cat\n{line}")
+
+
+# ---- PNG files ----------------------------------------------------------------------------------
+
+
+def _random_image(height: int, width: int, channels: int) -> np.ndarray:
+    return np.random.default_rng(7).integers(0, 256, (height, width, channels), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("channels", [3, 4], ids=["rgb", "rgba"])
+def test_png_keeps_pixels_and_recipe(tmp_path: Path, channels: int) -> None:
+    path = tmp_path / "out.png"
+    image = _random_image(24, 40, channels)
+    recipe = OUR_RECIPES["unicode"]
+
+    save_png(path, image, recipe)
+
+    assert read_recipe(path) == recipe
+    with Image.open(path) as png:
+        assert png.format == "PNG"
+        assert np.array_equal(np.asarray(png), image)
+
+
+@pytest.mark.parametrize("name", ["commas, colons and quotes", "inpaint", "extras"])
+def test_png_round_trip_of_our_recipes(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "out.png"
+
+    save_png(path, _random_image(8, 8, 3), OUR_RECIPES[name])
+
+    assert read_recipe(path) == OUR_RECIPES[name]
+
+
+def test_png_without_recipe_reads_none(tmp_path: Path) -> None:
+    path = tmp_path / "plain.png"
+    save_png(path, _random_image(8, 8, 3), None)
+
+    assert read_recipe(path) is None
+
+
+def test_reads_a_png_written_by_a1111(tmp_path: Path) -> None:
+    path = tmp_path / "00001-1234567890.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", NEW_STYLE)
+    Image.fromarray(_random_image(16, 16, 3)).save(path, pnginfo=info)
+
+    assert read_recipe(path) == parse_parameters(NEW_STYLE)
+
+
+def test_recipe_stored_after_the_pixels_is_found(tmp_path: Path) -> None:
+    png = io.BytesIO()
+    Image.fromarray(_random_image(16, 16, 3)).save(png, format="PNG")
+    data = png.getvalue()
+    chunk = _png_chunk(b"tEXt", b"parameters\0" + IMG2IMG.encode("latin-1"))
+    path = tmp_path / "late.png"
+    path.write_bytes(data[:-12] + chunk + data[-12:])  # the last 12 bytes are the IEND chunk
+
+    assert read_recipe(path) == parse_parameters(IMG2IMG)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload).to_bytes(4, "big")
+    return len(payload).to_bytes(4, "big") + kind + payload + crc
+
+
+def test_saving_replaces_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.png"
+    save_png(path, _random_image(8, 8, 3), Recipe(prompt="first"))
+    save_png(path, _random_image(8, 8, 3), Recipe(prompt="second"))
+
+    assert read_recipe(path) == Recipe(prompt="second")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+@pytest.mark.parametrize(
+    "bad_image",
+    [
+        np.zeros((8, 8), dtype=np.uint8),
+        np.zeros((8, 8, 2), dtype=np.uint8),
+        np.zeros((8, 8, 3), dtype=np.float32),
+        np.zeros((0, 8, 3), dtype=np.uint8),
+    ],
+    ids=["grey", "two channels", "float", "empty"],
+)
+def test_wrong_image_leaves_the_old_file_untouched(tmp_path: Path, bad_image: np.ndarray) -> None:
+    path = tmp_path / "out.png"
+    save_png(path, _random_image(8, 8, 3), Recipe(prompt="keep me"))
+    before = path.read_bytes()
+
+    with pytest.raises(ValueError, match="shape"):
+        save_png(path, bad_image, Recipe(prompt="replacement"))
+
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_failure_while_writing_leaves_the_old_file_and_no_leftovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.png"
+    save_png(path, _random_image(8, 8, 3), Recipe(prompt="keep me"))
+    before = path.read_bytes()
+
+    def disk_fills_up(self: Image.Image, fp: io.BufferedWriter, *args: object, **kwargs: object) -> None:
+        fp.write(b"\x89PNG\r\n\x1a\n half an image")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_fills_up)
+    with pytest.raises(BadInput, match="No space left on device"):
+        save_png(path, _random_image(8, 8, 3), Recipe(prompt="replacement"))
+
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_saving_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "no such folder" / "out.png"
+
+    with pytest.raises(BadInput, match="Could not save"):
+        save_png(path, _random_image(8, 8, 3), None)
+
+
+def _truncated_png(path: Path) -> None:
+    save_png(path, _random_image(64, 64, 3), Recipe(prompt="cut short"))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _text_file(path: Path) -> None:
+    path.write_text("Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1")
+
+
+def _jpeg(path: Path) -> None:
+    Image.fromarray(_random_image(16, 16, 3)).save(path, format="JPEG")
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("make", [_truncated_png, _text_file, _jpeg, _empty])
+def test_unreadable_files_are_refused_with_their_name(tmp_path: Path, make: Callable[[Path], None]) -> None:
+    path = tmp_path / "picture.png"
+    make(path)
+
+    with pytest.raises(BadInput, match=r"picture\.png"):
+        read_recipe(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="does not exist"):
+        read_recipe(tmp_path / "gone.png")
+
+
+def test_png_with_broken_parameters_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "odd.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "only a prompt here")
+    Image.fromarray(_random_image(8, 8, 3)).save(path, pnginfo=info)
+
+    with pytest.raises(BadInput, match=r"odd\.png"):
+        read_recipe(path)
