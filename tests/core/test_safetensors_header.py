@@ -66,7 +66,9 @@ def test_offsets_point_at_the_right_bytes(good_file: Path) -> None:
     raw = good_file.read_bytes()
     data_start = 8 + struct.unpack("<Q", raw[:8])[0]
 
-    values = torch.frombuffer(bytearray(raw[data_start + info.start : data_start + info.end]), dtype=torch.float32)
+    values = torch.frombuffer(
+        bytearray(raw[data_start + info.start : data_start + info.end]), dtype=torch.float32
+    )
     assert torch.equal(values.reshape(info.shape), _tensors()["weight"])
 
 
@@ -99,7 +101,9 @@ def test_absurd_header_length_is_refused_without_reading_it(tmp_path: Path) -> N
     path = tmp_path / "huge.safetensors"
     with open(path, "wb") as file:
         file.write(struct.pack("<Q", 150_000_000) + b"{")
-        file.truncate(160_000_000)  # sparse: the header would fit in the file, but no model needs one this big
+        file.truncate(
+            160_000_000
+        )  # sparse: the header would fit in the file, but no model needs one this big
     _assert_corrupt(path)
 
 
