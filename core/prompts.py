@@ -1,0 +1,217 @@
+"""Prompt weighting and prompts of any length, read the way AUTOMATIC1111 reads them.
+
+Syntax (the same as in AUTOMATIC1111, so prompts can be pasted across):
+  (words)        weight ×1.1; nesting multiplies: ((words)) ×1.21
+  [words]        weight ÷1.1
+  (words:1.3)    weight ×1.3 (any number, also below 1 or negative)
+  \\( \\) \\[ \\] \\\\  the literal bracket or backslash
+  BREAK          (capitals, a word of its own) ends the current 75-token chunk and starts a new one
+Brackets left open are closed at the end of the prompt; a stray closing bracket is plain text.
+
+CLIP reads 77 tokens: start, 75 tokens of text, end. A longer prompt is cut into chunks of 75 tokens,
+each encoded on its own and joined along the sequence, so nothing is dropped. A chunk that runs full
+ends after its last comma when that comma is within the last 20 tokens, so a phrase is not split.
+Weights scale the encoder's output vector of each token; the chunk is then rescaled so its overall
+mean stays what it was without weights (AUTOMATIC1111's "Original" emphasis).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+Fragment = tuple[str, float]
+
+BREAK: Fragment = ("BREAK", -1.0)
+"""The marker `parse_weighted` puts where the prompt says BREAK (as AUTOMATIC1111 does). It is never
+weighted nor merged with neighbours; test for it with `is BREAK`."""
+
+ROUND_FACTOR = 1.1
+COMMA_LOOKBACK = 20
+
+_SYNTAX = re.compile(
+    r"""
+      (?P<escaped>\\[()\[\]\\])
+    | (?P<weight_close>:\s*(?P<weight>[+-]?[.\d]+)\s*\))
+    | (?P<bracket>[()\[\]])
+    | (?P<text>[^\\()\[\]:]+|[\\:])
+    """,
+    re.VERBOSE,
+)
+_BREAK_WORD = re.compile(r"\s*\bBREAK\b\s*")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_weighted(text: str) -> list[Fragment]:
+    """Split a prompt into (text, weight) fragments; `BREAK` markers stand between them.
+
+    >>> parse_weighted("an (important) word")
+    [('an ', 1.0), ('important', 1.1), (' word', 1.0)]
+
+    Neighbouring fragments of equal weight are merged and empty ones dropped; a prompt with no text
+    gives [("", 1.0)].
+    """
+    pieces: list[list[str | float] | Fragment] = []
+    open_round: list[int] = []
+    open_square: list[int] = []
+
+    def scale_from(start: int, factor: float) -> None:
+        for piece in pieces[start:]:
+            if isinstance(piece, list):
+                piece[1] = float(piece[1]) * factor
+
+    def add_text(literal: str) -> None:
+        for i, part in enumerate(_BREAK_WORD.split(literal)):
+            if i > 0:
+                pieces.append(BREAK)
+            pieces.append([part, 1.0])
+
+    for match in _SYNTAX.finditer(text):
+        token = match.group(0)
+        weight = _number(match["weight"]) if match["weight_close"] else None
+        if match["escaped"]:
+            pieces.append([token[1], 1.0])
+        elif token == "(":
+            open_round.append(len(pieces))
+        elif token == "[":
+            open_square.append(len(pieces))
+        elif weight is not None and open_round:
+            scale_from(open_round.pop(), weight)
+        elif token == ")" and open_round:
+            scale_from(open_round.pop(), ROUND_FACTOR)
+        elif token == "]" and open_square:
+            scale_from(open_square.pop(), 1 / ROUND_FACTOR)
+        else:
+            add_text(token)
+    for start in open_round:
+        scale_from(start, ROUND_FACTOR)
+    for start in open_square:
+        scale_from(start, 1 / ROUND_FACTOR)
+
+    fragments: list[Fragment] = []
+    for piece in pieces:
+        if not isinstance(piece, list):
+            fragments.append(BREAK)
+            continue
+        words, weight = str(piece[0]), float(piece[1])
+        if not words:
+            continue
+        last = fragments[-1] if fragments else None
+        if last is not None and last is not BREAK and last[1] == weight:
+            fragments[-1] = (last[0] + words, weight)
+        else:
+            fragments.append((words, weight))
+    return fragments or [("", 1.0)]
+
+
+@dataclass(frozen=True)
+class PromptChunk:
+    """One window of the text encoder: start token, up to 75 prompt tokens, end token, padding."""
+
+    ids: list[int]
+    weights: list[float]
+    text_tokens: int
+
+
+def prompt_chunks(tokenizer: PreTrainedTokenizerBase, text: str) -> list[PromptChunk]:
+    """The chunks a prompt is encoded in (at least one, even for an empty prompt)."""
+    length = int(tokenizer.model_max_length)
+    capacity = length - 2
+    comma = tokenizer.get_vocab().get(",</w>")
+    fragments = parse_weighted(text)
+    words = [f[0] for f in fragments if f is not BREAK]
+    tokenized = iter(tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"] if words else [])
+
+    contents: list[tuple[list[int], list[float]]] = []
+    ids: list[int] = []
+    weights: list[float] = []
+    last_comma = -1
+    for fragment in fragments:
+        if fragment is BREAK:
+            contents.append((ids, weights))
+            ids, weights, last_comma = [], [], -1
+            continue
+        for token in next(tokenized):
+            if len(ids) == capacity:
+                # Full: if a comma is near the end, move the words after it to the next chunk.
+                cut = (
+                    last_comma + 1 if token != comma and capacity - last_comma <= COMMA_LOOKBACK else capacity
+                )
+                contents.append((ids[:cut], weights[:cut]))
+                ids, weights, last_comma = ids[cut:], weights[cut:], -1
+            if token == comma:
+                last_comma = len(ids)
+            ids.append(token)
+            weights.append(fragment[1])
+    if ids or not contents:
+        contents.append((ids, weights))
+    return [_framed(tokenizer, ids, weights, length) for ids, weights in contents]
+
+
+def _framed(
+    tokenizer: PreTrainedTokenizerBase, ids: list[int], weights: list[float], length: int
+) -> PromptChunk:
+    """Add start and end tokens and pad to the window, as the tokenizer itself would."""
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    padding = length - len(ids) - 2
+    return PromptChunk(
+        ids=[tokenizer.bos_token_id, *ids, tokenizer.eos_token_id, *[pad] * padding],
+        weights=[1.0, *weights, 1.0, *[1.0] * padding],
+        text_tokens=len(ids),
+    )
+
+
+def _weighted(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Scale each token's vector by its weight, then restore each chunk's unweighted mean."""
+    scaled = hidden * weights.unsqueeze(-1)
+    original_mean = hidden.mean(dim=(1, 2), keepdim=True)
+    new_mean = scaled.mean(dim=(1, 2), keepdim=True)
+    # A mean that is about zero next to the values themselves says nothing about their level;
+    # dividing by it would blow the chunk up or wipe it out, so such a chunk is left unscaled.
+    floor = 1e-3 * scaled.abs().mean(dim=(1, 2), keepdim=True)
+    usable = (original_mean.abs() > floor) & (new_mean.abs() > floor)
+    return scaled * torch.where(usable, original_mean / new_mean, torch.ones_like(new_mean))
+
+
+def encode_prompts(
+    tokenizer: PreTrainedTokenizerBase,
+    text_encoder: torch.nn.Module,
+    prompt: str,
+    negative: str,
+    device: torch.device,
+    dtype: torch.dtype,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encode prompt and negative prompt into (prompt_embeds, negative_embeds), each (1, 77*k, dim).
+
+    Both have the same number of chunks k (the shorter is padded with empty chunks) so classifier-free
+    guidance can batch them; pass them to diffusers as `prompt_embeds=` / `negative_prompt_embeds=`.
+    """
+    positive_chunks = prompt_chunks(tokenizer, prompt)
+    negative_chunks = prompt_chunks(tokenizer, negative)
+    count = max(len(positive_chunks), len(negative_chunks))
+    empty = prompt_chunks(tokenizer, "")[0]
+    positive_chunks += [empty] * (count - len(positive_chunks))
+    negative_chunks += [empty] * (count - len(negative_chunks))
+    chunks = positive_chunks + negative_chunks
+
+    encoded = []
+    with torch.no_grad():
+        # One chunk per call: batching would make a chunk's numbers depend on its batch neighbours.
+        for chunk in chunks:
+            ids = torch.tensor([chunk.ids], dtype=torch.long, device=device)
+            hidden = text_encoder(ids)[0]
+            weights = torch.tensor([chunk.weights], dtype=torch.float32, device=hidden.device)
+            encoded.append(_weighted(hidden.float(), weights).to(device=device, dtype=dtype))
+    return torch.cat(encoded[:count], dim=1), torch.cat(encoded[count:], dim=1)
