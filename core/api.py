@@ -65,7 +65,8 @@ class Inpaint(JobBase):
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Outpaint(JobBase):
     """Extend `init` by the margins (pixels, each a multiple of 8). `width`/`height` are ignored:
-    the result is the init size plus the margins."""
+    the result is the init size plus the margins. `strength` None lets the engine choose: a full
+    repaint for inpainting checkpoints, and a partial one over the prefill for regular checkpoints."""
 
     init: np.ndarray
     left: int = 0
@@ -73,6 +74,7 @@ class Outpaint(JobBase):
     right: int = 0
     bottom: int = 0
     mask_blur: int = 8
+    strength: float | None = None
 
 
 Job = Txt2Img | Img2Img | Inpaint | Outpaint

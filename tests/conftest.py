@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+
+# Tiny models gain nothing from threads, and spinning OpenMP threads slow everything down when
+# the test run shares its cores (this also reaches engine processes the tests start).
+os.environ["OMP_NUM_THREADS"] = "1"
+
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.support.tiny_models import build_tiny_pipeline
+
+torch.set_num_threads(1)
 
 # No test may reach a network or a real hub, and Qt must never need a screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,20 @@
+"""One module per generation mode; `run_task` picks the right one for a job."""
+
+from __future__ import annotations
+
+from sfumato.core.api import Img2Img, Inpaint, Job, Outpaint, Txt2Img
+from sfumato.core.tasks import img2img, inpaint, outpaint, txt2img
+from sfumato.core.tasks.common import Output, TaskContext
+
+
+def run_task(job: Job, ctx: TaskContext) -> list[Output]:
+    match job:
+        case Txt2Img():
+            return txt2img.run(job, ctx)
+        case Img2Img():
+            return img2img.run(job, ctx)
+        case Inpaint():
+            return inpaint.run(job, ctx)
+        case Outpaint():
+            return outpaint.run(job, ctx)
+    raise TypeError(f"not a job: {job!r}")

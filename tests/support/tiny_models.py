@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from diffusers import (
@@ -25,10 +26,51 @@ TEXT_DIM = 32
 
 # Words the tests use often get whole-word merges; anything else still tokenizes letter by letter.
 _WORDS = (
-    "a an the of on in and with at photo painting portrait cat dog horse house tree sky sea "
-    "red green blue yellow orange purple white black small large circle square triangle "
-    "background left right top bottom centre center corner castle mountain forest river"
-).split()
+    "a",
+    "an",
+    "the",
+    "of",
+    "on",
+    "in",
+    "and",
+    "with",
+    "at",
+    "photo",
+    "painting",
+    "portrait",
+    "cat",
+    "dog",
+    "horse",
+    "house",
+    "tree",
+    "sky",
+    "sea",
+    "red",
+    "green",
+    "blue",
+    "yellow",
+    "orange",
+    "purple",
+    "white",
+    "black",
+    "small",
+    "large",
+    "circle",
+    "square",
+    "triangle",
+    "background",
+    "left",
+    "right",
+    "top",
+    "bottom",
+    "centre",
+    "center",
+    "corner",
+    "castle",
+    "mountain",
+    "forest",
+    "river",
+)
 
 
 def _byte_alphabet() -> list[str]:
@@ -139,6 +181,6 @@ def build_tiny_pipeline(folder: Path, *, inpainting: bool = False, seed: int = 0
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    pipeline_class = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipeline_class: Any = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
     pipeline_class(**components).save_pretrained(folder, safe_serialization=True)
     return folder

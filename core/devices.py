@@ -1,0 +1,71 @@
+"""Choosing where models run: CUDA, then Apple MPS, then the CPU; and recognising out-of-memory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from sfumato.core.api import BadInput
+
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: torch.device
+    dtype: torch.dtype
+    name: str
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def pick_device(preference: str | None = None) -> DeviceChoice:
+    """The device for `preference` ("auto" or unset: CUDA, then MPS, then CPU; `SFUMATO_DEVICE` overrides).
+
+    GPUs run in float16 (the VAE is retried in float32 when it overflows); the CPU runs in float32.
+    """
+    wanted = (preference or os.environ.get("SFUMATO_DEVICE") or "auto").lower()
+    if wanted not in DEVICE_CHOICES:
+        raise BadInput(f"Unknown device '{wanted}'. Choose one of: {', '.join(DEVICE_CHOICES)}.")
+    if wanted == "auto":
+        wanted = "cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu"
+    if wanted == "cuda":
+        if not torch.cuda.is_available():
+            raise BadInput("A CUDA GPU was asked for, but PyTorch sees none on this computer.")
+        return DeviceChoice(torch.device("cuda"), torch.float16, torch.cuda.get_device_name(0))
+    if wanted == "mps":
+        if not _mps_available():
+            raise BadInput("Apple Metal (MPS) was asked for, but it is not available on this computer.")
+        return DeviceChoice(torch.device("mps"), torch.float16, "Apple GPU (Metal)")
+    return DeviceChoice(torch.device("cpu"), torch.float32, "CPU")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for CUDA and MPS allocation failures, whatever exception type the backend chose."""
+    if isinstance(error, torch.cuda.OutOfMemoryError | MemoryError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and (
+        "out of memory" in text or "mps backend out of memory" in text or "failed to allocate" in text
+    )
+
+
+def release_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps" and _mps_available():
+        torch.mps.empty_cache()
+
+
+def memory_in_use(device: torch.device) -> int | None:
+    """Bytes the device allocator holds, or None where the backend cannot tell."""
+    if device.type == "cuda":
+        return int(torch.cuda.memory_allocated(device))
+    if device.type == "mps" and _mps_available():
+        return int(torch.mps.current_allocated_memory())
+    return None

@@ -1,0 +1,101 @@
+"""The engine's serving loop, and the entry point of the engine process.
+
+`serve` takes messages from `receive` and answers through `send`. In the engine process they read
+stdin and write to the original stdout (everything else printed goes to stderr, so a library that
+prints cannot corrupt the message stream); the in-process engine runs `serve` in a thread instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import platform
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+from sfumato.core.api import SfumatoError
+from sfumato.core.protocol import Cancel, Ready, Shutdown, Submit, read_message, write_message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    device: str = "auto"
+    preview_every: int = 1
+    in_process: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EngineSettings:
+        return cls(**json.loads(text))
+
+
+def _versions() -> dict[str, str]:
+    import diffusers
+    import torch
+
+    from sfumato.core import __version__
+
+    return {"sfumato": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "diffusers": diffusers.__version__}  # fmt: skip
+
+
+def serve(settings: EngineSettings, receive: Callable[[], Any], send: Callable[[Any], None]) -> None:
+    from sfumato.core.devices import pick_device
+    from sfumato.core.worker import Worker
+
+    try:
+        choice = pick_device(settings.device)
+    except SfumatoError as error:
+        send(Ready("", "", "", _versions(), error=error.message))
+        return
+    send(Ready(choice.device.type, choice.name, str(choice.dtype).removeprefix("torch."), _versions()))
+    worker = Worker(choice, settings.preview_every)
+    jobs: queue.Queue[Submit | None] = queue.Queue()
+    cancelled: set[str] = set()
+
+    def listen() -> None:
+        while True:
+            message = receive()
+            if isinstance(message, Submit):
+                jobs.put(message)
+            elif isinstance(message, Cancel):
+                cancelled.add(message.job_id)
+            elif message is None or isinstance(message, Shutdown):
+                jobs.put(None)
+                return
+
+    threading.Thread(target=listen, name="engine-listener", daemon=True).start()
+    while (item := jobs.get()) is not None:
+        worker.run(item.job_id, item.job, send, partial(cancelled.__contains__, item.job_id))
+        cancelled.discard(item.job_id)
+
+
+def main() -> None:
+    messages_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    messages_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    logging.basicConfig(level=logging.INFO, format="engine %(levelname)s %(name)s: %(message)s")
+    settings = EngineSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else EngineSettings()
+    lock = threading.Lock()
+
+    def send(message: Any) -> None:
+        with lock:
+            write_message(messages_out, message)
+
+    with contextlib.suppress(BrokenPipeError):  # the app went away; nothing is left to report to
+        serve(settings, lambda: read_message(messages_in), send)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The sampler catalogue: the names artists know from AUTOMATIC1111, mapped onto diffusers schedulers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import diffusers
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+from sfumato.core.api import BadInput
+
+
+@dataclass(frozen=True)
+class Sampler:
+    name: str
+    scheduler: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_KARRAS = {"use_karras_sigmas": True}
+
+SAMPLERS: dict[str, Sampler] = {
+    s.name: s
+    for s in (
+        Sampler("Euler", "EulerDiscreteScheduler"),
+        Sampler("Euler a", "EulerAncestralDiscreteScheduler"),
+        Sampler("Heun", "HeunDiscreteScheduler"),
+        Sampler("LMS", "LMSDiscreteScheduler"),
+        Sampler("LMS Karras", "LMSDiscreteScheduler", _KARRAS),
+        Sampler("DPM2", "KDPM2DiscreteScheduler"),
+        Sampler("DPM2 a", "KDPM2AncestralDiscreteScheduler"),
+        Sampler("DPM++ 2M", "DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
+        Sampler(
+            "DPM++ 2M Karras", "DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", **_KARRAS}
+        ),
+        Sampler("DPM++ 2M SDE", "DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++"}),
+        Sampler(
+            "DPM++ 2M SDE Karras",
+            "DPMSolverMultistepScheduler",
+            {"algorithm_type": "sde-dpmsolver++", **_KARRAS},
+        ),
+        Sampler("DPM++ SDE", "DPMSolverSDEScheduler"),
+        Sampler("DPM++ SDE Karras", "DPMSolverSDEScheduler", _KARRAS),
+        Sampler("DDIM", "DDIMScheduler"),
+        Sampler("PLMS", "PNDMScheduler", {"skip_prk_steps": True}),
+        Sampler("UniPC", "UniPCMultistepScheduler"),
+        Sampler("LCM", "LCMScheduler"),
+    )
+}
+
+# Options a checkpoint's own scheduler config may carry that would contradict the chosen sampler.
+_SAMPLER_OWNED = ("use_karras_sigmas", "algorithm_type", "skip_prk_steps", "solver_order", "timestep_spacing")
+
+
+def sampler_names() -> list[str]:
+    return list(SAMPLERS)
+
+
+def find_sampler(name: str) -> Sampler:
+    for known, sampler in SAMPLERS.items():
+        if known.lower() == name.strip().lower():
+            return sampler
+    raise BadInput(f"Unknown sampler '{name}'. Available samplers: {', '.join(SAMPLERS)}.")
+
+
+def make_scheduler(name: str, model_config: dict[str, Any]) -> SchedulerMixin:
+    """A fresh scheduler for sampler `name`, keeping the model's noise schedule and prediction type."""
+    sampler = find_sampler(name)
+    base = {k: v for k, v in dict(model_config).items() if k not in _SAMPLER_OWNED and not k.startswith("_")}
+    scheduler_class = getattr(diffusers, sampler.scheduler)
+    scheduler: SchedulerMixin = scheduler_class.from_config(base, **sampler.options)
+    return scheduler

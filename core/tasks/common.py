@@ -1,0 +1,237 @@
+"""What every generation task shares: validation, seeds, denoising with progress, decoding, recipes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from sfumato.core.api import BadInput, JobBase, Mode, Recipe
+from sfumato.core.devices import DeviceChoice
+from sfumato.core.models.loader import LoadedModel
+from sfumato.core.prompts import encode_prompts
+from sfumato.core.schedulers import find_sampler, make_scheduler
+
+log = logging.getLogger(__name__)
+
+MAX_SIDE = 4096
+MAX_STEPS = 500
+MAX_BATCH = 100
+SEED_RANGE = 2**32
+
+# on_step(step, total, image, images, preview)
+StepCallback = Callable[[int, int, int, int, np.ndarray | None], None]
+
+
+class JobCancelled(Exception):
+    """Raised from inside the denoising loop to stop at once, skipping the VAE decode."""
+
+
+@dataclass
+class TaskContext:
+    model: LoadedModel
+    device: DeviceChoice
+    on_step: StepCallback
+    is_cancelled: Callable[[], bool]
+    preview_every: int = 1
+
+    def check_cancelled(self) -> None:
+        if self.is_cancelled():
+            raise JobCancelled
+
+
+@dataclass(frozen=True)
+class Output:
+    image: np.ndarray
+    recipe: Recipe
+
+
+# ---- validation -----------------------------------------------------------------------------------
+
+
+def check_size(width: int, height: int, what: str = "The image size") -> None:
+    if width % 8 or height % 8:
+        raise BadInput(f"{what} {width}×{height} is not a multiple of 8 in both directions.")
+    if not (8 <= width <= MAX_SIDE and 8 <= height <= MAX_SIDE):
+        raise BadInput(f"{what} {width}×{height} is outside 8–{MAX_SIDE} pixels per side.")
+
+
+def check_common(job: JobBase) -> None:
+    if not 1 <= job.steps <= MAX_STEPS:
+        raise BadInput(f"Steps must be between 1 and {MAX_STEPS}; got {job.steps}.")
+    if not 0 <= job.cfg <= 50:
+        raise BadInput(f"CFG scale must be between 0 and 50; got {job.cfg}.")
+    if not 1 <= job.batch <= MAX_BATCH:
+        raise BadInput(f"Batch count must be between 1 and {MAX_BATCH}; got {job.batch}.")
+    if job.seed < -1 or job.seed >= SEED_RANGE:
+        raise BadInput(f"Seed must be -1 (random) or between 0 and {SEED_RANGE - 1}; got {job.seed}.")
+    find_sampler(job.sampler)
+
+
+def check_strength(strength: float) -> None:
+    if not 0 < strength <= 1:
+        raise BadInput(f"Strength must be above 0 and at most 1; got {strength}.")
+
+
+def check_image(image: np.ndarray, what: str = "The image") -> None:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise BadInput(f"{what} must be an RGB image.")
+    height, width = image.shape[:2]
+    if not (8 <= width <= MAX_SIDE and 8 <= height <= MAX_SIDE):
+        raise BadInput(f"{what} is {width}×{height}; each side must be 8–{MAX_SIDE} pixels.")
+
+
+def check_mask(mask: np.ndarray, image: np.ndarray) -> None:
+    if mask.dtype != np.uint8 or mask.ndim != 2:
+        raise BadInput("The mask must be a greyscale image.")
+    if mask.shape != image.shape[:2]:
+        mh, mw = mask.shape
+        ih, iw = image.shape[:2]
+        raise BadInput(f"The mask is {mw}×{mh} but the image is {iw}×{ih}; they must be the same size.")
+    if not mask.any():
+        raise BadInput("The mask is empty: paint over the area that should be repainted.")
+
+
+# ---- seeds, sizes, images -------------------------------------------------------------------------
+
+
+def batch_seeds(job: JobBase) -> list[int]:
+    """Seed of each image in the batch: the job's seed (or a random one) counting up, like AUTOMATIC1111."""
+    first = job.seed if job.seed >= 0 else secrets.randbelow(SEED_RANGE)
+    return [(first + index) % SEED_RANGE for index in range(job.batch)]
+
+
+def round_to_8(value: int) -> int:
+    return max(8, round(value / 8) * 8)
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(image)
+
+
+def resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    mode = Image.Resampling.LANCZOS
+    return np.asarray(Image.fromarray(image).resize((width, height), mode))
+
+
+# ---- the denoising run ----------------------------------------------------------------------------
+
+
+def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
+    c = ctx.model.components
+    return encode_prompts(
+        c["tokenizer"], c["text_encoder"], job.prompt, job.negative, ctx.device.device, ctx.device.dtype
+    )
+
+
+def denoise(
+    ctx: TaskContext,
+    pipeline_class: type,
+    job: JobBase,
+    embeds: tuple[torch.Tensor, torch.Tensor],
+    seed: int,
+    image_index: int,
+    **inputs: Any,
+) -> torch.Tensor:
+    """Run one image through a diffusers pipeline and return its final latents (no decode)."""
+    ctx.check_cancelled()
+    pipe = ctx.model.pipeline(pipeline_class)
+    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config)
+    images_total = job.batch
+
+    def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if ctx.is_cancelled():
+            raise JobCancelled
+        total = int(getattr(pipeline, "_num_timesteps", 0) or job.steps)
+        step = index + 1
+        preview = None
+        if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == total):
+            preview = ctx.model.previewer(tensors["latents"])
+        ctx.on_step(step, total, image_index, images_total, preview)
+        return {}
+
+    # Noise always comes from a CPU generator, so a seed gives the same start on every device.
+    generator = torch.Generator("cpu").manual_seed(seed)
+    with torch.inference_mode():
+        result = pipe(
+            prompt_embeds=embeds[0],
+            negative_prompt_embeds=embeds[1],
+            num_inference_steps=job.steps,
+            guidance_scale=job.cfg,
+            generator=generator,
+            output_type="latent",
+            callback_on_step_end=on_step_end,
+            **inputs,
+        )
+    latents: torch.Tensor = result.images
+    return latents
+
+
+@contextmanager
+def _vae_in_float32(vae: torch.nn.Module) -> Any:
+    original = next(vae.parameters()).dtype
+    vae.to(torch.float32)
+    try:
+        yield
+    finally:
+        vae.to(original)
+
+
+def _decode_raw(vae: Any, latents: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        scaled = latents.to(next(vae.parameters()).dtype) / vae.config.scaling_factor
+        decoded: torch.Tensor = vae.decode(scaled, return_dict=False)[0]
+        return decoded.float()
+
+
+def _looks_broken(decoded: torch.Tensor) -> bool:
+    """An fp16 VAE overflow shows as NaN/inf, or as an image that is black everywhere."""
+    return bool(not torch.isfinite(decoded).all() or (decoded <= -0.995).all())
+
+
+def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
+    """Latents to an RGB uint8 image, retrying the VAE in float32 when half precision overflows."""
+    model = ctx.model
+    vae = model.components["vae"]
+    half = next(vae.parameters()).dtype != torch.float32
+    decoded: torch.Tensor | None = None
+    if not (half and model.vae_needs_fp32):
+        decoded = _decode_raw(vae, latents)
+        if half and _looks_broken(decoded):
+            log.warning("the VAE overflowed in half precision; decoding in float32 from now on")
+            model.vae_needs_fp32 = True
+            decoded = None
+    if decoded is None:
+        with _vae_in_float32(vae):
+            decoded = _decode_raw(vae, latents.float())
+    decoded = torch.nan_to_num(decoded, nan=0.0)
+    pixels = ((decoded[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return pixels.permute(1, 2, 0).cpu().numpy()
+
+
+def make_recipe(
+    ctx: TaskContext, job: JobBase, mode: Mode, seed: int, width: int, height: int, **extra: Any
+) -> Recipe:
+    return Recipe(
+        prompt=job.prompt,
+        negative=job.negative,
+        sampler=find_sampler(job.sampler).name,
+        steps=job.steps,
+        cfg=job.cfg,
+        seed=seed,
+        width=width,
+        height=height,
+        model=ctx.model.name,
+        model_hash=ctx.model.hash,
+        mode=mode,
+        **extra,
+    )

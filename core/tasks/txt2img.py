@@ -1,0 +1,44 @@
+"""Text to image."""
+
+from __future__ import annotations
+
+import numpy as np
+from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
+
+from sfumato.core.api import Mode, Txt2Img
+from sfumato.core.tasks.common import (
+    Output,
+    TaskContext,
+    batch_seeds,
+    check_common,
+    check_size,
+    decode,
+    denoise,
+    encode,
+    make_recipe,
+    to_pil,
+)
+
+
+def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
+    check_common(job)
+    check_size(job.width, job.height)
+    embeds = encode(ctx, job)
+    outputs = []
+    for index, seed in enumerate(batch_seeds(job)):
+        if ctx.model.inpainting:
+            # An inpainting checkpoint draws from scratch when everything is masked.
+            blank = np.full((job.height, job.width, 3), 127, np.uint8)
+            everything = np.full((job.height, job.width), 255, np.uint8)
+            latents = denoise(
+                ctx, StableDiffusionInpaintPipeline, job, embeds, seed, index,
+                image=to_pil(blank), mask_image=to_pil(everything), strength=1.0,
+                width=job.width, height=job.height,
+            )  # fmt: skip
+        else:
+            latents = denoise(
+                ctx, StableDiffusionPipeline, job, embeds, seed, index, width=job.width, height=job.height
+            )
+        image = decode(ctx, latents)
+        outputs.append(Output(image, make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)))
+    return outputs
