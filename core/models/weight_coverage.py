@@ -25,6 +25,9 @@ from sfumato.core.api import ModelInvalid
 from sfumato.core.models.checkpoint_kind import OPEN_CLIP_PREFIX, CheckpointKind
 from sfumato.core.models.safetensors_header import TensorInfo
 
+# Past this share of missing weights the file is a different architecture rather than a damaged one.
+_MOSTLY_DIFFERENT = 0.25
+
 _PART_NAMES = {"unet": "image model (UNet)", "vae": "VAE", "text_encoder": "text encoder"}
 
 
@@ -71,6 +74,12 @@ def _compare(
 ) -> None:
     part_name = _PART_NAMES[part]
     missing = sorted(key for key in expected if found.get(key) is None)
+    if len(missing) > len(expected) * _MOSTLY_DIFFERENT:
+        raise ModelInvalid(
+            f"{name} does not fit the expected layout: {len(missing)} of the {len(expected)} weights of "
+            f"its {part_name} are not where a standard model keeps them. It may be a kind of model "
+            "Sfumato does not support."
+        )
     if missing:
         raise ModelInvalid(
             f"{name} is incomplete: {len(missing)} weight(s) of its {part_name} are missing "

@@ -172,6 +172,17 @@ def test_loading_never_touches_the_network(
     assert network_attempts == []
 
 
+def test_without_a_config_folder_the_bundled_one_for_the_kind_is_used(
+    network_attempts: list[str], checkpoint: Path
+) -> None:
+    pytest.importorskip("sfumato.core.models.configs")
+    # The bundled SD 1.x configuration describes the full-size model, which the tiny one does not fit.
+    with pytest.raises(ModelInvalid) as caught:
+        load_single_file(checkpoint)
+    assert "does not fit the expected layout" in caught.value.message
+    assert network_attempts == []
+
+
 # ---- broken or unsuitable files ---------------------------------------------------------------------
 
 
