@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sfumato.core.api import BadInput
 
@@ -37,8 +37,14 @@ def _decode(source: io.BytesIO | Path, what: str, mode: str, *, upright: bool) -
                 converted = upright_image.convert(mode)
     except BadInput:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise BadInput(f"{what} is not a readable image or is damaged ({error}).") from error
+    except Image.DecompressionBombError as error:
+        raise BadInput(
+            f"{what} claims to be far larger than Sfumato can open (a decompression bomb?)."
+        ) from error
+    except UnidentifiedImageError as error:
+        raise BadInput(f"{what} is not an image Sfumato can read.") from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise BadInput(f"{what} is damaged and cannot be read ({error}).") from error
     return np.array(converted, dtype=np.uint8)
 
 
