@@ -1,0 +1,48 @@
+"""Repositories the download tests serve, and small helpers around them."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from tests.support.fake_hub import FakeHub
+
+TINY_REPO = "sfumato-test/tiny-sd"
+
+
+def noise(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+# Files a real Stable Diffusion repository carries next to the diffusers pipeline, none of which the
+# pipeline needs (the tiny model's model_index.json sets safety_checker and feature_extractor to null).
+DECOYS = {
+    "README.md": b"# tiny\n",
+    "v1-5.safetensors": noise(30_000, 1),
+    "model.ckpt": noise(20_000, 2),
+    "v1-5-pruned-emaonly.fp16.safetensors": noise(10_000, 3),
+    "unet/diffusion_pytorch_model.bin": noise(20_000, 4),
+    "unet/diffusion_pytorch_model.fp16.safetensors": noise(25_000, 5),
+    "unet/diffusion_pytorch_model.non_ema.safetensors": noise(20_000, 6),
+    "unet/diffusion_flax_model.msgpack": noise(5_000, 7),
+    "text_encoder/pytorch_model.bin": noise(20_000, 8),
+    "text_encoder/flax_model.msgpack": noise(5_000, 9),
+    "text_encoder/model.fp16.safetensors": noise(15_000, 10),
+    "vae/diffusion_pytorch_model.pt": noise(5_000, 11),
+    "onnx/unet/model.onnx": noise(5_000, 12),
+    "safety_checker/config.json": b"{}",
+    "safety_checker/model.safetensors": noise(8_000, 13),
+    "feature_extractor/preprocessor_config.json": b"{}",
+}
+
+
+def pipeline_files(folder: Path) -> set[str]:
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+def child_environment(hub: FakeHub, cache: Path) -> dict[str, str]:
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache), "HF_HOME": str(cache.parent)}
+    env.update(HF_HUB_OFFLINE="0", HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1")
+    env.pop("HF_TOKEN", None)
+    return env
