@@ -50,10 +50,22 @@ def _versions() -> dict[str, str]:
             "diffusers": diffusers.__version__}  # fmt: skip
 
 
+def _quiet_libraries() -> None:
+    """Progress comes to the app as events; the libraries' own bars and notices are noise here."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
 def serve(settings: EngineSettings, receive: Callable[[], Any], send: Callable[[Any], None]) -> None:
     from sfumato.core.devices import pick_device
     from sfumato.core.worker import Worker
 
+    _quiet_libraries()
     try:
         choice = pick_device(settings.device)
     except SfumatoError as error:

@@ -57,7 +57,7 @@ def _load_folder(source: ModelSource, choice: DeviceChoice) -> Any:
     try:
         return StableDiffusionPipeline.from_pretrained(
             source.path,
-            torch_dtype=choice.dtype,
+            dtype=choice.dtype,
             local_files_only=True,
             use_safetensors=True,
             safety_checker=None,
