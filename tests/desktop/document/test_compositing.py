@@ -109,3 +109,10 @@ def test_alpha_only_composite_matches_the_full_one() -> None:
     ]
     rect = Rect(-5, -5, 50, 50)
     assert np.array_equal(composite_alpha(layers, rect), composite(layers, rect)[..., 3])
+
+
+def test_a_transparent_layer_on_top_changes_nothing() -> None:
+    pixels = random_pixels(40, 50, seed=8)
+    pixels[pixels[..., 3] == 0] = 0
+    veil = Layer(solid(40, 50, (255, 0, 0, 0)), blend=BlendMode.SCREEN)
+    assert np.array_equal(composite([Layer(pixels), veil], Rect(0, 0, 50, 40)), pixels)
