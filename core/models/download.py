@@ -69,6 +69,18 @@ def download(
     settings = hub_settings()
     if settings.offline:
         raise hub_errors.offline_mode(plan.repo_id)
+    try:
+        return _download(plan, settings, on_progress, cancel)
+    except OSError as error:  # writing to the cache failed
+        raise RetryBudget(plan.repo_id, settings).translate(error) from error
+
+
+def _download(
+    plan: DownloadPlan,
+    settings: HubSettings,
+    on_progress: Callable[[DownloadProgress], None],
+    cancel: threading.Event,
+) -> Path:
     cache = settings.cache_dir
     snapshot = _checked_snapshot(plan, cache)
     files = _in_download_order(plan.files)

@@ -6,6 +6,7 @@ offline switch apply. Every failure ends up as one of the errors in `hub_errors`
 
 from __future__ import annotations
 
+import errno
 import json
 import queue
 import threading
@@ -152,6 +153,10 @@ class RetryBudget:
             return hub_errors.server_error(repo_id, status)
         if isinstance(error, httpx2.TransportError | BodyEndedEarly):
             return hub_errors.network_down(urlsplit(settings.endpoint).netloc or settings.endpoint)
+        if isinstance(error, OSError):  # not the network: the disk the cache is on
+            if error.errno == errno.ENOSPC:
+                return hub_errors.disk_full(repo_id, str(settings.cache_dir))
+            return hub_errors.cache_not_writable(repo_id, str(settings.cache_dir), error)
         return hub_errors.HubError(f"Downloading “{repo_id}” failed: {error}")
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from huggingface_hub.errors import HfHubHTTPError
+
 from sfumato.core.models import hub_errors
 from sfumato.core.models.download_http import BodyEndedEarly, BodyStream, RetryBudget
 
@@ -78,6 +80,12 @@ def fetch_file(
                 out.close()
                 partial.unlink(missing_ok=True)
                 raise
+            except HfHubHTTPError as error:
+                if not (done and error.response is not None and error.response.status_code == 416):
+                    budget.wait_or_raise(error)
+                else:  # the server has fewer bytes than we already hold: the partial file is no use
+                    _start_over(out, checksum)
+                done = out.tell()
             except Exception as error:
                 budget.wait_or_raise(error)
                 done = out.tell()

@@ -54,10 +54,14 @@ class OfflineMode(HubError):
 
 
 class NotEnoughDiskSpace(HubError):
-    def __init__(self, message: str, needed: int, free: int) -> None:
+    def __init__(self, message: str, needed: int | None = None, free: int | None = None) -> None:
         super().__init__(message)
         self.needed = needed
         self.free = free
+
+
+class CacheNotWritable(HubError):
+    pass
 
 
 class ChecksumMismatch(HubError, ModelInvalid):
@@ -147,6 +151,20 @@ def not_enough_disk_space(repo_id: str, folder: str, needed: int, free: int) -> 
         "to a folder on a larger drive.",
         needed,
         free,
+    )
+
+
+def disk_full(repo_id: str, folder: str) -> NotEnoughDiskSpace:
+    return NotEnoughDiskSpace(
+        f"The disk holding {folder} filled up while downloading “{repo_id}”. Free up some space and "
+        "download again: it continues where it stopped."
+    )
+
+
+def cache_not_writable(repo_id: str, folder: str, error: OSError) -> CacheNotWritable:
+    return CacheNotWritable(
+        f"Couldn't save “{repo_id}” into {folder} ({error.strerror or error}). Check that this folder "
+        "can be written to, or set HF_HOME to a folder that can."
     )
 
 
