@@ -148,7 +148,12 @@ class StallAfter:
     seconds: float
 
 
-Fault = Reply | DropAfter | ShortBody | StallAfter
+@dataclass(frozen=True)
+class IgnoreRange:
+    """Answer a Range request with the whole file and a 200, as some proxies do."""
+
+
+Fault = Reply | DropAfter | ShortBody | StallAfter | IgnoreRange
 
 
 @dataclass
@@ -338,7 +343,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         if isinstance(fault, Reply):
             return self._fault_reply(fault)
         start, status = 0, 200
-        if (requested := self.headers.get("Range")) and (match := _RANGE.fullmatch(requested.strip())):
+        requested = None if isinstance(fault, IgnoreRange) else self.headers.get("Range")
+        if requested and (match := _RANGE.fullmatch(requested.strip())):
             start = int(match[1])
             if start >= len(data):
                 return self._send(416, b"", {**headers, "Content-Range": f"bytes */{len(data)}"})

@@ -23,7 +23,7 @@ from sfumato.core.models.download import (
     plan_download,
 )
 from tests.core.downloads.repos import TINY_REPO
-from tests.support.fake_hub import DropAfter, FakeHub, FakeRepo, Reply, ShortBody, StallAfter
+from tests.support.fake_hub import DropAfter, FakeHub, FakeRepo, IgnoreRange, Reply, ShortBody, StallAfter
 
 UNET = "unet/diffusion_pytorch_model.safetensors"
 
@@ -106,6 +106,22 @@ def test_a_dropped_connection_resumes_with_only_the_missing_bytes(
     assert second.range == "bytes=300000-"
     assert second.status == 206 and second.length == size - 300_000
     assert (folder / UNET).read_bytes() == (tiny_model_dir / UNET).read_bytes()
+
+
+def test_a_server_that_ignores_range_gets_the_file_from_the_start(
+    hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo, tiny_model_dir: Path
+) -> None:
+    hub.inject(UNET, DropAfter(300_000), IgnoreRange())
+    plan = plan_download(TINY_REPO)
+
+    folder, events = fetch(plan)
+
+    assert [(request.range, request.status) for request in hub.content_requests(UNET)] == [
+        (None, 200),
+        ("bytes=300000-", 200),
+    ]
+    assert (folder / UNET).read_bytes() == (tiny_model_dir / UNET).read_bytes()
+    assert all(event.file_done <= event.file_total and event.done <= event.total for event in events)
 
 
 def test_a_short_body_is_completed(
@@ -258,6 +274,17 @@ def test_names_that_would_leave_the_cache_are_refused(hub: FakeHub, hf_cache: Pa
         fetch(plan)
     assert hub.log == []
     assert not list(tmp_path.parent.rglob("escaped.json"))
+
+
+def test_a_cache_folder_that_cannot_be_written_is_reported(
+    hf_cache: Path, tiny_repo: FakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = plan_download(TINY_REPO)
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "not-a-folder" / "hub"))
+
+    with pytest.raises(hub_errors.CacheNotWritable, match="HF_HOME"):
+        fetch(plan)
 
 
 def test_offline_mode_refuses_to_download(
