@@ -9,11 +9,19 @@ from sfumato.desktop.document.geometry import Rect
 from sfumato.desktop.document.layers import Layer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PixelsChanged:
-    """The composite of this canvas area may look different now: repaint it."""
+    """The composite of this canvas area may look different now: repaint it. `layer` is the one
+    layer whose pixels or look changed (for its thumbnail), None when the stack itself changed."""
 
     rect: Rect
+    layer: Layer | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PixelsChanged) and self.rect == other.rect and self.layer is other.layer
+
+    def __hash__(self) -> int:
+        return hash((self.rect, id(self.layer)))
 
 
 @dataclass(frozen=True)
@@ -21,9 +29,15 @@ class LayersChanged:
     """The layer list or a layer's properties (name, opacity, visibility, ...) changed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ActiveLayerChanged:
     layer: Layer | None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActiveLayerChanged) and self.layer is other.layer
+
+    def __hash__(self) -> int:
+        return id(self.layer)
 
 
 @dataclass(frozen=True)

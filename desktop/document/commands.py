@@ -19,7 +19,6 @@ from sfumato.desktop.document.frame import Frame
 from sfumato.desktop.document.geometry import Rect, union_all
 from sfumato.desktop.document.history import Command
 from sfumato.desktop.document.layers import Layer
-from sfumato.desktop.document.mask import Mask
 from sfumato.desktop.document.patches import RasterPatch
 
 if TYPE_CHECKING:
@@ -50,10 +49,11 @@ class PatchCommand(Command):
         self.notify()
 
     def notify(self) -> None:
-        if isinstance(self.patch.raster, Mask):
-            self.document._notify(MaskChanged(self.patch.rect))
+        raster = self.patch.raster
+        if isinstance(raster, Layer):
+            self.document._notify(PixelsChanged(self.patch.rect, raster))
         else:
-            self.document._notify(PixelsChanged(self.patch.rect))
+            self.document._notify(MaskChanged(self.patch.rect))
 
 
 class ChangeLayerStack(Command):
@@ -127,7 +127,7 @@ class SetLayerProperties(Command):
             setattr(self.layer, name, value)
         self.document._notify(LayersChanged())
         if _VISUAL_PROPERTIES & values.keys():
-            self.document._notify(PixelsChanged(old_rect.union(self.layer.rect)))
+            self.document._notify(PixelsChanged(old_rect.union(self.layer.rect), self.layer))
 
 
 class SetFrame(Command):

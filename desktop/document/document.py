@@ -47,19 +47,23 @@ class Stroke:
     """A brush or mask stroke in progress. Feed it points as the pointer moves, then `end` it:
     the whole stroke becomes one undo step."""
 
-    def __init__(self, document: Document, engine: DabStroke, label: str, on_mask: bool) -> None:
+    def __init__(self, document: Document, engine: DabStroke, label: str, layer: Layer | None) -> None:
         self._document = document
         self._engine = engine
         self._label = label
-        self._on_mask = on_mask
+        self._layer = layer
         self._open = True
 
     def add_point(self, x: float, y: float, pressure: float = 1.0) -> None:
         if not self._open:
             raise RuntimeError("this stroke has ended")
         dirty = self._engine.add_point(x, y, pressure)
-        if not dirty.is_empty():
-            self._document._notify(MaskChanged(dirty) if self._on_mask else PixelsChanged(dirty))
+        if dirty.is_empty():
+            return
+        if self._layer is None:
+            self._document._notify(MaskChanged(dirty))
+        else:
+            self._document._notify(PixelsChanged(dirty, self._layer))
 
     def end(self) -> bool:
         """Finish the stroke; returns whether it changed anything (and so became an undo step)."""
@@ -316,7 +320,7 @@ class Document:
         if target.locked:
             raise BadInput(f"'{target.name}' is locked: unlock it to paint on it.")
         label = "Eraser stroke" if brush.eraser else "Brush stroke"
-        return self._begin(layer_stroke(target, brush), label, on_mask=False)
+        return self._begin(layer_stroke(target, brush), label, target)
 
     def paint_stroke(
         self, brush: Brush, points: Iterable[tuple[float, float]], layer: Layer | None = None
@@ -330,7 +334,7 @@ class Document:
     def begin_mask_stroke(self, brush: Brush) -> Stroke:
         """Paint the mask (an eraser brush removes mask)."""
         label = "Erase mask" if brush.eraser else "Paint mask"
-        return self._begin(mask_stroke(self.mask, brush), label, on_mask=True)
+        return self._begin(mask_stroke(self.mask, brush), label, None)
 
     def paint_mask_stroke(self, brush: Brush, points: Iterable[tuple[float, float]]) -> bool:
         stroke = self.begin_mask_stroke(brush)
@@ -401,9 +405,10 @@ class Document:
         stack.insert(index, layer)
         self.execute(ChangeLayerStack(self, stack, layer, label))
 
-    def _begin(self, engine: DabStroke, label: str, *, on_mask: bool) -> Stroke:
+    def _begin(self, engine: DabStroke, label: str, layer: Layer | None) -> Stroke:
+        """Start a stroke on `layer`, or on the mask when it is None."""
         self._check_idle()
-        self._stroke = Stroke(self, engine, label, on_mask)
+        self._stroke = Stroke(self, engine, label, layer)
         return self._stroke
 
     def _check_idle(self) -> None:

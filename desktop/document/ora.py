@@ -36,6 +36,7 @@ from sfumato.desktop.document.recipe_xml import (
     qualified,
     recipe_from_attributes,
     recipe_to_attributes,
+    xml_safe,
 )
 
 MIMETYPE = "image/openraster"
@@ -89,7 +90,7 @@ def write_ora(document: Document, stream: BinaryIO, *, compress_level: int = 6) 
             qualified("frame-y"): str(frame.y),
             qualified("frame-width"): str(frame.width),
             qualified("frame-height"): str(frame.height),
-            qualified("title"): document.title,
+            qualified("title"): xml_safe(document.title),
         },
     )
     stack = ET.SubElement(image, "stack")
@@ -98,7 +99,7 @@ def write_ora(document: Document, stream: BinaryIO, *, compress_level: int = 6) 
     for number, layer in reversed(list(enumerate(layers))):
         src = f"data/layer{number:04d}.png"
         attributes = {
-            "name": layer.name,
+            "name": xml_safe(layer.name),
             "src": src,
             "x": str(layer.x - area.x),
             "y": str(layer.y - area.y),

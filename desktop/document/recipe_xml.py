@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import re
+from typing import Any
 
 from sfumato.core.api import BadInput, Mode, Recipe
 
@@ -19,6 +20,11 @@ PREFIX = "sfumato"
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FIELDS = {field.name: field for field in dataclasses.fields(Recipe)}
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML cannot hold (for names, where exactness does not matter)."""
+    return _XML_UNSAFE.sub("", text)
 
 
 def qualified(name: str) -> str:
@@ -82,7 +88,7 @@ def _decode(type_name: str, text: str) -> object:
 
 def recipe_from_attributes(attributes: dict[str, str], where: str) -> Recipe | None:
     """The recipe stored in `attributes`, or None when there is none; `where` names it in errors."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, field in _FIELDS.items():
         key = _attribute(name)
         try:

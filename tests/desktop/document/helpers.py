@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -88,8 +89,8 @@ def solid(height: int, width: int, rgba: tuple[int, int, int, int]) -> np.ndarra
     return np.tile(np.asarray(rgba, dtype=np.uint8), (height, width, 1))
 
 
-def sample_recipe(**changes: object) -> Recipe:
-    values: dict[str, object] = {
+def sample_recipe(**changes: Any) -> Recipe:
+    values: dict[str, Any] = {
         "prompt": "a lighthouse at dusk, oil on canvas",
         "negative": "blurry",
         "seed": 1234567890123,
@@ -107,7 +108,7 @@ def sample_recipe(**changes: object) -> Recipe:
     return Recipe(**values)
 
 
-def layered_document(**kwargs: object) -> Document:
+def layered_document(**kwargs: Any) -> Document:
     """Three layers at different offsets (one generated, one multiply) and some mask."""
     document = Document(**kwargs)
     document.add_layer("Paper", pixels=random_pixels(96, 128, 1, opaque=True), x=-32, y=-16)

@@ -13,9 +13,9 @@ from tests.desktop.document.helpers import random_pixels, solid
 CB, CS = 102, 153
 
 
-def _pair(mode: BlendMode, backdrop: int = CB, source: int = CS, **source_props: object) -> int:
+def _pair(mode: BlendMode, backdrop: int = CB, source: int = CS, opacity: float = 1.0) -> int:
     bottom = Layer(solid(1, 1, (backdrop, backdrop, backdrop, 255)))
-    top = Layer(solid(1, 1, (source, source, source, 255)), blend=mode, **source_props)
+    top = Layer(solid(1, 1, (source, source, source, 255)), blend=mode, opacity=opacity)
     out = composite([bottom, top], Rect(0, 0, 1, 1))
     assert out[0, 0, 3] == 255
     assert out[0, 0, 0] == out[0, 0, 1] == out[0, 0, 2]

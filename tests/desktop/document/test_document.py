@@ -128,7 +128,7 @@ def test_listeners_learn_what_changed() -> None:
 
     changes.clear()
     document.translate_layer(layer, 10, 0)
-    assert changes == [LayersChanged(), PixelsChanged(Rect(4, 4, 18, 8))]
+    assert changes == [LayersChanged(), PixelsChanged(Rect(4, 4, 18, 8), layer)]
 
     changes.clear()
     document.rename_layer(layer, "Ink")

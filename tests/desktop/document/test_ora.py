@@ -101,6 +101,15 @@ def test_the_file_has_the_layout_other_programs_expect(tmp_path: Path) -> None:
     assert max(thumbnail.size) <= 256
 
 
+def test_names_with_characters_xml_cannot_hold_still_save(tmp_path: Path) -> None:
+    document = Document(title="Bell\x07 tower")
+    document.add_layer("Sky\x00\x1b[31m", pixels=random_pixels(4, 4, seed=1))
+    save_ora(document, tmp_path / "odd.ora")
+    reopened = open_ora(tmp_path / "odd.ora")
+    assert reopened.title == "Bell tower"
+    assert reopened.layers[0].name == "Sky[31m"
+
+
 def test_layer_offsets_are_relative_to_the_saved_canvas(tmp_path: Path) -> None:
     document = Document()
     document.add_layer("A", pixels=random_pixels(10, 10, seed=1), x=-50, y=-20)
