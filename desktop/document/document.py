@@ -266,12 +266,14 @@ class Document:
         index = self.index_of(upper)
         if index == 0:
             raise BadInput(f"'{upper.name}' is the bottom layer: there is nothing below to merge into.")
+        if not upper.visible:
+            raise BadInput(f"'{upper.name}' is hidden: show it before merging it down.")
         lower = self._layers[index - 1]
         if lower.locked:
             raise BadInput(f"'{lower.name}' is locked: unlock it before merging into it.")
         base = lower.copy()
         base.opacity, base.blend = 1.0, BlendMode.NORMAL
-        area = lower.rect.union(upper.rect) if upper.visible else lower.rect
+        area = lower.rect.union(upper.rect)
         merged = Layer(
             composite([base, upper], area),
             x=area.x,

@@ -82,9 +82,6 @@ class Layer(Raster):
         self.blend = BlendMode(blend)
         self.recipe = recipe
 
-    def properties(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in sorted(LAYER_PROPERTIES)}
-
     def copy(self, *, name: str | None = None) -> Layer:
         """An independent layer with the same pixels and properties (and a new id)."""
         return Layer(

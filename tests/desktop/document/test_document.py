@@ -65,10 +65,17 @@ def test_flatten_keeps_the_picture() -> None:
     assert np.array_equal(document.composite(area), picture)
 
 
-def test_merging_the_bottom_layer_is_refused_plainly() -> None:
+def test_merges_that_would_lose_pixels_are_refused_plainly() -> None:
     document = layered_document()
     with pytest.raises(BadInput, match="bottom layer"):
         document.merge_down(document.layers[0])
+    document.set_layer_properties(document.layers[2], visible=False)
+    with pytest.raises(BadInput, match="hidden"):
+        document.merge_down(document.layers[2])
+    document.set_layer_properties(document.layers[0], locked=True)
+    with pytest.raises(BadInput, match="locked"):
+        document.merge_down(document.layers[1])
+    assert len(document.layers) == 3
 
 
 def test_generated_layers_land_on_the_frame_with_their_recipe() -> None:
