@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.models import hub_errors
 from sfumato.core.models.download_cache import (
@@ -106,13 +108,14 @@ def _download(
 def _checked_snapshot(plan: DownloadPlan, cache: Path) -> Path:
     """The snapshot folder, after making sure no name in the plan can lead outside the cache."""
     try:
+        validate_repo_id(plan.repo_id)
         snapshot = snapshot_dir(cache, plan.repo_id, plan.commit)
         for file in plan.files:
             safe_join(snapshot, file.path)
             blob_path(cache, plan.repo_id, file.blob_name)
         if plan.revision != plan.commit:
             safe_join(cache, plan.revision)
-    except (UnsafePath, AssertionError) as error:
+    except (UnsafePath, HFValidationError, AssertionError) as error:
         raise hub_errors.unsafe_file_name(plan.repo_id, str(error)) from error
     return snapshot
 
@@ -133,7 +136,7 @@ def _bytes_missing(cache: Path, repo_id: str, file: PlannedFile) -> int:
         return 0
     partial = incomplete_path(blob)
     held = partial.stat().st_size if partial.is_file() else 0
-    return max(file.size - held, 0) if held <= file.size else file.size
+    return file.size - held if held <= file.size else file.size
 
 
 def _fetch_into_cache(

@@ -25,7 +25,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 
 from sfumato.core.models import hub_errors
 from sfumato.core.models.download_settings import HubSettings
@@ -161,11 +161,15 @@ class RetryBudget:
 
 
 def retry_after_seconds(response: httpx2.Response) -> float | None:
+    """The wait the server asks for: `Retry-After`, else the hub's `RateLimit` reset time."""
     value = response.headers.get("Retry-After", "").strip()
     try:
-        return max(0.0, float(value)) if value else None
+        if value:
+            return max(0.0, float(value))
     except ValueError:
-        return None
+        pass
+    limit = parse_ratelimit_headers(response.headers)
+    return float(limit.reset_in_seconds) if limit is not None and limit.remaining == 0 else None
 
 
 def get_json(url: str, headers: dict[str, str]) -> Any:
