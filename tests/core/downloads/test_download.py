@@ -261,13 +261,22 @@ def test_refuses_to_start_without_room_on_the_disk(
     assert hub.log == []
 
 
-def test_names_that_would_leave_the_cache_are_refused(hub: FakeHub, hf_cache: Path, tmp_path: Path) -> None:
-    outside = "../../../../escaped.json"
+@pytest.mark.parametrize(
+    ("repo_id", "path", "revision"),
+    [
+        (TINY_REPO, "../../../../escaped.json", "main"),
+        (TINY_REPO, "unet/config.json", "../../../../escaped.json"),
+        ("..\\..\\escaped", "unet/config.json", "main"),
+    ],
+)
+def test_names_that_would_leave_the_cache_are_refused(
+    hub: FakeHub, hf_cache: Path, tmp_path: Path, repo_id: str, path: str, revision: str
+) -> None:
     plan = DownloadPlan(
-        repo_id=TINY_REPO,
-        revision="main",
+        repo_id=repo_id,
+        revision=revision,
         commit="a" * 40,
-        files=(PlannedFile(outside, 2, sha256=None, git_oid="b" * 40),),
+        files=(PlannedFile(path, 2, sha256=None, git_oid="b" * 40),),
     )
 
     with pytest.raises(hub_errors.UnsafeFileName):

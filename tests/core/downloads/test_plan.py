@@ -223,14 +223,19 @@ def test_gated_model_with_a_token_not_yet_approved(
     assert plan_download("owner/gated").files
 
 
-def test_rate_limit_waits_as_told_then_succeeds(hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo) -> None:
-    hub.inject(API, Reply(429, {"Retry-After": "1"}))
+@pytest.mark.parametrize(
+    ("wait_header", "wait"), [({"Retry-After": "1"}, 1.0), ({"RateLimit": '"api";r=0;t=3'}, 3.0)]
+)
+def test_rate_limit_waits_as_told_then_succeeds(
+    hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo, wait_header: dict[str, str], wait: float
+) -> None:
+    hub.inject(API, Reply(429, wait_header))
 
     plan_download(TINY_REPO)
 
     first, second = [request for request in hub.log if request.target == API][:2]
     assert first.status == 429
-    assert second.time - first.time >= 0.9
+    assert second.time - first.time >= wait - 0.1
 
 
 def test_rate_limit_that_persists_is_reported(hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo) -> None:
