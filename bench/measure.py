@@ -1,0 +1,82 @@
+"""What benchmarks share: describing the machine, and summarising interleaved timings."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def describe_machine() -> dict[str, Any]:
+    import diffusers
+    import torch
+    import transformers
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "cpu": cpu_model(),
+        "architecture": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+    }
+
+
+def summary(times: Sequence[float]) -> dict[str, Any]:
+    values = np.asarray(times, dtype=float)
+    p25, median, p75 = np.percentile(values, [25, 50, 75])
+    return {
+        "median_s": float(median),
+        "p25_s": float(p25),
+        "p75_s": float(p75),
+        "min_s": float(values.min()),
+        "times_s": [float(v) for v in values],
+    }
+
+
+def ratio(numerator: Sequence[float], denominator: Sequence[float]) -> dict[str, float]:
+    """Ratio of medians, with the quartiles of the per-round ratios as its spread.
+
+    The two lists are paired by round: entry i of each was taken in the same interleaved round, so
+    slow spells of a shared machine hit both sides of a pair alike.
+    """
+    top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    per_round = top / bottom
+    p25, p75 = np.percentile(per_round, [25, 75])
+    return {
+        "ratio": float(np.median(top) / np.median(bottom)),
+        "round_ratio_p25": float(p25),
+        "round_ratio_p75": float(p75),
+    }
+
+
+def rotated(names: Sequence[str], round_index: int) -> list[str]:
+    """The run order for one round: each variant takes each position equally often."""
+    shift = round_index % len(names)
+    return [*names[shift:], *names[:shift]]
