@@ -119,6 +119,11 @@ class ErrorKind(enum.StrEnum):
     MODEL_INVALID = "model_invalid"
     OUT_OF_MEMORY = "out_of_memory"
     ENGINE_CRASHED = "engine_crashed"
+    NETWORK = "network"
+    ACCESS_DENIED = "access_denied"
+    DISK_FULL = "disk_full"
+    OFFLINE = "offline"
+    CANCELLED = "cancelled"
     INTERNAL = "internal"
 
 

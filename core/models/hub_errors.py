@@ -16,9 +16,8 @@ TOKEN_HELP = (
 
 
 class HubError(SfumatoError):
-    """Anything that stops a model download. The subclasses say which problem it was."""
-
-    kind = ErrorKind.INTERNAL
+    """Anything that stops a model download. The subclasses say which problem it was (and, through
+    `kind`, which family: the first base in each subclass that sets one wins)."""
 
 
 class RepoNotFound(HubError, ModelNotFound):
@@ -28,32 +27,42 @@ class RepoNotFound(HubError, ModelNotFound):
 class GatedModel(HubError, ModelNotFound):
     """The model exists but its authors ask each user to accept a licence first."""
 
+    kind = ErrorKind.ACCESS_DENIED
+
 
 class Unauthorized(HubError, ModelNotFound):
     """The hub refused the token (or the account behind it may not read this model)."""
 
+    kind = ErrorKind.ACCESS_DENIED
+
 
 class RateLimited(HubError):
+    kind = ErrorKind.NETWORK
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
 class HubServerError(HubError):
+    kind = ErrorKind.NETWORK
+
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
 
 class NetworkDown(HubError):
-    pass
+    kind = ErrorKind.NETWORK
 
 
 class OfflineMode(HubError):
-    pass
+    kind = ErrorKind.OFFLINE
 
 
 class NotEnoughDiskSpace(HubError):
+    kind = ErrorKind.DISK_FULL
+
     def __init__(self, message: str, needed: int | None = None, free: int | None = None) -> None:
         super().__init__(message)
         self.needed = needed
@@ -61,7 +70,7 @@ class NotEnoughDiskSpace(HubError):
 
 
 class CacheNotWritable(HubError):
-    pass
+    kind = ErrorKind.DISK_FULL
 
 
 class ChecksumMismatch(HubError, ModelInvalid):
@@ -81,7 +90,7 @@ class UnsafeFileName(HubError, ModelInvalid):
 
 
 class DownloadCancelled(HubError):
-    pass
+    kind = ErrorKind.CANCELLED
 
 
 def repo_not_found(repo_id: str, revision: str | None = None) -> RepoNotFound:
