@@ -1,0 +1,73 @@
+"""Argument types for the command line: each turns text into a value or says what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+from sfumato.core.imaging import OUTPAINT_STEP
+
+EXTEND_SIDES = ("left", "top", "right", "bottom")
+# As `sfumato.core.devices.DEVICE_CHOICES`; that module is not imported here because it loads torch.
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """A whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
+
+    return parse
+
+
+def number(
+    minimum: float, maximum: float | None = None, *, above_minimum: bool = False
+) -> Callable[[str], float]:
+    """A number from `minimum` (excluded when `above_minimum`) to `maximum`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not '{text}'") from None
+        too_low = value <= minimum if above_minimum else value < minimum
+        if not math.isfinite(value) or too_low or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {_range(minimum, maximum, above_minimum)}, not {text}")
+        return value
+
+    return parse
+
+
+def _range(minimum: float, maximum: float | None, above_minimum: bool) -> str:
+    if maximum is None:
+        return f"above {minimum:g}" if above_minimum else f"{minimum:g} or more"
+    return (
+        f"above {minimum:g} and at most {maximum:g}" if above_minimum else f"from {minimum:g} to {maximum:g}"
+    )
+
+
+def extend_margins(text: str) -> tuple[int, int, int, int]:
+    """`LEFT,TOP,RIGHT,BOTTOM` in pixels, e.g. `0,0,128,0` to extend the image 128 pixels to the right."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != len(EXTEND_SIDES) or not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected four whole numbers LEFT,TOP,RIGHT,BOTTOM in pixels (e.g. 0,0,128,0), not '{text}'"
+        )
+    margins = tuple(int(part) for part in parts)
+    for side, margin in zip(EXTEND_SIDES, margins, strict=True):
+        if margin % OUTPAINT_STEP:
+            raise argparse.ArgumentTypeError(
+                f"the {side} margin is {margin} pixels; each margin must be a multiple of {OUTPAINT_STEP}"
+            )
+    if not any(margins):
+        raise argparse.ArgumentTypeError("all four margins are 0; give at least one side to extend")
+    left, top, right, bottom = margins
+    return left, top, right, bottom

@@ -1,0 +1,104 @@
+"""`sfumato generate`: make images from a prompt, an image, a mask or an image to extend."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from sfumato.core.api import DEFAULT_SAMPLER
+from sfumato.core.cli_arguments import DEVICE_CHOICES, extend_margins, number, whole_number
+from sfumato.core.cli_commands import Commands
+from sfumato.core.cli_plan import plan_generation
+from sfumato.core.cli_run import run_generation
+from sfumato.core.engine_process import EngineSettings
+
+IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
+
+DESCRIPTION = """\
+Generate images with a Stable Diffusion model and save them as PNG files that carry their recipe
+(prompt, seed, sampler, ...) in the AUTOMATIC1111 "parameters" format.
+
+The mode follows from the options:
+  --extend  outpaint: extend the --init image by the margins
+  --mask    inpaint: repaint the white (or opaque) area of the mask on the --init image
+  --init    image to image: redraw the --init image, guided by the prompt
+  otherwise text to image
+
+With --batch N, `--out out.png` writes out.png, out-1.png, ..., out-(N-1).png; image k has seed
+SEED+k. Existing files are replaced. The paths written are printed, one per line.
+Press Ctrl+C to cancel: nothing is saved, and the exit code is 130.
+"""
+
+
+def register(commands: Commands) -> None:
+    parser = commands.add(
+        "generate",
+        summary="generate images and save them as PNG files",
+        handler=generate,
+        description=DESCRIPTION,
+    )
+    what = parser.add_argument_group("what to generate")
+    what.add_argument("--model", required=True, help="a diffusers model folder or a .safetensors checkpoint")
+    what.add_argument("--prompt", required=True, metavar="TEXT", help="what the image should show")
+    what.add_argument("--negative", default="", metavar="TEXT", help="what it should not show")
+    what.add_argument(
+        "--out", required=True, metavar="PATH", help="the .png file to write (see above for batches)"
+    )
+
+    how = parser.add_argument_group("how")
+    how.add_argument(
+        "--sampler", default=DEFAULT_SAMPLER, metavar="NAME", help=f'default "{DEFAULT_SAMPLER}"'
+    )
+    how.add_argument("--steps", type=whole_number(1), default=20, metavar="N", help="default 20")
+    how.add_argument("--cfg", type=number(0), default=7.0, metavar="F", help="prompt guidance, default 7")
+    how.add_argument(
+        "--seed", type=whole_number(-1), default=-1, metavar="N", help="default -1: a random seed"
+    )
+    how.add_argument(
+        "--width",
+        type=whole_number(8),
+        metavar="W",
+        help="multiple of 8; default 512, or the --init image's width (with --only-masked: 512)",
+    )
+    how.add_argument("--height", type=whole_number(8), metavar="H", help="like --width")
+    how.add_argument(
+        "--batch", type=whole_number(1), default=1, metavar="N", help="images to make, default 1"
+    )
+    how.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+
+    image = parser.add_argument_group("starting from an image")
+    image.add_argument("--init", metavar="IMAGE", help="the image to start from")
+    image.add_argument(
+        "--strength",
+        type=number(0, 1, above_minimum=True),
+        metavar="F",
+        help="how much to change it, above 0 to 1 (default 0.75; inpainting 1)",
+    )
+    image.add_argument(
+        "--mask", metavar="MASK", help="inpaint: white or opaque where to repaint, same size as --init"
+    )
+    image.add_argument(
+        "--extend",
+        type=extend_margins,
+        metavar="LEFT,TOP,RIGHT,BOTTOM",
+        help="outpaint: pixels to add on each side, multiples of 8",
+    )
+    image.add_argument(
+        "--mask-blur",
+        type=whole_number(0),
+        metavar="N",
+        help="soften the mask edge (default 4; outpainting 8)",
+    )
+    image.add_argument(
+        "--only-masked",
+        action="store_true",
+        help="inpaint a crop around the mask at --width x --height, then paste it back",
+    )
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+
+
+def generate(args: argparse.Namespace) -> int:
+    plan = plan_generation(args)
+    in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
+    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process)
+    return run_generation(plan, settings)

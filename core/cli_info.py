@@ -1,0 +1,77 @@
+"""`sfumato info`: versions, the device Sfumato would use, and where it keeps its files.
+
+Nothing here loads a model, so it answers in the time it takes to import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from sfumato.core import __version__
+from sfumato.core.cli_arguments import DEVICE_CHOICES
+from sfumato.core.cli_commands import EXIT_OK, Commands
+
+
+def register(commands: Commands) -> None:
+    parser = commands.add(
+        "info",
+        summary="show versions, the device in use and where Sfumato keeps its files",
+        handler=show_info,
+    )
+    parser.add_argument(
+        "--device", choices=DEVICE_CHOICES, default="auto", help="the device to describe, default auto"
+    )
+
+
+def info_rows(device: str = "auto") -> list[tuple[str, str]]:
+    """(label, value) pairs describing this installation."""
+    import torch
+
+    from sfumato.core.devices import pick_device
+    from sfumato.core.models.download_settings import hub_cache_dir
+    from sfumato.core.paths import cache_dir, config_dir, data_dir
+
+    choice = pick_device(device)
+    return [
+        ("Sfumato", __version__),
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("torch", torch.__version__),
+        ("diffusers", _installed_version("diffusers")),
+        ("transformers", _installed_version("transformers")),
+        ("huggingface_hub", _installed_version("huggingface_hub")),
+        ("Device", f"{choice.name} ({choice.device.type}, {str(choice.dtype).removeprefix('torch.')})"),
+        ("CUDA available", _yes_no(torch.cuda.is_available())),
+        ("MPS available", _yes_no(_mps_available(torch))),
+        ("Data folder", str(data_dir())),
+        ("Cache folder", str(cache_dir())),
+        ("Config folder", str(config_dir())),
+        ("Hugging Face cache", str(hub_cache_dir())),
+    ]
+
+
+def show_info(args: argparse.Namespace) -> int:
+    rows = info_rows(args.device)
+    width = max(len(label) for label, _ in rows) + 1
+    for label, value in rows:
+        print(f"{label + ':':<{width}} {value}")
+    return EXIT_OK
+
+
+def _installed_version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _mps_available(torch: Any) -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
