@@ -85,8 +85,8 @@ async def _follow(
     async for event in engine.events(job_id):
         progress.show(event)
         match event:
-            case Finished() if interrupts.count:
-                break
+            case Finished() | Failed() if interrupts.count:
+                break  # the job ended some other way just as it was being cancelled
             case Finished(images=images, recipes=recipes):
                 return _save(plan.outputs, images, recipes, out)
             case Cancelled():
