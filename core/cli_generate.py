@@ -9,7 +9,7 @@ from sfumato.core.api import DEFAULT_SAMPLER
 from sfumato.core.cli_arguments import DEVICE_CHOICES, extend_margins, number, whole_number
 from sfumato.core.cli_commands import Commands
 from sfumato.core.cli_plan import plan_generation
-from sfumato.core.cli_run import run_generation
+from sfumato.core.cli_run import engine_log_path, run_generation
 from sfumato.core.engine_process import EngineSettings
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
@@ -100,5 +100,6 @@ def register(commands: Commands) -> None:
 def generate(args: argparse.Namespace) -> int:
     plan = plan_generation(args)
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
-    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process)
+    log_file = "" if in_process else str(engine_log_path())
+    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process, log_file=log_file)
     return run_generation(plan, settings)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -53,9 +52,7 @@ def check_sampler(name: str) -> None:
 
 async def _generate(plan: GenerationPlan, settings: EngineSettings, out: TextIO, progress: Progress) -> int:
     interrupts = _Interrupts(asyncio.get_running_loop(), progress)
-    with _engine_process_spawning(settings):
-        starting = asyncio.ensure_future(Engine.start(settings))
-        await asyncio.sleep(0)  # Engine.start launches the engine before its first pause
+    starting = asyncio.ensure_future(Engine.start(settings))
     engine: Engine | None = None
     try:
         with interrupts.installed():
@@ -144,22 +141,3 @@ class _Interrupts:
             self.cancel_job()
         elif self._task is not None:
             self._task.cancel()
-
-
-@contextlib.contextmanager
-def _engine_process_spawning(settings: EngineSettings) -> Iterator[None]:
-    """While the engine process is started: it ignores Ctrl+C (this process cancels the job
-    instead) and writes its log to a file, away from the progress shown on the terminal."""
-    if settings.in_process or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the child
-    saved_stderr = os.dup(2)
-    try:
-        with open(engine_log_path(), "wb") as log:
-            os.dup2(log.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-        signal.signal(signal.SIGINT, previous_handler)

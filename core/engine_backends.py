@@ -7,6 +7,7 @@ background thread; the engine hands them over to its event loop.
 
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import sys
@@ -29,14 +30,28 @@ class Backend(Protocol):
     def close(self, timeout: float) -> None: ...
 
 
+def _own_process_group() -> dict[str, Any]:
+    """Keep a terminal's Ctrl+C away from the engine: the app decides what an interrupt cancels."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
 class ProcessBackend:
     def __init__(self, settings: EngineSettings, on_message: OnMessage, on_exit: OnExit) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "sfumato.core.engine_process", settings.to_json()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-        )
+        log = open(settings.log_file, "ab") if settings.log_file else None  # noqa: SIM115
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "sfumato.core.engine_process", settings.to_json()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                bufsize=0,
+                **_own_process_group(),
+            )
+        finally:
+            if log is not None:
+                log.close()  # the engine process holds its own handle
         self.pid: int | None = self._process.pid
         self._write_lock = threading.Lock()
         self._on_message, self._on_exit = on_message, on_exit

@@ -31,6 +31,7 @@ class EngineSettings:
     device: str = "auto"
     preview_every: int = 1
     in_process: bool = False
+    log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
