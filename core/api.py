@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DEFAULT_SAMPLER = "Euler a"
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
 
 class Mode(enum.StrEnum):

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from sfumato.core.imaging import OUTPAINT_STEP
 
 EXTEND_SIDES = ("left", "top", "right", "bottom")
-# As `sfumato.core.devices.DEVICE_CHOICES`; that module is not imported here because it loads torch.
-DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from sfumato.core.api import DEFAULT_SAMPLER
-from sfumato.core.cli_arguments import DEVICE_CHOICES, extend_margins, number, whole_number
+from sfumato.core.api import DEFAULT_SAMPLER, DEVICE_CHOICES
+from sfumato.core.cli_arguments import extend_margins, number, whole_number
 from sfumato.core.cli_commands import Commands
 from sfumato.core.cli_plan import plan_generation
 from sfumato.core.cli_run import engine_log_path, run_generation

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sfumato.core import __version__
-from sfumato.core.cli_arguments import DEVICE_CHOICES
+from sfumato.core.api import DEVICE_CHOICES
 from sfumato.core.cli_commands import EXIT_OK, Commands
 
 

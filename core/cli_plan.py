@@ -17,6 +17,7 @@ from sfumato.core.imaging import load_image, load_mask
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
 from sfumato.core.models.source import SourceKind, resolve_local
+from sfumato.core.schedulers import find_sampler
 
 SIZE_STEP = 8
 DEFAULT_SIZE = 512
@@ -31,6 +32,7 @@ class GenerationPlan:
 
 def plan_generation(args: argparse.Namespace) -> GenerationPlan:
     check_option_combinations(args)
+    find_sampler(args.sampler)
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
     check_model(args.model)
     return GenerationPlan(build_job(args), outputs)

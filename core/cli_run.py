@@ -44,24 +44,12 @@ def run_generation(plan: GenerationPlan, settings: EngineSettings, out: TextIO |
     return asyncio.run(_generate(plan, settings, out or sys.stdout, Progress.for_stream(sys.stderr)))
 
 
-def check_sampler(name: str) -> None:
-    from sfumato.core.schedulers import find_sampler  # imports diffusers: done while the engine starts
-
-    find_sampler(name)
-
-
 async def _generate(plan: GenerationPlan, settings: EngineSettings, out: TextIO, progress: Progress) -> int:
     interrupts = _Interrupts(asyncio.get_running_loop(), progress)
     starting = asyncio.ensure_future(Engine.start(settings))
     engine: Engine | None = None
     try:
         with interrupts.installed():
-            try:
-                await asyncio.to_thread(check_sampler, plan.job.sampler)
-            except SfumatoError:
-                with contextlib.suppress(SfumatoError, asyncio.TimeoutError):
-                    engine = await starting
-                raise
             engine = await starting
             return await _follow(engine, plan, interrupts, out, progress)
     except asyncio.CancelledError:

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sfumato.core.api import BadInput
-
-DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+from sfumato.core.api import DEVICE_CHOICES, BadInput
 
 
 @dataclass(frozen=True)
@@ -29,18 +27,28 @@ def pick_device(preference: str | None = None) -> DeviceChoice:
 
     GPUs run in float16 (the VAE is retried in float32 when it overflows); the CPU runs in float32.
     """
-    wanted = (preference or os.environ.get("SFUMATO_DEVICE") or "auto").lower()
+    wanted = (preference or "auto").strip().lower()
+    origin = ""
+    if wanted == "auto" and os.environ.get("SFUMATO_DEVICE", "").strip():
+        wanted = os.environ["SFUMATO_DEVICE"].strip().lower()
+        origin = " (set by the SFUMATO_DEVICE environment variable)"
     if wanted not in DEVICE_CHOICES:
-        raise BadInput(f"Unknown device '{wanted}'. Choose one of: {', '.join(DEVICE_CHOICES)}.")
+        raise BadInput(f"Unknown device '{wanted}'{origin}. Choose one of: {', '.join(DEVICE_CHOICES)}.")
     if wanted == "auto":
         wanted = "cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu"
     if wanted == "cuda":
         if not torch.cuda.is_available():
-            raise BadInput("A CUDA GPU was asked for, but PyTorch sees none on this computer.")
+            raise BadInput(
+                "An NVIDIA GPU (CUDA) was asked for, but none is usable on this computer. "
+                "Choose 'auto' or 'cpu' as the device instead."
+            )
         return DeviceChoice(torch.device("cuda"), torch.float16, torch.cuda.get_device_name(0))
     if wanted == "mps":
         if not _mps_available():
-            raise BadInput("Apple Metal (MPS) was asked for, but it is not available on this computer.")
+            raise BadInput(
+                "Apple Metal (MPS) was asked for, but it is not available on this computer. "
+                "Choose 'auto' or 'cpu' as the device instead."
+            )
         return DeviceChoice(torch.device("mps"), torch.float16, "Apple GPU (Metal)")
     return DeviceChoice(torch.device("cpu"), torch.float32, "CPU")
 

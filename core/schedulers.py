@@ -1,14 +1,17 @@
-"""The sampler catalogue: the names artists know from AUTOMATIC1111, mapped onto diffusers schedulers."""
+"""The sampler catalogue: the names artists know from AUTOMATIC1111, mapped onto diffusers schedulers.
+
+The catalogue itself needs no diffusers import, so front ends can list and check names cheaply."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
-from typing import Any
-
-import diffusers
-from diffusers.schedulers.scheduling_utils import SchedulerMixin
+from typing import TYPE_CHECKING, Any
 
 from sfumato.core.api import BadInput
+
+if TYPE_CHECKING:
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,19 @@ def find_sampler(name: str) -> Sampler:
     raise BadInput(f"Unknown sampler '{name}'. Available samplers: {', '.join(SAMPLERS)}.")
 
 
-def make_scheduler(name: str, model_config: dict[str, Any]) -> SchedulerMixin:
-    """A fresh scheduler for sampler `name`, keeping the model's noise schedule and prediction type."""
+def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = None) -> SchedulerMixin:
+    """A fresh scheduler for sampler `name`, keeping the model's noise schedule and prediction type.
+
+    `seed` feeds samplers whose noise does not come from the pipeline's generator (the Brownian
+    tree of "DPM++ SDE"), so the same seed gives the same image with them too.
+    """
+    import diffusers
+
     sampler = find_sampler(name)
     base = {k: v for k, v in dict(model_config).items() if k not in _SAMPLER_OWNED and not k.startswith("_")}
     scheduler_class = getattr(diffusers, sampler.scheduler)
-    scheduler: SchedulerMixin = scheduler_class.from_config(base, **sampler.options)
+    options = dict(sampler.options)
+    if seed is not None and "noise_sampler_seed" in inspect.signature(scheduler_class.__init__).parameters:
+        options["noise_sampler_seed"] = seed
+    scheduler: SchedulerMixin = scheduler_class.from_config(base, **options)
     return scheduler

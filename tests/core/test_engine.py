@@ -133,7 +133,7 @@ async def test_cancel_removes_a_waiting_job_from_the_queue(engine: Engine, tiny_
         ({"width": 60}, ErrorKind.BAD_INPUT, "multiple of 8"),
         ({"steps": -1}, ErrorKind.BAD_INPUT, "Steps"),
         ({"sampler": "Euler z"}, ErrorKind.BAD_INPUT, "Unknown sampler"),
-        ({"model": "/nowhere/model.safetensors"}, ErrorKind.MODEL_NOT_FOUND, "No model found"),
+        ({"model": "/nowhere/model.safetensors"}, ErrorKind.MODEL_NOT_FOUND, "No model"),
     ],
 )
 async def test_bad_jobs_fail_with_a_kind_and_a_message(
