@@ -12,7 +12,7 @@ from diffusers import StableDiffusionPipeline
 from sfumato.core.api import ModelInvalid, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
 from sfumato.core.models.hashing import short_hash
-from sfumato.core.models.source import ModelSource, SourceKind, resolve_local
+from sfumato.core.models.source import ModelSource, SourceKind, resolve_model
 from sfumato.core.previews import LatentPreviewer
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def _load_folder(source: ModelSource, choice: DeviceChoice) -> Any:
         return StableDiffusionPipeline.from_pretrained(
             source.path,
             dtype=choice.dtype,
+            variant=source.variant,
             local_files_only=True,
             use_safetensors=True,
             safety_checker=None,
@@ -111,13 +112,13 @@ class ModelCache:
 
     def is_loaded(self, reference: str) -> bool:
         try:
-            source = resolve_local(reference)
+            source = resolve_model(reference)
         except SfumatoError:
             return False
         return self._current is not None and self._current.source == source
 
     def get(self, reference: str) -> LoadedModel:
-        source = resolve_local(reference)
+        source = resolve_model(reference)
         if self._current is not None and self._current.source == source:
             return self._current
         self.release()
