@@ -1,0 +1,232 @@
+"""Runs generations for the window: builds the job from the frame, follows it through the engine
+client, shows the live preview in the frame, and lands the results as new layers (one undo step)
+or, for a batch, as candidates to keep or discard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from sfumato.core.api import Mode, Recipe, SfumatoError
+from sfumato.desktop.document import Document, Layer, Rect
+from sfumato.desktop.document.commands import ChangeLayerStack
+from sfumato.desktop.engine_client import EngineClient
+from sfumato.desktop.ui.canvas import CanvasView
+from sfumato.desktop.ui.document_host import DocumentHost
+from sfumato.desktop.ui.generation_panel import GenerationPanel
+from sfumato.desktop.ui.generation_plan import Plan, automatic_mode, plan_generation
+
+MODE_REFRESH_MS = 150
+
+
+@dataclass
+class Submitted:
+    plan: Plan
+    document: Document
+
+
+@dataclass
+class Candidate:
+    image: np.ndarray
+    recipe: Recipe
+
+
+class GenerationController(QObject):
+    message = Signal(str)  # for the status bar
+    error = Signal(str)  # for a message box
+    model_used = Signal(str)
+    candidates_changed = Signal()
+
+    def __init__(
+        self,
+        client: EngineClient,
+        host: DocumentHost,
+        panel: GenerationPanel,
+        canvas: CanvasView,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client, self.host, self.panel, self.canvas = client, host, panel, canvas
+        self.submitted: dict[str, Submitted] = {}
+        self.candidates: list[Candidate] = []
+        self.candidate_index = 0
+        self._candidate_rect = Rect(0, 0, 0, 0)
+        self._candidate_document: Document | None = None
+        self._mode_timer = QTimer(self, singleShot=True, interval=MODE_REFRESH_MS)
+        self._mode_timer.timeout.connect(self._refresh_automatic_mode)
+        panel.generate_requested.connect(self.generate)
+        panel.cancel_requested.connect(self.cancel)
+        boxes = panel.candidates
+        boxes.step.connect(self.step_candidate)
+        boxes.keep.connect(self.keep_candidate)
+        boxes.keep_all.connect(self.keep_all_candidates)
+        boxes.discard.connect(self.discard_candidate)
+        boxes.discard_all.connect(self.discard_all_candidates)
+        client.job_started.connect(self._on_started)
+        client.progress.connect(self._on_progress)
+        client.preview.connect(self._on_preview)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        client.cancelled.connect(self._on_cancelled)
+        host.changed.connect(lambda _change: self._mode_timer.start())
+        host.replaced.connect(self._on_replaced)
+        self._refresh_automatic_mode()
+
+    # ---- starting and stopping -----------------------------------------------------------------
+
+    def generate(self) -> str | None:
+        """Queue a generation into the frame; returns its job id (None when it could not start)."""
+        document = self.host.document
+        try:
+            plan = plan_generation(document, self.panel.settings())
+            job_id = self.client.submit(plan.job)
+        except SfumatoError as error:
+            self.error.emit(error.message)
+            return None
+        self.submitted[job_id] = Submitted(plan, document)
+        self.model_used.emit(plan.job.model)
+        self.panel.set_running(True)
+        waiting = len(self.client.waiting())
+        self.message.emit(f"Queued ({waiting} waiting)" if waiting else f"Generating ({plan.mode.value})")
+        return job_id
+
+    def cancel(self) -> bool:
+        """Stop the running generation; returns whether there was one."""
+        running = self.client.running
+        if running is None or running not in self.submitted:
+            return False
+        self.client.cancel(running)
+        return True
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.submitted)
+
+    # ---- engine events -------------------------------------------------------------------------
+
+    def _on_started(self, job_id: str) -> None:
+        if job_id in self.submitted:
+            self.panel.set_running(True)
+            self.panel.set_progress(0.0, "Starting…")
+
+    def _on_progress(self, job_id: str, step: int, total: int, image: int, images: int) -> None:
+        if job_id not in self.submitted:
+            return
+        fraction = (image * total + step) / max(images * total, 1)
+        text = f"Step {step} of {total}" + (f" · image {image + 1} of {images}" if images > 1 else "")
+        self.panel.set_progress(fraction, text)
+
+    def _on_preview(self, job_id: str, preview: np.ndarray) -> None:
+        submitted = self.submitted.get(job_id)
+        if submitted is not None and submitted.document is self.host.document and not self.candidates:
+            self.canvas.set_frame_image(preview, submitted.plan.rect)
+
+    def _on_finished(self, job_id: str, images: tuple[np.ndarray, ...], recipes: tuple[Recipe, ...]) -> None:
+        submitted = self._end(job_id)
+        if submitted is None or not images:
+            return
+        self.panel.remember_seed(recipes[0].seed)
+        if submitted.document is not self.host.document:
+            self.message.emit(
+                "A generation finished for a document that is no longer open; it was set aside."
+            )
+            return
+        rect = submitted.plan.rect
+        if len(images) == 1:
+            layer = submitted.document.add_generated_layer(images[0], recipes[0], x=rect.x, y=rect.y)
+            self.message.emit(f"Added layer '{layer.name}'")
+            return
+        self._candidate_document, self._candidate_rect = submitted.document, rect
+        self.candidates = [Candidate(image, recipe) for image, recipe in zip(images, recipes, strict=True)]
+        self.candidate_index = 0
+        self._show_candidate()
+        self.message.emit(f"{len(images)} candidates: keep the ones you like")
+
+    def _on_failed(self, job_id: str, kind: str, message: str) -> None:
+        if self._end(job_id) is not None:
+            self.error.emit(message)
+
+    def _on_cancelled(self, job_id: str) -> None:
+        if self._end(job_id) is not None:
+            self.message.emit("Generation cancelled")
+
+    def _end(self, job_id: str) -> Submitted | None:
+        submitted = self.submitted.pop(job_id, None)
+        if submitted is None:
+            return None
+        if not self.submitted:
+            self.panel.set_running(False)
+        if not self.candidates:
+            self.canvas.set_frame_image(None)
+        return submitted
+
+    # ---- candidates ----------------------------------------------------------------------------
+
+    def _show_candidate(self) -> None:
+        if self._candidate_document is not self.host.document:
+            self.candidates = []
+        if not self.candidates:
+            self.canvas.set_frame_image(None)
+        else:
+            self.candidate_index %= len(self.candidates)
+            candidate = self.candidates[self.candidate_index]
+            self.canvas.set_frame_image(candidate.image, self._candidate_rect)
+        self.panel.candidates.show_position(self.candidate_index, len(self.candidates))
+        self.candidates_changed.emit()
+
+    def step_candidate(self, direction: int) -> None:
+        if self.candidates:
+            self.candidate_index = (self.candidate_index + direction) % len(self.candidates)
+            self._show_candidate()
+
+    def keep_candidate(self) -> None:
+        if not self.candidates:
+            return
+        candidate = self.candidates.pop(self.candidate_index)
+        rect = self._candidate_rect
+        self.host.document.add_generated_layer(candidate.image, candidate.recipe, x=rect.x, y=rect.y)
+        self._show_candidate()
+
+    def keep_all_candidates(self) -> None:
+        """Every remaining candidate as a layer, in one undo step."""
+        if not self.candidates:
+            return
+        document, rect = self.host.document, self._candidate_rect
+        # Layers made the way single results are (same names, same pixels), then added in one step.
+        scratch = Document()
+        added: list[Layer] = [
+            scratch.add_generated_layer(candidate.image, candidate.recipe, x=rect.x, y=rect.y)
+            for candidate in self.candidates
+        ]
+        stack = list(document.layers)
+        above = (
+            document.index_of(document.active_layer) + 1 if document.active_layer is not None else len(stack)
+        )
+        stack[above:above] = added
+        document.execute(ChangeLayerStack(document, stack, added[-1], "Keep candidates"))
+        self.candidates = []
+        self._show_candidate()
+
+    def discard_candidate(self) -> None:
+        if self.candidates:
+            self.candidates.pop(self.candidate_index)
+            self._show_candidate()
+
+    def discard_all_candidates(self) -> None:
+        self.candidates = []
+        self._show_candidate()
+
+    # ---- mode ----------------------------------------------------------------------------------
+
+    def _on_replaced(self, _document: Document) -> None:
+        self.candidates = []
+        self._show_candidate()
+        self._mode_timer.start()
+
+    def _refresh_automatic_mode(self) -> None:
+        self.panel.set_automatic_mode(self.automatic_mode())
+
+    def automatic_mode(self) -> Mode:
+        return automatic_mode(self.host.document.frame_coverage())

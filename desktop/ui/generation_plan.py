@@ -1,0 +1,147 @@
+"""Turn what lies under the frame, plus the generation panel's settings, into one engine job.
+
+The mode follows the frame's content unless the artist picks one: nothing under the frame →
+txt2img; a mask → inpaint; partly empty → outpaint (the empty border is generated around the
+painted part); fully covered → img2img.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, Mode, Outpaint, Txt2Img
+from sfumato.desktop.document import Content, Document, FrameCoverage, Rect
+from sfumato.desktop.document.frame import SNAP
+
+# Transparent pixels inside the picture given to the engine read as this mid grey.
+BACKDROP = 128
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    model: str
+    prompt: str
+    negative: str = ""
+    sampler: str = "Euler a"
+    steps: int = 20
+    cfg: float = 7.0
+    seed: int = -1
+    strength: float = 0.75
+    mask_blur: int = 4
+    batch: int = 1
+    only_masked: bool = False
+    mode: Mode | None = None  # None: decided by the frame's content
+
+
+@dataclass(frozen=True)
+class Plan:
+    job: Job
+    mode: Mode
+    rect: Rect  # where the result goes on the canvas
+
+
+def automatic_mode(coverage: FrameCoverage) -> Mode:
+    if coverage.content is Content.EMPTY:
+        return Mode.TXT2IMG
+    if coverage.masked:
+        return Mode.INPAINT
+    if coverage.content is Content.PARTIAL:
+        return Mode.OUTPAINT
+    return Mode.IMG2IMG
+
+
+def plan_generation(document: Document, settings: GenerationSettings) -> Plan:
+    """The job for the current frame; BadInput says in plain words when it cannot be made."""
+    if not settings.model:
+        raise BadInput("Choose a model first: use the model picker in the Generate panel.")
+    rect = document.frame.rect
+    mode = settings.mode or automatic_mode(document.frame_coverage())
+    common: dict[str, Any] = dict(
+        model=settings.model,
+        prompt=settings.prompt,
+        negative=settings.negative,
+        sampler=settings.sampler,
+        steps=settings.steps,
+        cfg=settings.cfg,
+        seed=settings.seed,
+        width=rect.width,
+        height=rect.height,
+        batch=settings.batch,
+    )
+    pixels = document.composite(rect)
+    if mode is Mode.TXT2IMG:
+        return Plan(Txt2Img(**common), mode, rect)
+    if not pixels[..., 3].any():
+        raise BadInput(
+            f"There is nothing under the frame to work from, so {mode.value} cannot run. Move the frame "
+            "over your picture, or choose txt2img."
+        )
+    if mode is Mode.IMG2IMG:
+        job: Job = Img2Img(**common, init=_flattened(pixels), strength=settings.strength)
+        return Plan(job, mode, rect)
+    if mode is Mode.INPAINT:
+        return Plan(_inpaint(document, pixels, rect, settings, common), mode, rect)
+    return Plan(_outpaint(pixels, settings, common), mode, rect)
+
+
+def _inpaint(
+    document: Document, pixels: np.ndarray, rect: Rect, settings: GenerationSettings, common: dict
+) -> Job:
+    mask = document.mask.read(rect)
+    # Empty parts of the frame have nothing to keep, so they are repainted too.
+    mask = np.where(pixels[..., 3] < 255, np.uint8(255), mask).astype(np.uint8)
+    if not mask.any():
+        raise BadInput(
+            "Inpainting repaints the masked area, but nothing under the frame is masked. Paint a mask "
+            "with the mask brush, or choose another mode."
+        )
+    return Inpaint(
+        **common,
+        init=_flattened(pixels),
+        mask=mask,
+        strength=settings.strength,
+        mask_blur=settings.mask_blur,
+        only_masked=settings.only_masked,
+    )
+
+
+def _outpaint(pixels: np.ndarray, settings: GenerationSettings, common: dict[str, Any]) -> Job:
+    """Keep the largest 8-pixel-aligned box inside the painted part and generate the border around it."""
+    height, width = pixels.shape[:2]
+    painted = pixels[..., 3] > 0
+    rows, columns = np.flatnonzero(painted.any(axis=1)), np.flatnonzero(painted.any(axis=0))
+    top, bottom = _round_up(rows[0]), _round_down(rows[-1] + 1)
+    left, right = _round_up(columns[0]), _round_down(columns[-1] + 1)
+    if right <= left or bottom <= top or (left, top, right, bottom) == (0, 0, width, height):
+        # Painted pixels are scattered (or fill the frame's box with holes): repaint the holes instead.
+        mask = np.where(pixels[..., 3] < 255, np.uint8(255), np.uint8(0))
+        return Inpaint(
+            **common, init=_flattened(pixels), mask=mask, strength=1.0, mask_blur=settings.mask_blur
+        )
+    return Outpaint(
+        **common,
+        init=_flattened(pixels[top:bottom, left:right]),
+        left=left,
+        top=top,
+        right=width - right,
+        bottom=height - bottom,
+        mask_blur=max(settings.mask_blur, SNAP),
+    )
+
+
+def _round_up(value: int) -> int:
+    return -(-int(value) // SNAP) * SNAP
+
+
+def _round_down(value: int) -> int:
+    return int(value) // SNAP * SNAP
+
+
+def _flattened(pixels: np.ndarray) -> np.ndarray:
+    """RGBA over the mid-grey backdrop, as the RGB picture the engine takes."""
+    alpha = pixels[..., 3:4].astype(np.float32) / 255.0
+    rgb = pixels[..., :3].astype(np.float32) * alpha + BACKDROP * (1.0 - alpha)
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)

@@ -1,0 +1,267 @@
+"""The Layers panel: the stack top to bottom with thumbnails and visibility, the active layer's
+opacity, blend mode and lock, and the actions on layers. Drag a layer to reorder it; double-click
+its name to rename it. Every change goes through the document, so each is one undo step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sfumato.core.api import BadInput
+from sfumato.desktop.document import (
+    ActiveLayerChanged,
+    BlendMode,
+    Change,
+    Document,
+    Layer,
+    LayersChanged,
+    PixelsChanged,
+)
+from sfumato.desktop.ui.document_host import DocumentHost
+from sfumato.desktop.ui.qimage import to_qimage
+from sfumato.desktop.ui.widgets import slider, tool_button
+
+THUMBNAIL = 40
+THUMBNAIL_DELAY_MS = 250
+LAYER_ROLE = Qt.ItemDataRole.UserRole
+
+
+def thumbnail(layer: Layer, size: int = THUMBNAIL) -> QIcon:
+    pixels = layer.pixels
+    if pixels.size == 0:
+        return QIcon()
+    step = max(1, -(-max(pixels.shape[:2]) // (size * 2)))  # sample cheaply, then scale smoothly
+    image = to_qimage(np.ascontiguousarray(pixels[::step, ::step]))
+    scaled = image.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    return QIcon(QPixmap.fromImage(scaled))
+
+
+class LayerList(QListWidget):
+    """The stack, topmost layer first; reports a drag-reorder as (old row, new row)."""
+
+    reordered = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layerList")
+        self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
+        self.model().rowsMoved.connect(self._on_rows_moved)
+
+    def _on_rows_moved(
+        self,
+        _parent: QModelIndex | QPersistentModelIndex,
+        start: int,
+        _end: int,
+        _destination: QModelIndex | QPersistentModelIndex,
+        row: int,
+    ) -> None:
+        self.reordered.emit(start, row - 1 if row > start else row)
+
+
+class LayersPanel(QWidget):
+    message = Signal(str)
+
+    def __init__(self, host: DocumentHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layersPanel")
+        self.host = host
+        self._updating = False
+        self.list = LayerList()
+        self.list.currentItemChanged.connect(self._on_current_item)
+        self.list.itemChanged.connect(self._on_item_changed)
+        self.list.reordered.connect(self._on_reordered)
+        self.opacity = slider(0, 100, "Layer opacity")
+        self.opacity_label = QLabel("100 %")
+        self.opacity.valueChanged.connect(self._on_opacity_moved)
+        self.opacity.sliderReleased.connect(self._commit_opacity)
+        self.blend = QComboBox()
+        for mode in BlendMode:
+            self.blend.addItem(mode.value.replace("-", " ").capitalize(), mode.value)
+        self.blend.activated.connect(self._on_blend)
+        self.locked = QCheckBox("Lock")
+        self.locked.setToolTip("Protect the layer from painting and moving")
+        self.locked.clicked.connect(self._on_lock)
+        self._thumbnails_due: set[str] = set()
+        self._thumbnail_timer = QTimer(self, singleShot=True, interval=THUMBNAIL_DELAY_MS)
+        self._thumbnail_timer.timeout.connect(self._refresh_thumbnails)
+        self._build_layout()
+        host.changed.connect(self._on_change)
+        host.replaced.connect(lambda _document: self.rebuild())
+        self.rebuild()
+
+    def _button(self, text: str, tip: str, action: Callable[[], object]) -> QToolButton:
+        button = tool_button(text, tip)
+        button.clicked.connect(lambda: self.run(action))
+        return button
+
+    def _build_layout(self) -> None:
+        properties = QGridLayout()
+        properties.addWidget(QLabel("Opacity"), 0, 0)
+        properties.addWidget(self.opacity, 0, 1)
+        properties.addWidget(self.opacity_label, 0, 2)
+        properties.addWidget(QLabel("Blend"), 1, 0)
+        properties.addWidget(self.blend, 1, 1)
+        properties.addWidget(self.locked, 1, 2)
+        buttons = QHBoxLayout()
+        for text, tip, action in (
+            ("New", "Add a layer", self.add_layer),
+            ("Copy", "Duplicate the layer", lambda: self.document.duplicate_layer()),
+            ("Delete", "Delete the layer", lambda: self.document.delete_layer()),
+            ("↑", "Move the layer up", lambda: self.move_active(+1)),
+            ("↓", "Move the layer down", lambda: self.move_active(-1)),
+            ("Merge", "Merge the layer into the one below", lambda: self.document.merge_down()),
+            ("Flatten", "Flatten all layers into one", lambda: self.document.flatten()),
+        ):
+            buttons.addWidget(self._button(text, tip, action))
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(properties)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    @property
+    def document(self) -> Document:
+        return self.host.document
+
+    def run(self, action: Callable[[], object]) -> None:
+        """Do a layer action, telling the artist in plain words when it cannot be done."""
+        try:
+            action()
+        except BadInput as error:
+            self.message.emit(error.message)
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    def add_layer(self) -> None:
+        self.document.add_layer()
+
+    def move_active(self, direction: int) -> None:
+        layer = self.document.active_layer
+        if layer is None:
+            raise BadInput("There is no layer to move: add or select a layer first.")
+        index = self.document.index_of(layer) + direction
+        if 0 <= index < len(self.document.layers):
+            self.document.move_layer(layer, index)
+
+    # ---- showing the stack ---------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        self._updating = True
+        try:
+            self.list.clear()
+            for layer in reversed(self.document.layers):
+                item = QListWidgetItem(thumbnail(layer), layer.name)
+                item.setData(LAYER_ROLE, layer.id)
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsEditable
+                    | Qt.ItemFlag.ItemIsUserCheckable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+                item.setToolTip("Visible" if layer.visible else "Hidden")
+                self.list.addItem(item)
+                if layer is self.document.active_layer:
+                    self.list.setCurrentItem(item)
+        finally:
+            self._updating = False
+        self._show_properties()
+
+    def _show_properties(self) -> None:
+        layer = self.document.active_layer
+        for widget in (self.opacity, self.blend, self.locked):
+            widget.setEnabled(layer is not None)
+            widget.blockSignals(True)
+        if layer is not None:
+            self.opacity.setValue(round(layer.opacity * 100))
+            self.opacity_label.setText(f"{round(layer.opacity * 100)} %")
+            self.blend.setCurrentIndex(self.blend.findData(layer.blend.value))
+            self.locked.setChecked(layer.locked)
+        for widget in (self.opacity, self.blend, self.locked):
+            widget.blockSignals(False)
+
+    def layer_of(self, item: QListWidgetItem | None) -> Layer | None:
+        if item is None:
+            return None
+        layer_id = item.data(LAYER_ROLE)
+        return next((layer for layer in self.document.layers if layer.id == layer_id), None)
+
+    def _on_change(self, change: Change) -> None:
+        match change:
+            case LayersChanged() | ActiveLayerChanged():
+                self.rebuild()
+            case PixelsChanged(_rect, layer) if layer is not None:
+                self._thumbnails_due.add(layer.id)
+                self._thumbnail_timer.start()
+
+    def _refresh_thumbnails(self) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            layer = self.layer_of(item)
+            if layer is not None and layer.id in self._thumbnails_due:
+                item.setIcon(thumbnail(layer))
+        self._thumbnails_due.clear()
+
+    # ---- edits from the panel ------------------------------------------------------------------
+
+    def _on_current_item(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if not self._updating and (layer := self.layer_of(item)) is not None:
+            self.document.set_active_layer(layer)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        layer = self.layer_of(item)
+        if self._updating or layer is None:
+            return
+        visible = item.checkState() == Qt.CheckState.Checked
+        name = item.text().strip() or layer.name
+        self.run(lambda: self.document.set_layer_properties(layer, visible=visible, name=name))
+
+    def _on_reordered(self, old_row: int, new_row: int) -> None:
+        if self._updating:
+            return
+        count = len(self.document.layers)
+        layer = self.document.layers[count - 1 - old_row]
+        self.run(lambda: self.document.move_layer(layer, count - 1 - new_row))
+        QTimer.singleShot(0, self.rebuild)  # the list must match the document even if it refused
+
+    def _on_opacity_moved(self, value: int) -> None:
+        self.opacity_label.setText(f"{value} %")
+        if not self.opacity.isSliderDown():
+            self._commit_opacity()
+
+    def _commit_opacity(self) -> None:
+        layer = self.document.active_layer
+        if layer is not None:
+            self.document.set_layer_properties(layer, opacity=self.opacity.value() / 100)
+
+    def _on_blend(self, _index: int) -> None:
+        layer = self.document.active_layer
+        if layer is not None:
+            self.document.set_layer_properties(layer, blend=BlendMode(self.blend.currentData()))
+
+    def _on_lock(self, locked: bool) -> None:
+        layer = self.document.active_layer
+        if layer is not None:
+            self.document.set_layer_properties(layer, locked=locked)

@@ -1,0 +1,123 @@
+"""The engine client: engine events arrive as Qt signals, a crash is reported and survived, and the
+Qt event loop keeps answering while a real generation runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import qasync
+from PySide6.QtCore import Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from sfumato.core.api import ErrorKind, Txt2Img
+from sfumato.desktop.engine_client import EngineClient, EngineState
+from tests.desktop.ui.conftest import run
+from tests.desktop.ui.fake_engine import FakeEngine
+
+
+def _job(model: str = "model", **overrides: object) -> Txt2Img:
+    settings: dict = dict(model=model, prompt="a red circle", steps=4, width=64, height=64, seed=3)
+    settings.update(overrides)
+    return Txt2Img(**settings)
+
+
+def test_engine_events_arrive_as_signals_in_order(
+    qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    received: list[tuple] = []
+    client.job_started.connect(lambda job_id: received.append(("started", job_id)))
+    client.progress.connect(lambda job_id, step, total, *_: received.append(("step", step, total)))
+    client.preview.connect(lambda job_id, preview: received.append(("preview", preview.shape)))
+    client.finished.connect(lambda job_id, images, recipes: received.append(("finished", len(images))))
+
+    job_id = client.submit(_job(batch=2))
+    qtbot.waitUntil(lambda: ("started", job_id) in received)
+    assert client.state is EngineState.GENERATING
+    fake_engine.step(1, 4, preview=np.zeros((8, 8, 3), np.uint8))
+    fake_engine.step(2, 4)
+    fake_engine.finish()
+    qtbot.waitUntil(lambda: received[-1][0] == "finished")
+
+    assert received == [
+        ("started", job_id),
+        ("step", 1, 4),
+        ("preview", (8, 8, 3)),
+        ("step", 2, 4),
+        ("finished", 2),
+    ]
+    assert client.state is EngineState.IDLE
+    assert client.jobs == {}
+
+
+def test_waiting_jobs_are_listed_and_can_be_removed(
+    qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    first = client.submit(_job())
+    second = client.submit(_job(prompt="a blue square"))
+    third = client.submit(_job(prompt="a green tree"))
+    assert client.running == first
+    assert client.waiting() == [second, third]
+
+    with qtbot.waitSignal(client.cancelled) as cancelled:
+        client.cancel(second)
+    assert cancelled.args == [second]
+    assert client.waiting() == [third]
+
+
+def test_a_crash_is_reported_and_the_client_carries_on(
+    qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    crashes: list[str] = []
+    failures: list[tuple[str, str]] = []
+    client.crashed.connect(crashes.append)
+    client.failed.connect(lambda job_id, kind, message: failures.append((job_id, kind)))
+    job_id = client.submit(_job())
+    qtbot.waitUntil(lambda: client.state is EngineState.GENERATING)
+
+    fake_engine.crash()
+    qtbot.waitUntil(lambda: bool(crashes))
+    assert failures == [(job_id, ErrorKind.ENGINE_CRASHED.value)]
+    assert client.state is EngineState.RESTARTING
+
+    fake_engine.come_back()
+    qtbot.waitUntil(lambda: client.state is EngineState.IDLE, timeout=3000)
+    again = client.submit(_job())
+    qtbot.waitUntil(lambda: client.running == again)
+
+
+def test_an_engine_that_cannot_start_leaves_a_plain_message(qtbot: QtBot, qt_loop: qasync.QEventLoop) -> None:
+    from sfumato.core.api import BadInput
+
+    async def broken() -> FakeEngine:
+        raise BadInput("A CUDA GPU was asked for, but PyTorch sees none on this computer.")
+
+    failing = EngineClient(broken)
+    run(qtbot, failing.start())
+    assert failing.state is EngineState.FAILED
+    assert "CUDA" in failing.error
+    with pytest.raises(Exception, match="CUDA"):
+        failing.submit(_job())
+
+
+def test_the_event_loop_keeps_answering_during_a_real_generation(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    finished: list[str] = []
+    real_client.finished.connect(lambda job_id, images, recipes: finished.append(job_id))
+    interval_ms = 5
+    ticks: list[float] = []
+    timer = QTimer(interval=interval_ms, timerType=Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    real_client.submit(_job(str(tiny_model_dir), steps=40, width=128, height=128))
+    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    timer.stop()
+
+    lateness_ms = np.diff(np.asarray(ticks)) * 1000 - interval_ms
+    assert len(lateness_ms) > 50, "the generation was too short to measure anything"
+    assert float(np.percentile(lateness_ms, 99)) < 25.0, (
+        f"p99 {np.percentile(lateness_ms, 99):.1f} ms, max {lateness_ms.max():.1f} ms over {len(ticks)} ticks"
+    )

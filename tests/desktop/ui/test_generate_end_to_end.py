@@ -1,0 +1,51 @@
+"""From pressing Generate to a new, undoable layer, with the real engine and a real (tiny) model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from sfumato.core.api import Mode
+from sfumato.desktop.engine_client import EngineClient
+from sfumato.desktop.ui.main_window import MainWindow
+from sfumato.desktop.ui.settings import Settings
+
+
+def test_generate_button_adds_the_image_as_one_undoable_layer(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    window = MainWindow(real_client, Settings())
+    qtbot.addWidget(window)
+    window.show()
+    document = window.host.document
+    document.set_frame(document.frame.resized(64, 64).moved_to(128, 64))
+    panel = window.generation
+    panel.models.select(str(tiny_model_dir))
+    panel.prompt.setPlainText("a red circle")
+    panel.steps.setValue(3)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(11)
+    previews: list[object] = []
+    real_client.preview.connect(lambda job_id, preview: previews.append(preview))
+
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(document.layers) == 1, timeout=60_000)
+
+    layer = document.layers[0]
+    assert layer.recipe is not None
+    assert (layer.recipe.prompt, layer.recipe.seed, layer.recipe.mode) == ("a red circle", 11, Mode.TXT2IMG)
+    assert (layer.x, layer.y, layer.pixels.shape) == (128, 64, (64, 64, 4))
+    assert layer.name == "a red circle"
+    assert np.ptp(layer.pixels[..., :3]) > 0, "the model painted something, not a flat fill"
+    assert previews, "the live preview reached the window"
+    assert not window.canvas.frame_image_shown, "the preview is gone once the result landed"
+    assert document.history.labels[-1] == "Generated layer"
+
+    window.actions_by_name["undo"].trigger()
+    assert document.layers == ()
+    window.actions_by_name["redo"].trigger()
+    assert document.layers == (layer,)
+    document.history.mark_clean()
