@@ -133,6 +133,14 @@ def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
     )
 
 
+def strength_running_a_step(steps: int, strength: float) -> float:
+    """`strength`, or just enough more that the pipeline runs one step (its last) when
+    steps × strength rounds down to none: diffusers would return nothing, AUTOMATIC1111 runs one."""
+    if int(steps * strength) >= 1:
+        return strength
+    return min(1.0, 1.5 / steps)
+
+
 def denoise(
     ctx: TaskContext,
     pipeline_class: type,
@@ -144,8 +152,10 @@ def denoise(
 ) -> torch.Tensor:
     """Run one image through a diffusers pipeline and return its final latents (no decode)."""
     ctx.check_cancelled()
+    if "strength" in inputs:
+        inputs["strength"] = strength_running_a_step(job.steps, inputs["strength"])
     pipe = ctx.model.pipeline(pipeline_class)
-    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config)
+    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config, seed)
     images_total = job.batch
 
     def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
