@@ -31,7 +31,11 @@ from sfumato.core.cli_commands import (
 )
 
 # Each module has `register(commands: Commands) -> None`; subcommands appear in this order.
-COMMAND_MODULES: tuple[str, ...] = ("sfumato.core.cli_generate", "sfumato.core.cli_info")
+COMMAND_MODULES: tuple[str, ...] = (
+    "sfumato.core.cli_generate",
+    "sfumato.core.cli_models",
+    "sfumato.core.cli_info",
+)
 
 DEBUG_VARIABLE = "SFUMATO_DEBUG"
 

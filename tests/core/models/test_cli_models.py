@@ -1,0 +1,150 @@
+"""`sfumato models ...` as an artist uses it in a terminal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from sfumato.core.cli import main
+from sfumato.core.cli_commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sfumato.core.models.hub_errors import format_bytes
+from tests.core.downloads.repos import child_environment
+from tests.core.models.addon_files import kohya_lora
+from tests.support.fake_hub import FakeHub, FakeRepo
+
+UNET = "unet/diffusion_pytorch_model.safetensors"
+VAE = "vae/diffusion_pytorch_model.safetensors"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["models", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_download_list_verify_and_remove(
+    hub: FakeHub, hf_cache: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = hub.add(FakeRepo.from_folder("prompthero/openjourney", tiny_model_dir))
+    total = sum(len(file.content) for path, file in repo.files.items())
+
+    code, out, err = run(capsys, "download", "openjourney")
+
+    assert code == EXIT_OK, err
+    assert f"12 files, {format_bytes(total)} (version {repo.commit[:10]})" in err
+    assert "100%" in err.splitlines()[-1]
+    assert "Use it with `sfumato generate --model openjourney`" in out
+
+    code, out, _ = run(capsys, "list")
+    header, row = out.splitlines()[:2]
+    assert header.split() == ["ID", "NAME", "KIND", "BASE", "SIZE", "STATUS"]
+    assert row.split() == [
+        "openjourney",
+        "OpenJourney",
+        "checkpoint",
+        "SD",
+        "1.x",
+        *format_bytes(total).split(),
+        "ready",
+    ]
+    assert out.splitlines()[1].index("OpenJourney") == header.index("NAME")
+
+    code, out, _ = run(capsys, "verify", "openjourney")
+    assert (code, out.strip()) == (EXIT_OK, "openjourney: all 12 files are intact.")
+
+    vae_blob = hf_cache / "models--prompthero--openjourney" / "blobs" / repo.files[VAE].sha256
+    vae_blob.write_bytes(vae_blob.read_bytes()[:-1] + b"!")
+    code, out, err = run(capsys, "verify", "openjourney")
+    assert code == EXIT_FAILED
+    assert out.startswith(f"{VAE}: the contents changed") and "1 of 12 files have problems" in err
+
+    code, out, _ = run(capsys, "remove", "openjourney")
+    assert code == EXIT_OK and out.startswith(f"Removed openjourney; {format_bytes(total)} freed")
+    assert run(capsys, "list")[1].startswith("No models installed yet.")
+
+
+def test_download_problems_get_their_own_messages(
+    hub: FakeHub, hf_cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.add(FakeRepo("someone/checkpoint-only", {"model.safetensors": b"0" * 100}))
+    expectations = {
+        "someone/missing": "Couldn't find the model “someone/missing” on Hugging Face",
+        "someone/checkpoint-only": "is not a Stable Diffusion model in diffusers format",
+        "taesd": "'taesd' is a preview-decoder, not a model",
+        "not a name!": "is not a Hugging Face model name",
+    }
+    for model_id, message in expectations.items():
+        code, _, err = run(capsys, "download", model_id)
+        assert code == EXIT_BAD_INPUT and err.count("sfumato: error:") == 1 and message in err, err
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, _, err = run(capsys, "download", "someone/missing")
+    assert code == EXIT_FAILED and "offline mode is on" in err
+
+
+def test_import_decides_from_the_contents_and_convert_imports_the_result(
+    user_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lora = kohya_lora(tmp_path / "ink style.safetensors", 768)
+    pickled = tmp_path / "watercolor.pt"
+    torch.save({"string_to_param": {"*": torch.randn(2, 768)}, "name": "watercolor"}, pickled)
+
+    code, out, _ = run(capsys, "import", str(user_checkpoint))
+    assert code == EXIT_OK and out.startswith("Imported checkpoint My-Model-v2: SD 1.x, hash ")
+    assert "sfumato generate --model My-Model-v2" in out
+    code, out, _ = run(capsys, "import", str(lora))
+    assert code == EXIT_OK and out.startswith("Imported LoRA lora:ink-style: SD 1.x")
+
+    code, _, err = run(capsys, "import", str(pickled))
+    assert code == EXIT_BAD_INPUT and f"sfumato models convert {pickled}" in err
+    code, out, _ = run(capsys, "convert", str(pickled))
+    assert code == EXIT_OK
+    assert out.startswith(f"Imported embedding embedding:watercolor (converted from {pickled}): SD 1.x")
+
+    listing = run(capsys, "list")[1]
+    assert [line.split()[0] for line in listing.splitlines()[1:4]] == [
+        "My-Model-v2",
+        "embedding:watercolor",
+        "lora:ink-style",
+    ]
+
+
+def test_ctrl_c_stops_a_download_and_keeps_what_arrived(
+    hub: FakeHub, hf_cache: Path, tiny_model_dir: Path
+) -> None:
+    repo = hub.add(FakeRepo.from_folder("someone/painterly", tiny_model_dir))
+    partial = hf_cache / "models--someone--painterly" / "blobs" / f"{repo.files[UNET].sha256}.incomplete"
+    hub.bytes_per_second = 400_000
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sfumato.core", "models", "download", "someone/painterly"],
+        env=child_environment(hub, hf_cache),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (partial.exists() and partial.stat().st_size > 0):
+            assert child.poll() is None and time.monotonic() < deadline, "the download never started"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+
+    message = err.decode()
+    assert child.returncode == EXIT_INTERRUPTED, message
+    assert "sfumato: error: Download of “someone/painterly” cancelled" in message
+    assert "Traceback" not in message and out == b""
+    assert partial.exists() and 0 < partial.stat().st_size < len(repo.files[UNET].content)
+    assert not os.path.exists(
+        hf_cache / "models--someone--painterly" / "snapshots" / repo.commit / "model_index.json"
+    )
