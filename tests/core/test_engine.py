@@ -14,7 +14,10 @@ from sfumato.core.api import (
     ErrorKind,
     Failed,
     Finished,
+    Img2Img,
+    Inpaint,
     LoadingModel,
+    Outpaint,
     Queued,
     Started,
     Step,
@@ -154,3 +157,24 @@ async def test_a_failed_job_does_not_stop_the_queue(engine: Engine, tiny_model_d
 async def test_run_returns_images_or_raises(engine: Engine, tiny_model_dir: Path) -> None:
     finished = await asyncio.wait_for(engine.run(tiny_job(tiny_model_dir)), 60)
     assert finished.images[0].shape == (64, 64, 3)
+
+
+async def test_switching_modes_on_the_same_model_reuses_its_weights(
+    engine: Engine, tiny_model_dir: Path
+) -> None:
+    picture = np.full((64, 64, 3), 90, np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    common: dict[str, Any] = dict(model=str(tiny_model_dir), prompt="a cat", steps=3, seed=3)
+    jobs = [
+        Txt2Img(width=64, height=64, **common),
+        Img2Img(init=picture, width=64, height=64, strength=0.6, **common),
+        Inpaint(init=picture, mask=mask, **common),
+        Outpaint(init=picture, right=16, **common),
+    ]
+    loads = 0
+    for job in jobs:
+        events = await run_events(engine, job)
+        assert isinstance(terminal(events), Finished)
+        loads += sum(isinstance(e, LoadingModel) for e in events)
+    assert loads == 1
