@@ -291,12 +291,11 @@ def _report_import(record: ImportedModel) -> None:
 
 
 def remove_model(args: argparse.Namespace) -> int:
-    from sfumato.core.models.inventory import find_installed, remove
+    from sfumato.core.models.inventory import remove
 
-    model = find_installed(args.id)
-    freed = remove(args.id)
-    kept = " (files other models still use were kept)" if model.shared_bytes else ""
-    print(f"Removed {model.id}; {format_bytes(freed)} freed{kept}.")
+    removed = remove(args.id)
+    kept = " (files other models still use were kept)" if removed.model.shared_bytes else ""
+    print(f"Removed {removed.model.id}; {format_bytes(removed.freed_bytes)} freed{kept}.")
     return EXIT_OK
 
 

@@ -81,14 +81,20 @@ def find_installed(model_id: str) -> InstalledModel:
     return found
 
 
-def remove(model_id: str) -> int:
-    """Delete an installed model's files; returns the bytes freed on disk."""
+@dataclass(frozen=True)
+class Removed:
+    model: InstalledModel
+    freed_bytes: int  # less than the model's size when other models still use some of its files
+
+
+def remove(model_id: str) -> Removed:
+    """Delete an installed model's files."""
     if model_id.strip().lower() == DEMO_ID:
         raise BadInput("The demo model comes with Sfumato and cannot be removed.")
     model = find_installed(model_id)
     if model.origin is Origin.IMPORTED:
-        return _remove_import(model)
-    return _remove_cache_repo(model)
+        return Removed(model, _remove_import(model))
+    return Removed(model, _remove_cache_repo(model))
 
 
 def verify(model_id: str, on_file: OnFile | None = None) -> VerifyReport:

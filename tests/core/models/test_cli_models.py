@@ -65,6 +65,8 @@ def test_download_list_verify_and_remove(
     assert code == EXIT_FAILED
     assert out.startswith(f"{VAE}: the contents changed") and "1 of 12 files have problems" in err
 
+    code, _, err = run(capsys, "remove", "demo")
+    assert code == EXIT_BAD_INPUT and "demo model comes with Sfumato and cannot be removed" in err
     code, out, _ = run(capsys, "remove", "openjourney")
     assert code == EXIT_OK and out.startswith(f"Removed openjourney; {format_bytes(total)} freed")
     assert run(capsys, "list")[1].startswith("No models installed yet.")

@@ -101,7 +101,7 @@ def test_removing_one_of_two_repos_that_share_a_file_keeps_the_file_for_the_othe
     before = installed()
     assert before["openjourney"].shared_bytes == before["someone/painterly"].shared_bytes == unet_size
 
-    freed = remove("openjourney")
+    freed = remove("openjourney").freed_bytes
 
     assert freed == before["openjourney"].size_bytes - unet_size
     assert set(installed()) == {"someone/painterly"}
@@ -110,7 +110,7 @@ def test_removing_one_of_two_repos_that_share_a_file_keeps_the_file_for_the_othe
     assert verify("someone/painterly").ok
     assert installed()["someone/painterly"].shared_bytes == 0
 
-    assert remove("someone/painterly") == before["someone/painterly"].size_bytes
+    assert remove("someone/painterly").freed_bytes == before["someone/painterly"].size_bytes
     assert not stored_once.exists()
     assert installed() == {}
     with pytest.raises(ModelNotFound, match="sfumato models download openjourney"):
@@ -134,7 +134,7 @@ def test_an_unfinished_download_is_listed_as_such_and_can_be_removed(
     model = installed()["openjourney"]
     assert model.status is Status.INCOMPLETE
     assert 0 < model.size_bytes < folder_size(tiny_model_dir)
-    assert remove("openjourney") == model.size_bytes
+    assert remove("openjourney").freed_bytes == model.size_bytes
     assert installed() == {}
     assert not (hf_cache / "models--prompthero--openjourney").exists()
 
@@ -169,7 +169,7 @@ def test_verify_finds_changed_and_missing_files(fetch: Fetch, user_checkpoint: P
 def test_removing_an_import_keeps_the_original_and_the_demo_model_stays(user_checkpoint: Path) -> None:
     record = import_file(user_checkpoint)
 
-    assert remove(record.id) == 0  # the original still holds the data
+    assert remove(record.id).freed_bytes == 0  # the original still holds the data
     assert user_checkpoint.is_file() and not record.file.exists() and not record.sidecar.exists()
     assert installed() == {}
     with pytest.raises(BadInput, match="cannot be removed"):
