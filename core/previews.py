@@ -1,7 +1,9 @@
 """Cheap live previews: a linear map from latents to RGB, fitted to the model's own VAE.
 
-Fitting once per loaded model (one small encode of a colour chart) makes the preview right for any
-checkpoint's latent space instead of relying on constants measured for one model family.
+Fitting once per loaded model makes the preview right for any checkpoint's latent space instead of
+relying on constants measured for one model family. The map is fitted to what the VAE's decoder
+makes of latents, since the decoded image is what the preview stands in for: a colour chart's own
+latents, and the same latents with noise of the spread a generation's latents have.
 """
 
 from __future__ import annotations
@@ -39,12 +41,20 @@ class LatentPreviewer:
         param = next(vae.parameters())
         chart = _colour_chart(_CHART_SIZE)
         pixels = torch.from_numpy(chart).permute(2, 0, 1)[None].to(param.device, param.dtype) * 2.0 - 1.0
-        latents = vae.encode(pixels).latent_dist.mean.float() * config.scaling_factor
-        cells = _CHART_SIZE // factor
-        targets = chart.reshape(cells, factor, cells, factor, 3).mean(axis=(1, 3)).reshape(-1, 3)
-        features = latents[0].permute(1, 2, 0).reshape(-1, latents.shape[1]).cpu()
+        clean = vae.encode(pixels).latent_dist.mean
+        generator = torch.Generator("cpu").manual_seed(0)
+        noise = torch.randn(clean.shape, generator=generator).to(clean) / config.scaling_factor
+        latents = torch.cat([clean, clean + noise])
+        decoded = vae.decode(latents).sample.float().clamp(-1.0, 1.0) * 0.5 + 0.5
+        targets = _cell_colours(decoded, factor)
+        if not torch.isfinite(targets).all() or bool((targets < 0.003).all()):
+            # A half-precision decoder that overflows (NaN or all black): fit to the chart instead.
+            latents = clean
+            targets = _cell_colours(torch.from_numpy(chart).permute(2, 0, 1)[None], factor)
+        scaled = latents.float() * config.scaling_factor
+        features = scaled.permute(0, 2, 3, 1).reshape(-1, latents.shape[1]).cpu()
         design = torch.cat([features, torch.ones(features.shape[0], 1)], dim=1)
-        solution = torch.linalg.lstsq(design, torch.from_numpy(targets).float()).solution
+        solution = torch.linalg.lstsq(design, targets).solution
         return cls(solution[:-1], solution[-1])
 
     @torch.no_grad()
@@ -53,3 +63,10 @@ class LatentPreviewer:
         first = latents[0].float().permute(1, 2, 0)
         rgb = first @ self.weights.to(first.device) + self.bias.to(first.device)
         return (rgb.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).cpu().numpy()
+
+
+def _cell_colours(images: torch.Tensor, factor: int) -> torch.Tensor:
+    """Mean RGB of each `factor` x `factor` cell of (n, 3, H, W) images, as rows of a (cells, 3) matrix."""
+    n, channels, height, width = images.shape
+    cells = images.reshape(n, channels, height // factor, factor, width // factor, factor).mean(dim=(3, 5))
+    return cells.permute(0, 2, 3, 1).reshape(-1, channels).cpu().float()

@@ -1,0 +1,171 @@
+"""Turning latents into pixels: the float16 VAE that overflows is retried in float32 (and only that one),
+and the live preview shows what the decoded picture will look like."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from diffusers import AutoencoderKL
+from safetensors.torch import load_file, save_file
+
+from sfumato.core.api import Finished, Step, Txt2Img
+from sfumato.core.devices import DeviceChoice
+from sfumato.core.engine import Engine
+from sfumato.core.models.loader import LoadedModel, ModelCache
+from sfumato.core.tasks.common import TaskContext, decode
+from tests.core.engine_helpers import run_events, terminal
+
+HALF_ON_CPU = DeviceChoice(torch.device("cpu"), torch.float16, "CPU (half precision)")
+FP16_LARGEST = 65504.0
+
+
+def latents_of_a_generation(seed: int = 0) -> torch.Tensor:
+    """Scaled latents of the spread a finished SD generation has (unit variance), for a 64 px image."""
+    return torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
+
+
+def to_pixels(decoded: torch.Tensor) -> np.ndarray:
+    return ((decoded[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+
+
+def float32_reference(model_dir: Path, latents: torch.Tensor) -> np.ndarray:
+    vae = AutoencoderKL.from_pretrained(model_dir / "vae")
+    with torch.no_grad():
+        return to_pixels(vae.decode(latents / vae.config.scaling_factor).sample)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _half_precision_runs_on_this_cpu(tiny_model_dir: Path) -> None:
+    """Half precision convolutions and group norms need a recent PyTorch on the CPU."""
+    vae = AutoencoderKL.from_pretrained(tiny_model_dir / "vae", torch_dtype=torch.float16)
+    try:
+        with torch.no_grad():
+            vae.decode(latents_of_a_generation().half())
+    except RuntimeError as error:  # "... not implemented for 'Half'"
+        pytest.skip(f"this PyTorch cannot run a float16 VAE on the CPU: {error}")
+
+
+@pytest.fixture(scope="module")
+def overflowing_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with its VAE decoder's first convolution made 10^5 times stronger.
+
+    Its output then peaks near 10^6: past float16's largest number (65504), while float32 holds it
+    easily and the group norm right after scales it back, as happens inside some real VAEs.
+    """
+    target = shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("models") / "tiny-sd-hot-vae")
+    weights_file = target / "vae" / "diffusion_pytorch_model.safetensors"
+    weights = load_file(weights_file)
+    for name in ("decoder.conv_in.weight", "decoder.conv_in.bias"):
+        weights[name] = weights[name] * 1e5
+    save_file(weights, weights_file)
+    return target
+
+
+def load_in_half_precision(model_dir: Path) -> LoadedModel:
+    return ModelCache(HALF_ON_CPU).get(str(model_dir))
+
+
+def context(model: LoadedModel) -> TaskContext:
+    return TaskContext(model, HALF_ON_CPU, on_step=lambda *_: None, is_cancelled=lambda: False)
+
+
+def watch_decoder(model: LoadedModel, seen: list[torch.dtype]) -> Any:
+    def record(_module: torch.nn.Module, args: tuple[Any, ...]) -> None:
+        seen.append(args[0].dtype)
+
+    return model.components["vae"].decoder.register_forward_pre_hook(record)
+
+
+def vae_dtype(model: LoadedModel) -> set[torch.dtype]:
+    return {p.dtype for p in model.components["vae"].parameters()}
+
+
+def test_an_overflowing_half_precision_vae_is_retried_in_float32(overflowing_model_dir: Path) -> None:
+    model = load_in_half_precision(overflowing_model_dir)
+    vae = model.components["vae"]
+    latents = latents_of_a_generation()
+    float32_vae = AutoencoderKL.from_pretrained(overflowing_model_dir / "vae")
+    with torch.no_grad():
+        peak = float(float32_vae.decoder.conv_in(latents / vae.config.scaling_factor).abs().max())
+        plain_half = vae.decode((latents / vae.config.scaling_factor).half()).sample
+    assert FP16_LARGEST < peak < 1e30, "the test VAE should overflow float16 only"
+    assert not torch.isfinite(plain_half).all(), "this VAE should break in plain float16"
+
+    seen: list[torch.dtype] = []
+    handle = watch_decoder(model, seen)
+    try:
+        image = decode(context(model), latents)
+        again = decode(context(model), latents)
+    finally:
+        handle.remove()
+
+    assert image.dtype == np.uint8 and image.shape == (64, 64, 3)
+    assert image.mean() > 20 and image.std() > 1, "the retried decode is black or flat"
+    reference = float32_reference(overflowing_model_dir, latents)
+    assert np.abs(image.astype(np.int16) - reference).mean() < 2
+    assert model.vae_needs_fp32
+    # The first decode tried half precision then float32; once learned, float32 straight away.
+    assert seen == [torch.float16, torch.float32, torch.float32]
+    assert np.array_equal(image, again)
+    assert vae_dtype(model) == {torch.float16}, "the VAE should be back in half precision"
+
+
+def test_a_healthy_half_precision_vae_is_not_upcast(tiny_model_dir: Path) -> None:
+    model = load_in_half_precision(tiny_model_dir)
+    latents = latents_of_a_generation(1)
+    seen: list[torch.dtype] = []
+    handle = watch_decoder(model, seen)
+    try:
+        image = decode(context(model), latents)
+    finally:
+        handle.remove()
+    assert seen == [torch.float16]
+    assert not model.vae_needs_fp32
+    assert vae_dtype(model) == {torch.float16}
+    reference = float32_reference(tiny_model_dir, latents)
+    assert np.abs(image.astype(np.int16) - reference).mean() < 2
+
+
+async def test_previews_have_latent_resolution(engine: Engine, tiny_model_dir: Path) -> None:
+    job = Txt2Img(model=str(tiny_model_dir), prompt="a red circle", steps=3, width=64, height=96, seed=1)
+    events = await run_events(engine, job)
+    assert isinstance(terminal(events), Finished)
+    previews = [e.preview for e in events if isinstance(e, Step)]
+    assert len(previews) == 3 and all(p is not None and p.shape == (12, 8, 3) for p in previews)
+
+
+async def test_the_last_preview_tracks_the_decoded_image(engine: Engine, tiny_model_dir: Path) -> None:
+    """The preview of the last step against the finished picture, over a few seeds.
+
+    A constant image cannot correlate with anything, so a clearly positive correlation between the
+    preview and the picture (averaged over the 8×8 cells the preview stands for) shows it follows
+    the picture's layout; its error must also beat a mid-grey stand-in. DDIM is used because with
+    the untrained test UNet, samplers that start from noise scaled up to sigma max (Euler and
+    family) finish with latents about 15 times the spread of image latents: the UNet removes no
+    noise. The VAE decoder's group norms ignore that scale, a linear preview cannot. DDIM works
+    in unscaled latents and finishes at the spread of image latents, as a trained model does.
+    """
+    correlations, preview_errors, grey_errors = [], [], []
+    for seed in range(4):
+        settings: dict[str, Any] = dict(prompt="a red circle", steps=3, width=64, height=64, sampler="DDIM")
+        job = Txt2Img(model=str(tiny_model_dir), seed=seed, **settings)
+        events = await run_events(engine, job)
+        finished = terminal(events)
+        assert isinstance(finished, Finished)
+        image = finished.images[0].astype(np.float64)
+        preview = [e.preview for e in events if isinstance(e, Step)][-1]
+        assert preview is not None
+        cells = image.reshape(8, 8, 8, 8, 3).mean(axis=(1, 3))
+        for channel in range(3):
+            a, b = preview[..., channel].ravel().astype(np.float64), cells[..., channel].ravel()
+            correlations.append(float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 else 0.0)
+        upscaled = np.repeat(np.repeat(preview.astype(np.float64), 8, axis=0), 8, axis=1)
+        preview_errors.append(np.abs(upscaled - image).mean())
+        grey_errors.append(np.abs(127.5 - image).mean())
+    assert np.mean(correlations) > 0.1, correlations
+    assert np.mean(preview_errors) < np.mean(grey_errors)
