@@ -38,7 +38,12 @@ def register(commands: Commands) -> None:
         description=DESCRIPTION,
     )
     what = parser.add_argument_group("what to generate")
-    what.add_argument("--model", required=True, help="a diffusers model folder or a .safetensors checkpoint")
+    what.add_argument(
+        "--model",
+        required=True,
+        help="a model id from `sfumato models list` (catalog id, Hugging Face repo id, imported name, demo),"
+        " a diffusers model folder or a .safetensors checkpoint",
+    )
     what.add_argument("--prompt", required=True, metavar="TEXT", help="what the image should show")
     what.add_argument("--negative", default="", metavar="TEXT", help="what it should not show")
     what.add_argument(

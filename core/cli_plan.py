@@ -16,7 +16,7 @@ from sfumato.core.cli_commands import UsageError
 from sfumato.core.imaging import load_image, load_mask
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
-from sfumato.core.models.source import SourceKind, resolve_local
+from sfumato.core.models.source import SourceKind, resolve_model
 from sfumato.core.schedulers import find_sampler
 
 SIZE_STEP = 8
@@ -92,7 +92,7 @@ def checked_output(out: Path) -> Path:
 def check_model(reference: str) -> None:
     """Refuse a model that is missing, unreadable or not a Stable Diffusion model, from its files'
     headers only (no weights are read)."""
-    source = resolve_local(reference)
+    source = resolve_model(reference)
     if source.kind is SourceKind.SINGLE_FILE:
         identify(read_header(source.path), name=source.path.name)
         return

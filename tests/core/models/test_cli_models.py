@@ -14,9 +14,11 @@ import torch
 
 from sfumato.core.cli import main
 from sfumato.core.cli_commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sfumato.core.metadata import read_recipe
 from sfumato.core.models.hub_errors import format_bytes
 from tests.core.downloads.repos import child_environment
 from tests.core.models.addon_files import kohya_lora
+from tests.core.models.conftest import go_offline
 from tests.support.fake_hub import FakeHub, FakeRepo
 
 UNET = "unet/diffusion_pytorch_model.safetensors"
@@ -150,3 +152,24 @@ def test_ctrl_c_stops_a_download_and_keeps_what_arrived(
     assert not os.path.exists(
         hf_cache / "models--someone--painterly" / "snapshots" / repo.commit / "model_index.json"
     )
+
+
+def test_a_downloaded_catalog_model_generates_offline_by_its_id(
+    hub: FakeHub,
+    hf_cache: Path,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub.add(FakeRepo.from_folder("prompthero/openjourney", tiny_model_dir))
+    assert run(capsys, "download", "openjourney")[0] == EXIT_OK
+    go_offline(hub, monkeypatch)
+
+    out = tmp_path / "journey.png"
+    argv = ["generate", "--model", "openjourney", "--prompt", "a lighthouse", "--width", "64",
+            "--height", "64", "--steps", "2", "--seed", "5", "--out", str(out), "--in-process"]  # fmt: skip
+    code = main(argv)
+    assert code == EXIT_OK, capsys.readouterr().err
+    recipe = read_recipe(out)
+    assert recipe is not None and recipe.seed == 5 and recipe.model
