@@ -68,14 +68,19 @@ def client(qtbot: QtBot, qt_loop: qasync.QEventLoop, fake_engine: FakeEngine) ->
 
 
 @pytest.fixture
-def window(qtbot: QtBot, qapp: QApplication, client: EngineClient) -> MainWindow:
+def window(qtbot: QtBot, qapp: QApplication, client: EngineClient) -> Iterator[MainWindow]:
     apply_theme(qapp)
     studio = MainWindow(client, Settings())
-    qtbot.addWidget(studio)
+    qtbot.addWidget(studio, before_close_func=forget_changes)
     studio.resize(1200, 800)
     studio.show()
     qtbot.waitExposed(studio)
-    return studio
+    yield studio
+
+
+def forget_changes(studio: MainWindow) -> None:
+    """Let a test's window close without asking about unsaved changes."""
+    studio.host.document.history.mark_clean()
 
 
 @pytest.fixture
