@@ -9,7 +9,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from sfumato.core.api import SfumatoError
 from sfumato.desktop.document import Document
@@ -105,7 +113,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self._dock("generate", "Generate", self.generation, right)
+        self._dock("generate", "Generate", _scrolling(self.generation), right)
         layers = self._dock("layers", "Layers", self.layers, right)
         history = self._dock("history", "History", self.history, right)
         queue = self._dock("queue", "Queue", self.queue, right)
@@ -450,6 +458,17 @@ class MainWindow(QMainWindow):
         self.files.closing()
         event.accept()
         self.closed.emit()
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """A tall panel that scrolls when its dock is short, so the window fits small screens."""
+    area = QScrollArea()
+    area.setObjectName(f"{panel.objectName()}Scroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def _droppable(path: str) -> bool:

@@ -4,8 +4,9 @@ scriptable engine, and the main window around it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import qasync
@@ -18,6 +19,8 @@ from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.theme import apply_theme
 from tests.desktop.ui.fake_engine import FakeEngine
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +42,14 @@ def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
             task.cancel()
         qapp.processEvents()
         asyncio.events._set_running_loop(None)
-        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        loop._QEventLoop__is_running = False  # no Qt exec() to leave: just mark the loop stopped
         loop.close()
         asyncio.set_event_loop(None)
 
 
-def run(qtbot: QtBot, coroutine: object, timeout_ms: int = 30_000) -> object:
+def run(qtbot: QtBot, coroutine: Coroutine[Any, Any, T], timeout_ms: int = 30_000) -> T:
     """Run a coroutine on the Qt loop until it is done; returns its result."""
-    task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(coroutine)
     qtbot.waitUntil(task.done, timeout=timeout_ms)
     return task.result()
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from sfumato.core.api import ErrorKind, Img2Img, Inpaint, Outpaint, Txt2Img
-from sfumato.desktop.document import Rect
+from sfumato.desktop.document import Document, Rect
 from sfumato.desktop.ui.main_window import MainWindow
 from tests.desktop.document.helpers import solid, state
 from tests.desktop.ui.fake_engine import FakeEngine
@@ -21,6 +22,10 @@ def studio(window: MainWindow) -> MainWindow:
     window.generation.prompt.setPlainText("a lighthouse at dusk")
     window.host.document.set_frame(window.host.document.frame.resized(64, 64))
     return window
+
+
+def top_left_colours(document: Document) -> list[tuple[int, ...]]:
+    return [tuple(int(value) for value in layer.pixels[0, 0, :3]) for layer in document.layers]
 
 
 def generate(studio: MainWindow, qtbot: QtBot, fake: FakeEngine) -> str:
@@ -150,7 +155,7 @@ def test_a_batch_becomes_candidates_to_keep_or_discard(
 
     box.step.emit(+1)
     box.keep.emit()  # the green one
-    assert [tuple(layer.pixels[0, 0, :3]) for layer in document.layers] == [(0, 255, 0)]
+    assert top_left_colours(document) == [(0, 255, 0)]
     assert box.label.text().endswith("of 3")
     box.discard.emit()  # the candidate shown now (blue) goes
     assert [tuple(c.image[0, 0]) for c in studio.controller.candidates] == [(255, 0, 0), (255, 255, 0)]
@@ -158,7 +163,7 @@ def test_a_batch_becomes_candidates_to_keep_or_discard(
     steps_before = len(document.history.labels)
     box.keep_all.emit()
     assert len(document.history.labels) == steps_before + 1, "keeping all is one undo step"
-    assert [tuple(layer.pixels[0, 0, :3]) for layer in document.layers] == [
+    assert top_left_colours(document) == [
         (0, 255, 0),
         (255, 0, 0),
         (255, 255, 0),
@@ -203,9 +208,8 @@ def test_the_queue_panel_lists_waiting_jobs_and_removes_them(
     waiting = generate(studio, qtbot, fake_engine)
     queue = studio.queue
     qtbot.waitUntil(lambda: queue.job_ids() == [running, waiting])
-    label_texts = [
-        queue.itemWidget(queue.item(row)).findChild(type(studio.status.pointer)).text() for row in range(2)
-    ]
+    labels = [queue.itemWidget(queue.item(row)).findChild(QLabel) for row in range(2)]
+    label_texts = [label.text() for label in labels if label is not None]
     assert label_texts[0].startswith("Running") and label_texts[1].startswith("Waiting")
     assert "a second picture" in label_texts[1]
 
