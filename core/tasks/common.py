@@ -157,16 +157,24 @@ def denoise(
     pipe = ctx.model.pipeline(pipeline_class)
     pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config, seed)
     images_total = job.batch
+    steps = max(1, int(job.steps * inputs.get("strength", 1.0)))
+    reported = 0
 
     def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        nonlocal reported
         if ctx.is_cancelled():
             raise JobCancelled
-        total = int(getattr(pipeline, "_num_timesteps", 0) or job.steps)
-        step = index + 1
+        # Second-order samplers (Heun, DPM2, DPM++ SDE) and PLMS call back more often than they
+        # have steps; report the steps the artist asked for, each once, the last at the very end.
+        ticks = int(getattr(pipeline, "_num_timesteps", 0) or steps)
+        step = (index + 1) * steps // ticks
+        if step <= reported:
+            return {}
+        reported = step
         preview = None
-        if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == total):
+        if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == steps):
             preview = ctx.model.previewer(tensors["latents"])
-        ctx.on_step(step, total, image_index, images_total, preview)
+        ctx.on_step(step, steps, image_index, images_total, preview)
         return {}
 
     # Noise always comes from a CPU generator, so a seed gives the same start on every device.

@@ -133,3 +133,14 @@ async def test_works_with_an_inpainting_checkpoint(engine: Engine, tiny_inpaint_
     assert finished.recipes[0].mode == Mode.IMG2IMG and finished.recipes[0].strength == 0.75
     again = terminal(await run_events(engine, job))
     assert isinstance(again, Finished) and np.array_equal(image, again.images[0])
+
+
+async def test_progress_counts_only_the_steps_that_strength_runs(
+    engine: Engine, tiny_model_dir: Path
+) -> None:
+    picture = np.full((64, 64, 3), 100, np.uint8)
+    job = Img2Img(
+        model=str(tiny_model_dir), prompt="a cat", init=picture, width=64, height=64, steps=10, strength=0.5
+    )
+    events = await run_events(engine, job)
+    assert [(e.step, e.total) for e in events if isinstance(e, Step)] == [(n, 5) for n in range(1, 6)]

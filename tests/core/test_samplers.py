@@ -15,7 +15,7 @@ import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 
-from sfumato.core.api import BadInput, ErrorKind, Event, Failed, Finished, Txt2Img
+from sfumato.core.api import BadInput, ErrorKind, Event, Failed, Finished, Step, Txt2Img
 from sfumato.core.devices import pick_device
 from sfumato.core.schedulers import make_scheduler, sampler_names
 from sfumato.core.worker import Worker
@@ -173,3 +173,12 @@ def test_unknown_sampler_names_fail_clearly(tiny_model_dir: Path, worker: Worker
     assert isinstance(failed, Failed)
     assert failed.kind == ErrorKind.BAD_INPUT
     assert "Unknown sampler 'DPM++ 3M'" in failed.message and "Euler a" in failed.message
+
+
+@pytest.mark.parametrize("name", ["Euler", "Heun", "DPM2 a", "DPM++ SDE Karras", "PLMS", "UniPC"])
+def test_progress_counts_the_steps_the_artist_asked_for(
+    worker: Worker, tiny_model_dir: Path, name: str
+) -> None:
+    events = run_on_worker(worker, job(tiny_model_dir, name, steps=4))
+    steps = [(e.step, e.total) for e in events if isinstance(e, Step)]
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
