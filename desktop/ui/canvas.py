@@ -51,7 +51,7 @@ SMOOTH_LIMIT = 2.0
 
 
 class CanvasView(QWidget):
-    zoom_changed = Signal(float)
+    zoom_changed = Signal(float)  # screen pixels per canvas pixel (1.0 = 100 %)
     pointer_moved = Signal(int, int)  # canvas pixel under the pointer
     message = Signal(str)
 
@@ -109,7 +109,12 @@ class CanvasView(QWidget):
         self._fit_pending = False
         self.update()
         if changed_scale:
-            self.zoom_changed.emit(viewport.scale)
+            self.zoom_changed.emit(self.zoom)
+
+    @property
+    def zoom(self) -> float:
+        """Screen pixels per canvas pixel, counting the display's scale factor (1.0 is 100 %)."""
+        return self._viewport.scale * self.devicePixelRatioF()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         point = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
@@ -123,7 +128,7 @@ class CanvasView(QWidget):
 
     def actual_pixels(self) -> None:
         """100 %: one canvas pixel per screen pixel, keeping the centre in place."""
-        self.zoom_by(1.0 / (self._viewport.scale * self.devicePixelRatioF()))
+        self.zoom_by(1.0 / self.zoom)
 
     def fit(self) -> None:
         """Show every layer and the frame."""

@@ -9,12 +9,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -146,21 +148,32 @@ class GenerationPanel(QWidget):
         form.addRow("Mask blur", self.mask_blur)
         form.addRow("Batch", self.batch)
         form.addRow("", self.only_masked)
+        fields = QWidget()
+        fields.setObjectName("generationFields")
+        column = QVBoxLayout(fields)
+        column.setContentsMargins(0, 0, 4, 0)
+        column.addWidget(QLabel("Model"))
+        column.addWidget(self.models)
+        column.addWidget(QLabel("Prompt"))
+        column.addWidget(self.prompt)
+        column.addWidget(QLabel("Negative prompt"))
+        column.addWidget(self.negative)
+        column.addLayout(form)
+        column.addStretch(1)
+        # The settings scroll when the dock is short; Generate, progress and candidates stay in view.
+        scroll = QScrollArea()
+        scroll.setWidget(fields)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Model"))
-        layout.addWidget(self.models)
-        layout.addWidget(QLabel("Prompt"))
-        layout.addWidget(self.prompt)
-        layout.addWidget(QLabel("Negative prompt"))
-        layout.addWidget(self.negative)
-        layout.addLayout(form)
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.candidates)
-        layout.addStretch(1)
 
     # ---- settings ------------------------------------------------------------------------------
 

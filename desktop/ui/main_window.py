@@ -12,10 +12,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QWidget,
 )
 
@@ -113,7 +111,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self._dock("generate", "Generate", _scrolling(self.generation), right)
+        self._dock("generate", "Generate", self.generation, right)
         layers = self._dock("layers", "Layers", self.layers, right)
         history = self._dock("history", "History", self.history, right)
         queue = self._dock("queue", "Queue", self.queue, right)
@@ -121,7 +119,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(layers, history, Qt.Orientation.Vertical)
         self.tabifyDockWidget(history, queue)
         history.raise_()
-        self.resizeDocks([self.docks["generate"]], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["generate"]], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["generate"], layers, history], [480, 290, 110], Qt.Orientation.Vertical)
 
     def _action(
         self,
@@ -210,6 +209,7 @@ class MainWindow(QMainWindow):
         self.canvas.message.connect(self.status.show_message)
         self.canvas.pointer_moved.connect(self.status.show_pointer)
         self.canvas.zoom_changed.connect(self.status.show_zoom)
+        self.status.show_zoom(self.canvas.zoom)
         self.layers.message.connect(self.status.show_message)
         self.controller.message.connect(self.status.show_message)
         self.controller.error.connect(self.show_error)
@@ -458,17 +458,6 @@ class MainWindow(QMainWindow):
         self.files.closing()
         event.accept()
         self.closed.emit()
-
-
-def _scrolling(panel: QWidget) -> QScrollArea:
-    """A tall panel that scrolls when its dock is short, so the window fits small screens."""
-    area = QScrollArea()
-    area.setObjectName(f"{panel.objectName()}Scroll")
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
 
 
 def _droppable(path: str) -> bool:

@@ -41,6 +41,7 @@ class ModelPicker(QWidget):
         self.combo.setObjectName("model")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
+        self.combo.setPlaceholderText("Choose a model folder or file")
         self.combo.activated.connect(lambda _index: self.model_chosen.emit(self.model()))
         folder = tool_button("Folder…", "Choose a diffusers model folder")
         folder.clicked.connect(self.choose_folder)

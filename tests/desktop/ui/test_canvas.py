@@ -244,3 +244,17 @@ def test_the_frame_shows_a_preview_image(canvas: CanvasView) -> None:
     assert tuple(shown(canvas)[50 + 32, 50 + 32, :3]) == (250, 200, 0)
     canvas.set_frame_image(None)
     assert QColor(*shown(canvas)[50 + 32, 50 + 32, :3]) != QColor(250, 200, 0)
+
+
+def test_pinch_zooms_around_the_fingers(canvas: CanvasView, qapp: QApplication) -> None:
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    centre = QPointF(200, 100)
+    before = canvas.viewport.to_canvas(centre.x(), centre.y())
+    pinch = QNativeGestureEvent(
+        Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+        centre, centre, canvas.mapToGlobal(centre), 0.5, QPointF(0, 0),
+    )  # fmt: skip
+    qapp.sendEvent(canvas, pinch)
+    assert canvas.viewport.scale == pytest.approx(1.5)
+    assert canvas.viewport.to_canvas(centre.x(), centre.y()) == pytest.approx(before)

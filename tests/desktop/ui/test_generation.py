@@ -107,6 +107,8 @@ def test_the_result_lands_at_the_frame_it_was_made_for_as_one_undo_step(
     assert layer.recipe is not None and layer.recipe.prompt == "a lighthouse at dusk"
     assert tuple(layer.pixels[0, 0]) == (250, 10, 10, 255)
     assert studio.generation.last_seed == layer.recipe.seed
+    qtbot.mouseClick(studio.generation.reuse_seed, Qt.MouseButton.LeftButton)
+    assert studio.generation.settings().seed == layer.recipe.seed
     document.undo()
     assert document.layers == ()
 

@@ -1,0 +1,157 @@
+"""Take the README's screenshots of the studio window.
+
+Run under a virtual X server so the real window system draws everything:
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py
+
+The window gets its own SFUMATO_HOME (your settings are untouched) and a painted scene made here,
+so the pictures are the same on every machine. Files land in docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW_SIZE = (1560, 960)
+
+
+def _smooth_noise(width: int, seed: int, octaves: int = 4) -> np.ndarray:
+    """A 1-D ridge line in 0..1, the sum of a few random sines."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0.0, 1.0, width)
+    line = np.zeros(width)
+    for octave in range(octaves):
+        frequency = 2 ** (octave + 1)
+        line += np.sin(2 * np.pi * (frequency * x + rng.random())) / frequency
+    return (line - line.min()) / max(np.ptp(line), 1e-6)
+
+
+def sky(width: int, height: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, height)[:, None, None]
+    top, horizon = np.array([38, 52, 92]), np.array([236, 170, 120])
+    rgb = top + (horizon - top) * t**1.6
+    pixels = np.empty((height, width, 4), np.uint8)
+    pixels[..., :3] = np.broadcast_to(rgb, (height, width, 3)).round().astype(np.uint8)
+    pixels[..., 3] = 255
+    return pixels
+
+
+def hills(width: int, height: int, seed: int, colour: tuple[int, int, int], base: float) -> np.ndarray:
+    ridge = (base - 0.22 * _smooth_noise(width, seed)) * height
+    rows = np.arange(height)[:, None]
+    alpha = np.clip(rows - ridge[None, :] + 0.5, 0.0, 1.0)
+    shade = 1.0 - 0.35 * np.clip((rows - ridge[None, :]) / height, 0.0, 1.0)
+    pixels = np.empty((height, width, 4), np.uint8)
+    pixels[..., :3] = (np.array(colour)[None, None, :] * shade[..., None]).round().astype(np.uint8)
+    pixels[..., 3] = (alpha * 255).round().astype(np.uint8)
+    return pixels
+
+
+def sun(size: int) -> np.ndarray:
+    y, x = np.mgrid[0:size, 0:size] - (size - 1) / 2
+    distance = np.hypot(x, y) / (size / 2)
+    pixels = np.zeros((size, size, 4), np.uint8)
+    pixels[..., :3] = (255, 228, 180)
+    pixels[..., 3] = (np.clip(1.0 - distance, 0.0, 1.0) ** 0.6 * 255).round().astype(np.uint8)
+    return pixels
+
+
+def paint_scene(window: object) -> None:
+    from sfumato.desktop.document import Brush, Frame, Rect
+    from sfumato.desktop.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    document = window.host.document
+    document.title = "Evening hills"
+    width, height = 768, 512
+    document.add_layer("Sky", pixels=sky(width, height))
+    document.add_layer("Sun", pixels=sun(120), x=470, y=170)
+    document.add_layer("Far hills", pixels=hills(width, height, 3, (96, 92, 128), 0.72))
+    document.add_layer("Near hills", pixels=hills(width, height, 8, (52, 70, 64), 0.93))
+    document.set_layer_properties(document.layers[1], opacity=0.85, blend="screen")
+    document.paint_mask_stroke(Brush(size=70, hardness=0.6), [(140, 330), (200, 300), (260, 318), (300, 300)])
+    document.mask_rect(Rect(120, 300, 190, 60))
+    document.set_frame(Frame(64, 192, 320, 256))
+    panel = window.generation
+    panel.prompt.setPlainText(
+        "a small stone chapel on the hill, (warm window light:1.3), oil painting, [haze]"
+    )
+    panel.negative.setPlainText("blurry, text, watermark")
+    panel.sampler.setCurrentText("DPM++ 2M Karras")
+    panel.steps.setValue(28)
+    panel.strength.setValue(0.8)
+    panel.mask_blur.setValue(8)
+    document.history.mark_clean()
+
+
+async def take(out: Path) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from sfumato.core.engine_process import EngineSettings
+    from sfumato.desktop.app import load_samplers
+    from sfumato.desktop.engine_client import EngineClient
+    from sfumato.desktop.ui.main_window import MainWindow
+    from sfumato.desktop.ui.tool_settings import Tool
+
+    client = EngineClient(settings=EngineSettings(device="cpu", in_process=True))
+    window = MainWindow(client)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    await client.start()
+    await load_samplers(window)
+    paint_scene(window)
+    window.canvas.fit()
+    window.canvas.zoom_out()
+    saved = []
+
+    async def shot(name: str) -> None:
+        for _ in range(10):  # let layouts, repaints and the mode label settle
+            QApplication.processEvents()
+            await asyncio.sleep(0.05)
+        path = out / name
+        window.grab().save(str(path), "PNG", 0)  # 0: smallest file
+        saved.append(path)
+
+    window.tools.set_tool(Tool.BRUSH)
+    await shot("studio.png")
+    window.tools.set_tool(Tool.FRAME)
+    window.docks["queue"].raise_()
+    await shot("studio-inpaint.png")
+    window.host.document.history.mark_clean()
+    window.close()
+    await client.close()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ["SFUMATO_HOME"] = tempfile.mkdtemp(prefix="sfumato-screenshots-")
+
+    import qasync
+
+    from sfumato.desktop.app import application
+
+    app = application()
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        saved = loop.run_until_complete(take(args.out))
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
