@@ -32,7 +32,7 @@ def open_window(qtbot: QtBot, client: EngineClient) -> MainWindow:
 
 def test_layout_and_generation_settings_come_back_next_time(qtbot: QtBot, client: EngineClient) -> None:
     first = open_window(qtbot, client)
-    first.resize(900, 700)
+    first.resize(760, 680)
     first.docks["queue"].hide()
     first.generation.prompt.setPlainText("a quiet harbour")
     first.generation.steps.setValue(33)
@@ -42,7 +42,7 @@ def test_layout_and_generation_settings_come_back_next_time(qtbot: QtBot, client
     assert (config_dir() / FILE_NAME).is_file()
 
     second = open_window(qtbot, client)
-    assert (second.width(), second.height()) == (900, 700)
+    assert (second.width(), second.height()) == (760, 680)
     assert second.docks["queue"].isHidden() and not second.docks["layers"].isHidden()
     assert second.generation.prompt.toPlainText() == "a quiet harbour"
     assert second.generation.steps.value() == 33
