@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -350,11 +350,17 @@ class CanvasView(QWidget):
         event.accept()
 
     def _track_pointer(self, position: QPointF) -> None:
-        self._pointer = position
+        previous, self._pointer = self._pointer, position
         x, y = self._canvas_point(position)
         self.pointer_moved.emit(math.floor(x), math.floor(y))
         if self._active_tool.paints:
-            self.update()
+            for point in (previous, position):
+                if point is not None:
+                    self.update(self._brush_outline_area(point))
+
+    def _brush_outline_area(self, point: QPointF) -> QRect:
+        reach = self._tools.size * self._viewport.scale / 2 + 3
+        return QRectF(point.x() - reach, point.y() - reach, 2 * reach, 2 * reach).toAlignedRect()
 
     def leaveEvent(self, event: QEvent) -> None:
         self._pointer = None

@@ -46,6 +46,12 @@ class DocumentFiles(QObject):
         super().__init__(parent)
         self.host = host
         self.settings = settings
+        self._edits = 0  # history changes so far, so an unchanged document is not autosaved again
+        self._autosaved_edits = -1
+        host.history_changed.connect(self._count_edit)
+
+    def _count_edit(self) -> None:
+        self._edits += 1
 
     @property
     def document(self) -> Document:
@@ -115,10 +121,13 @@ class DocumentFiles(QObject):
     # ---- autosave ------------------------------------------------------------------------------
 
     def autosave(self) -> Path | None:
-        """Write the autosave when the document has unsaved changes; returns its path."""
-        if not self.document.history.is_modified():
+        """Write the autosave when the document changed since it was saved or last autosaved;
+        returns its path."""
+        if not self.document.history.is_modified() or self._autosaved_edits == self._edits:
             return None
-        return write_autosave(self.document, autosave_folder())
+        path = write_autosave(self.document, autosave_folder())
+        self._autosaved_edits = self._edits
+        return path
 
     def recoverable(self) -> list[Recoverable]:
         return find_recoverable(autosave_folder())

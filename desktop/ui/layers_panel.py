@@ -217,11 +217,15 @@ class LayersPanel(QWidget):
                 self._thumbnail_timer.start()
 
     def _refresh_thumbnails(self) -> None:
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            layer = self.layer_of(item)
-            if layer is not None and layer.id in self._thumbnails_due:
-                item.setIcon(thumbnail(layer))
+        self._updating = True
+        try:
+            for row in range(self.list.count()):
+                item = self.list.item(row)
+                layer = self.layer_of(item)
+                if layer is not None and layer.id in self._thumbnails_due:
+                    item.setIcon(thumbnail(layer))
+        finally:
+            self._updating = False
         self._thumbnails_due.clear()
 
     # ---- edits from the panel ------------------------------------------------------------------

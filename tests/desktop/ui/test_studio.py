@@ -183,3 +183,23 @@ def test_main_opens_the_studio_and_returns_when_it_closes(qapp: QApplication, ti
     assert code == 0
     assert seen and seen[0].client.state is EngineState.STOPPED
     assert "Sfumato" in seen[0].windowTitle()
+
+
+def test_typing_in_the_prompt_never_triggers_single_key_shortcuts(window: MainWindow, qtbot: QtBot) -> None:
+    prompt = window.generation.prompt
+    prompt.setFocus()
+    qtbot.keyClicks(prompt, "b[e]-m+f")
+    assert prompt.toPlainText() == "b[e]-m+f"
+    assert window.tools.tool.value == "brush" and window.tools.size == 24
+    before = window.canvas.viewport
+    qtbot.keyClicks(prompt, "++--")
+    assert window.canvas.viewport == before
+
+
+def test_an_unchanged_document_is_autosaved_once(window: MainWindow) -> None:
+    window.host.document.add_layer("sketch")
+    first = window.files.autosave()
+    assert first is not None and first.is_file()
+    assert window.files.autosave() is None
+    window.host.document.add_layer("more")
+    assert window.files.autosave() == first
