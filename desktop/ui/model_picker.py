@@ -3,29 +3,21 @@ when it is installed, and buttons to choose another folder or checkpoint file.""
 
 from __future__ import annotations
 
-import importlib
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
+from sfumato.core.models.source import demo_model_dir
 from sfumato.desktop.ui.widgets import tool_button
-
-log = logging.getLogger(__name__)
 
 CHECKPOINT_FILTER = "Model checkpoints (*.safetensors *.ckpt);;All files (*)"
 
 
 def demo_model() -> str | None:
-    """The demo model's folder when it is installed."""
-    try:
-        finder = getattr(importlib.import_module("sfumato.core.demo"), "demo_model_dir", None)
-        folder = finder() if callable(finder) else None
-    except Exception as error:  # an unusable demo model must not keep the studio from starting
-        log.warning("demo model unavailable: %s", error)
-        return None
-    return str(folder) if folder is not None and Path(folder).exists() else None
+    """The demo model's folder when this installation has one."""
+    folder = demo_model_dir()
+    return str(folder) if folder is not None else None
 
 
 def model_label(path: str) -> str:
@@ -55,9 +47,9 @@ class ModelPicker(QWidget):
 
     def set_models(self, recent: list[str], selected: str | None = None) -> None:
         """List the demo model (when installed) and the recent models; select `selected` or the first."""
-        paths = list(dict.fromkeys([*recent, *filter(None, [demo_model()])]))
-        self.combo.clear()
         demo = demo_model()
+        paths = list(dict.fromkeys([*recent, *([demo] if demo else [])]))
+        self.combo.clear()
         for path in paths:
             label = f"{model_label(path)} (demo)" if path == demo else model_label(path)
             self.combo.addItem(label, path)
