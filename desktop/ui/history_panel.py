@@ -34,7 +34,7 @@ class HistoryPanel(QWidget):
         self._updating = True
         try:
             self.list.clear()
-            self.list.addItem(QListWidgetItem("Earlier steps" if history.dropped else "Opened"))
+            self.list.addItem(QListWidgetItem("Earlier steps" if history.dropped else "Start"))
             for number, label in enumerate(history.labels, start=1):
                 item = QListWidgetItem(label)
                 if number > history.position:

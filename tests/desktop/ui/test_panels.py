@@ -119,7 +119,7 @@ def test_history_lists_steps_and_jumps_to_any_of_them(qtbot: QtBot, host: Docume
     document.add_layer("two")
     document.set_layer_properties(document.layers[0], opacity=0.5)
     assert [panel.list.item(row).text() for row in range(panel.list.count())] == [
-        "Opened", "New layer", "New layer", "Layer opacity",
+        "Start", "New layer", "New layer", "Layer opacity",
     ]  # fmt: skip
     panel.list.setCurrentRow(1)
     assert len(document.layers) == 4 and document.history.position == 1
