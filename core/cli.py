@@ -1,6 +1,7 @@
 """The `sfumato` command line.
 
     sfumato generate --model MODEL --prompt TEXT --out PATH [options]
+    sfumato models list|download|import|convert|remove|verify ...
     sfumato info
     sfumato --version
 
@@ -40,7 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 DEBUG_VARIABLE = "SFUMATO_DEBUG"
 
 
-def build_parser(command_modules: Sequence[str] = COMMAND_MODULES) -> CommandParser:
+def _parser_and_commands(command_modules: Sequence[str]) -> tuple[CommandParser, Commands]:
     parser = CommandParser(
         prog=PROGRAM,
         description="Sfumato: Stable Diffusion on your own computer.",
@@ -53,7 +54,16 @@ def build_parser(command_modules: Sequence[str] = COMMAND_MODULES) -> CommandPar
     commands = Commands(subparsers)
     for name in command_modules:
         importlib.import_module(name).register(commands)
-    return parser
+    return parser, commands
+
+
+def build_parser(command_modules: Sequence[str] = COMMAND_MODULES) -> CommandParser:
+    return _parser_and_commands(command_modules)[0]
+
+
+def command_names() -> list[str]:
+    """The subcommands, e.g. for a launcher deciding between the command line and the studio."""
+    return _parser_and_commands(COMMAND_MODULES)[1].names
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,6 +42,7 @@ class Commands:
 
     def __init__(self, subparsers: argparse._SubParsersAction[CommandParser]) -> None:
         self._subparsers = subparsers
+        self.names: list[str] = []
 
     def add(
         self, name: str, *, summary: str, handler: Handler, description: str | None = None
@@ -54,6 +55,7 @@ class Commands:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         parser.set_defaults(handler=handler)
+        self.names.append(name)
         return parser
 
 

@@ -1,0 +1,35 @@
+"""The `sfumato` command: the studio window when no command is given, the command line otherwise.
+
+It lives on the desktop side so that `sfumato.core` never has to import Qt.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+CLI_FLAGS = ("-h", "--help", "--version")
+
+
+def wants_command_line(argv: Sequence[str]) -> bool:
+    """True when `argv` names a command (`generate`, `models`, …) or asks for help or the version."""
+    if not argv:
+        return False
+    from sfumato.core.cli import command_names
+
+    return argv[0] in CLI_FLAGS or argv[0] in command_names()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if wants_command_line(arguments):
+        from sfumato.core.cli import main as command_line
+
+        return command_line(arguments)
+    from sfumato.desktop.app import main as studio
+
+    return studio(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
