@@ -420,10 +420,25 @@ class MainWindow(QMainWindow):
 
     # ---- settings ------------------------------------------------------------------------------
 
+    def _first_launch_geometry(self) -> None:
+        """1440×900, or 90 % of a smaller screen, centred on it."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            self.resize(1440, 900)
+            return
+        width = min(1440, int(screen.width() * 0.9))
+        height = min(900, int(screen.height() * 0.9))
+        self.setGeometry(
+            screen.x() + (screen.width() - width) // 2,
+            screen.y() + (screen.height() - height) // 2,
+            width,
+            height,
+        )
+
     def _restore_settings(self) -> None:
         geometry = _decode(self.settings.get("window_geometry"))
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 900)
+            self._first_launch_geometry()
         state = _decode(self.settings.get("window_state"))
         if state is not None:
             self.restoreState(state)
