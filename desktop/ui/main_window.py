@@ -28,6 +28,7 @@ from sfumato.desktop.ui.generation_controller import GenerationController
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
+from sfumato.desktop.ui.model_manager import ModelManager
 from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._autosave.start()
         self._messages: list[QMessageBox] = []
         self.recovery_box: QMessageBox | None = None
+        self.model_manager: ModelManager | None = None
         self._restore_settings()
         self._update_title()
         self._on_engine_state()
@@ -199,6 +201,9 @@ class MainWindow(QMainWindow):
         run.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         generate.addAction(run)
         generate.addAction(self._action("cancel", "&Cancel", self.escape, "Esc"))
+
+        models = bar.addMenu("&Models")
+        models.addAction(self._action("model_manager", "Model &Manager…", self.open_model_manager))
         self._rebuild_recent()
 
     def _connect(self) -> None:
@@ -214,6 +219,7 @@ class MainWindow(QMainWindow):
         self.controller.message.connect(self.status.show_message)
         self.controller.error.connect(self.show_error)
         self.controller.model_used.connect(self._remember_model)
+        self.generation.models.manage_requested.connect(self.open_model_manager)
         self.client.crashed.connect(self.status.show_message)
         self.client.state_changed.connect(self._on_engine_state)
 
@@ -255,6 +261,16 @@ class MainWindow(QMainWindow):
         self.generation.generate_button.setEnabled(state not in (EngineState.STARTING, EngineState.FAILED))
         if state is EngineState.FAILED and self.client.error:
             self.show_error(self.client.error)
+
+    def open_model_manager(self) -> ModelManager:
+        """Show the model manager window (made on first use; closing it only hides it)."""
+        if self.model_manager is None:
+            self.model_manager = ModelManager(self)
+            self.model_manager.installed_changed.connect(self.generation.models.refresh)
+        self.model_manager.show()
+        self.model_manager.raise_()
+        self.model_manager.activateWindow()
+        return self.model_manager
 
     def _remember_model(self, model: str) -> None:
         self.settings.add_recent(RECENT_MODELS, model)
@@ -471,6 +487,9 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self._autosave.stop()
         self.files.closing()
+        if self.model_manager is not None:
+            self.model_manager.shut_down()
+            self.model_manager.close()
         event.accept()
         self.closed.emit()
 

@@ -1,0 +1,458 @@
+"""The model manager window: a Catalog tab to download curated models, an Installed tab to remove,
+check, import and convert models, and a download bar with progress, speed, time left and Cancel.
+
+Downloads, imports, conversions, checks and removals run on worker threads; their results come back
+to the window through queued Qt signals, so the studio stays responsive."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sfumato.core.api import SfumatoError
+from sfumato.core.cli_models import format_duration
+from sfumato.core.models.catalog import CatalogEntry, EntryKind, catalog
+from sfumato.core.models.convert import import_legacy
+from sfumato.core.models.download import DownloadProgress, download, plan_download
+from sfumato.core.models.hub_errors import DownloadCancelled, format_bytes
+from sfumato.core.models.imports import import_file
+from sfumato.core.models.inventory import InstalledModel, Origin, Status, list_installed, remove, verify
+from sfumato.desktop.ui.model_picker import BASE_NAMES
+
+SAFETENSORS_FILTER = "Safetensors files (*.safetensors);;All files (*)"
+LEGACY_FILTER = "Legacy model files (*.ckpt *.pt *.pth *.bin);;All files (*)"
+INSTALLED_COLUMNS = ("Name", "Kind", "Base", "Size on disk", "Status", "")
+
+# Work for a worker thread; it may report progress through the callable it is given.
+Work = Callable[[Callable[[object], None]], object]
+
+
+class _Task(QObject):
+    """One piece of work on a worker thread; `done` or `failed` arrive on the window's thread."""
+
+    done = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+
+    def start(self, work: Work) -> None:
+        threading.Thread(target=self._run, args=(work,), name="model-manager", daemon=True).start()
+
+    def _run(self, work: Work) -> None:
+        try:
+            result = work(self.progressed.emit)
+        except BaseException as error:  # shown in the window, never lost on the worker thread
+            self.failed.emit(error)
+        else:
+            self.done.emit(result)
+
+
+def describe_failure(error: BaseException) -> str:
+    """The artist-facing words for a failure: our own errors carry them already."""
+    if isinstance(error, SfumatoError):
+        return error.message
+    return f"Something went wrong: {error}"
+
+
+def progress_text(progress: DownloadProgress) -> str:
+    """`900.0 MB of 2.1 GB · 11.2 MB/s · 1 min 50 s left`"""
+    parts = [f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
+    if progress.bytes_per_second > 0:
+        parts.append(f"{format_bytes(progress.bytes_per_second)}/s")
+    if progress.eta_seconds is not None and progress.done < progress.total:
+        parts.append(f"{format_duration(progress.eta_seconds)} left")
+    return " · ".join(parts)
+
+
+def base_name(base: str | None) -> str:
+    return BASE_NAMES.get(base or "", "unknown")
+
+
+class CatalogCard(QFrame):
+    """One catalog model: what it is, how to prompt it, its size and licence, and Install."""
+
+    def __init__(self, entry: CatalogEntry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entry = entry
+        self.setObjectName(f"catalog-{entry.id}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        title = QLabel(f"<b>{entry.name}</b>")
+        facts = [base_name(entry.base), f"{entry.resolution} px"]
+        if entry.inpainting:
+            facts.append("inpainting")
+        facts += [format_bytes(entry.size_bytes), entry.licence]
+        details = QLabel(" · ".join(facts))
+        details.setObjectName("facts")
+        description = QLabel(entry.description)
+        description.setWordWrap(True)
+        style = QLabel(f"<i>Prompting:</i> {entry.prompt_style}")
+        style.setWordWrap(True)
+        style.setTextFormat(Qt.TextFormat.RichText)
+        self.install_button = QPushButton("Install")
+        self.install_button.setToolTip(f"Download {entry.name} from {entry.repo}")
+        self.state = QLabel()
+        self.state.setObjectName("installedState")
+        text = QVBoxLayout()
+        text.addWidget(title)
+        text.addWidget(details)
+        text.addWidget(description)
+        text.addWidget(style)
+        side = QVBoxLayout()
+        side.addWidget(self.install_button)
+        side.addWidget(self.state, 0, Qt.AlignmentFlag.AlignHCenter)
+        side.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(text, 1)
+        layout.addLayout(side)
+
+    def show_status(self, status: Status | None, busy: bool) -> None:
+        installed = status is Status.READY
+        self.install_button.setVisible(not installed)
+        self.install_button.setText("Resume" if status is Status.INCOMPLETE else "Install")
+        self.install_button.setEnabled(not busy)
+        self.state.setText("Installed" if installed else "")
+        self.state.setVisible(installed)
+
+
+class DownloadBar(QFrame):
+    """What is downloading, how far it is, how fast, how long is left, and Cancel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("downloadBar")
+        self.title = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.details = QLabel()
+        self.details.setObjectName("downloadDetails")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the download; installing again continues where it stopped")
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.title)
+        layout.addLayout(row)
+        layout.addWidget(self.details)
+        self.hide()
+
+    def begin(self, name: str) -> None:
+        self.title.setText(f"Downloading {name}…")
+        self.progress.setValue(0)
+        self.details.setText("Asking Hugging Face which files to fetch…")
+        self.cancel_button.setEnabled(True)
+        self.show()
+
+    def show_progress(self, progress: DownloadProgress) -> None:
+        self.progress.setValue(round(progress.fraction * 1000))
+        self.details.setText(progress_text(progress))
+
+
+class ModelManager(QWidget):
+    """The Models → Model Manager… window."""
+
+    installed_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("modelManager")
+        self.setWindowTitle("Model Manager — Sfumato")
+        self.resize(820, 640)
+        self._tasks: set[_Task] = set()
+        self._cancel: threading.Event | None = None
+        self.confirmation: QMessageBox | None = None
+        self.installed: list[InstalledModel] = []
+        self.tabs = QTabWidget()
+        self.cards = [CatalogCard(entry) for entry in catalog() if entry.kind is EntryKind.CHECKPOINT]
+        for card in self.cards:
+            card.install_button.clicked.connect(lambda _checked=False, e=card.entry: self.install(e))
+        self.tabs.addTab(self._catalog_tab(), "Catalog")
+        self.tabs.addTab(self._installed_tab(), "Installed")
+        self.message = QLabel()
+        self.message.setObjectName("managerMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self.download_bar = DownloadBar()
+        self.download_bar.cancel_button.clicked.connect(self.cancel_download)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.download_bar)
+        self.refresh()
+
+    # ---- building ------------------------------------------------------------------------------
+
+    def _catalog_tab(self) -> QWidget:
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        intro = QLabel(
+            "Community models ready to download. They go into the shared Hugging Face cache, "
+            "where other tools can use them too."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        for card in self.cards:
+            layout.addWidget(card)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return scroll
+
+    def _installed_tab(self) -> QWidget:
+        self.table = QTableWidget(0, len(INSTALLED_COLUMNS))
+        self.table.setObjectName("installedModels")
+        self.table.setHorizontalHeaderLabels(INSTALLED_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(INSTALLED_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.import_button = QPushButton("Import file…")
+        self.import_button.setToolTip("Add a .safetensors checkpoint, textual-inversion embedding or LoRA")
+        self.import_button.clicked.connect(self.ask_import)
+        self.convert_button = QPushButton("Convert legacy file…")
+        self.convert_button.setToolTip(
+            "Safely convert an old .ckpt/.pt/.bin file to .safetensors and add it (no code in it runs)"
+        )
+        self.convert_button.clicked.connect(self.ask_convert)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.convert_button)
+        buttons.addStretch(1)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        return tab
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    @property
+    def downloading(self) -> bool:
+        return self._cancel is not None
+
+    def refresh(self) -> None:
+        """Read what is installed again and show it in both tabs."""
+        try:
+            self.installed = list_installed()
+        except (SfumatoError, OSError) as error:
+            self.installed = []
+            self.show_message(describe_failure(error))
+        status = {model.id: model.status for model in self.installed}
+        for card in self.cards:
+            card.show_status(status.get(card.entry.id), self.downloading)
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        self.table.setRowCount(len(self.installed))
+        for row, model in enumerate(self.installed):
+            kind = model.kind if model.variant in (None, "normal") else f"{model.kind} ({model.variant})"
+            size = format_bytes(model.size_bytes)
+            if model.shared_bytes:
+                size += f" ({format_bytes(model.shared_bytes)} shared)"
+            cells = (model.name, kind, base_name(model.base), size, str(model.status))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{model.id}: {model.location}")
+                self.table.setItem(row, column, item)
+            self.table.setCellWidget(row, len(cells), self._row_buttons(model))
+        self.table.resizeRowsToContents()
+
+    def _row_buttons(self, model: InstalledModel) -> QWidget:
+        verify_button = QPushButton("Verify")
+        verify_button.setToolTip("Read every file again and compare it with its recorded checksum")
+        verify_button.clicked.connect(lambda _checked=False, m=model.id: self.verify(m))
+        remove_button = QPushButton("Remove")
+        remove_button.setObjectName(f"remove-{model.id}")
+        remove_button.setEnabled(model.origin is not Origin.DEMO)
+        remove_button.clicked.connect(lambda _checked=False, m=model: self.ask_remove(m))
+        cell = QWidget()
+        layout = QHBoxLayout(cell)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.addWidget(verify_button)
+        layout.addWidget(remove_button)
+        return cell
+
+    def show_message(self, text: str, *, problem: bool = True) -> None:
+        self.message.setProperty("problem", problem)
+        self.message.setStyleSheet("color: #e8a06a;" if problem else "")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _run(
+        self,
+        work: Work,
+        on_done: Callable[[Any], None],
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> _Task:
+        task = _Task(self)
+        self._tasks.add(task)
+
+        def finished(result: object) -> None:
+            self._tasks.discard(task)
+            task.deleteLater()
+            on_done(result)
+
+        def failed(error: BaseException) -> None:
+            self._tasks.discard(task)
+            task.deleteLater()
+            self._failed(error)
+
+        task.done.connect(finished)
+        task.failed.connect(failed)
+        if on_progress is not None:
+            task.progressed.connect(on_progress)
+        task.start(work)
+        return task
+
+    def _failed(self, error: BaseException) -> None:
+        self._end_download()
+        self.show_message(describe_failure(error), problem=not isinstance(error, DownloadCancelled))
+        self.refresh()
+
+    # ---- download ------------------------------------------------------------------------------
+
+    def install(self, entry: CatalogEntry) -> None:
+        """Download a catalog model on a worker thread, showing progress in the download bar."""
+        if self.downloading:
+            return
+        cancel = threading.Event()
+        self._cancel = cancel
+        self.show_message("")
+        self.download_bar.begin(entry.name)
+        for card in self.cards:
+            card.install_button.setEnabled(False)
+
+        def work(report: Callable[[object], None]) -> object:
+            plan = plan_download(entry.repo)
+            return download(plan, on_progress=report, cancel=cancel)
+
+        def done(_folder: object) -> None:
+            self._end_download()
+            self.show_message(f"{entry.name} is installed. Pick it in the Generate panel.", problem=False)
+            self.refresh()
+            self.installed_changed.emit()
+
+        self._run(work, done, self.download_bar.show_progress)
+
+    def cancel_download(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.download_bar.cancel_button.setEnabled(False)
+            self.download_bar.details.setText("Stopping…")
+
+    def _end_download(self) -> None:
+        self._cancel = None
+        self.download_bar.hide()
+
+    # ---- installed models ----------------------------------------------------------------------
+
+    def ask_remove(self, model: InstalledModel) -> None:
+        """Ask before deleting; the files go only after Remove is clicked."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove model",
+            f"Remove {model.name}? This deletes {format_bytes(model.size_bytes - model.shared_bytes)} "
+            "from this computer. You can download or import it again later.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirmation = box
+
+        def answered(_result: int) -> None:
+            self.confirmation = None
+            clicked = box.clickedButton()
+            if clicked is not None and box.buttonRole(clicked) is QMessageBox.ButtonRole.DestructiveRole:
+                self.remove(model.id)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def remove(self, model_id: str) -> None:
+        def done(removed: Any) -> None:
+            self.show_message(
+                f"Removed {removed.model.name}; {format_bytes(removed.freed_bytes)} freed.", problem=False
+            )
+            self.refresh()
+            self.installed_changed.emit()
+
+        self._run(lambda _report: remove(model_id), done)
+
+    def verify(self, model_id: str) -> None:
+        self.show_message(f"Checking {model_id}…", problem=False)
+
+        def done(report: Any) -> None:
+            if report.ok:
+                self.show_message(f"{report.model_id}: all {report.checked} files are intact.", problem=False)
+                return
+            problems = "\n".join(f"{problem.path}: {problem.problem}" for problem in report.problems)
+            self.show_message(
+                f"{report.model_id}: {len(report.problems)} of {report.checked} files have problems. "
+                f"Remove it and install it again.\n{problems}"
+            )
+
+        self._run(lambda _report: verify(model_id), done)
+
+    def ask_import(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Import a model file", "", SAFETENSORS_FILTER)
+        if path:
+            self.import_file(path)
+
+    def ask_convert(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Convert a legacy model file", "", LEGACY_FILTER)
+        if path:
+            self.convert_file(path)
+
+    def import_file(self, path: str) -> None:
+        """Add a .safetensors checkpoint, embedding or LoRA on a worker thread."""
+        self.show_message(f"Importing {Path(path).name}…", problem=False)
+        self._run(lambda _report: import_file(Path(path)), self._imported)
+
+    def convert_file(self, path: str) -> None:
+        """Convert an old pickle-based file in a locked-down process, then add it."""
+        self.show_message(f"Converting {Path(path).name} safely (no code in it can run)…", problem=False)
+        self._run(lambda _report: import_legacy(Path(path)), self._imported)
+
+    def _imported(self, record: Any) -> None:
+        origin = f" (converted from {record.converted_from})" if record.converted_from else ""
+        self.show_message(f"Added {record.kind} {record.name}{origin}.", problem=False)
+        self.refresh()
+        self.installed_changed.emit()
+
+    def shut_down(self) -> None:
+        """Stop a running download (the studio is closing); its partial file is kept for next time."""
+        if self._cancel is not None:
+            self._cancel.set()

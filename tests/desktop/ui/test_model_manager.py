@@ -1,0 +1,195 @@
+"""The model manager window and the model picker, against a fake hub on 127.0.0.1 and a private
+Hugging Face cache and SFUMATO_HOME."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from huggingface_hub import constants
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
+
+from sfumato.core.models.download import download, plan_download
+from sfumato.core.models.hub_errors import cancelled, repo_not_found
+from sfumato.core.models.inventory import Status, list_installed
+from sfumato.desktop.ui.main_window import MainWindow
+from sfumato.desktop.ui.model_manager import CatalogCard, ModelManager
+from tests.support.fake_hub import FakeHub, FakeRepo
+from tests.support.ldm_export import export_ldm_checkpoint
+
+REPO = "prompthero/openjourney"
+MODEL_ID = "openjourney"
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    with FakeHub() as fake_hub:
+        yield fake_hub
+
+
+@pytest.fixture(autouse=True)
+def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """huggingface_hub pointed, through the environment, at the fake hub and a new cache."""
+    home = tmp_path / "hf-home"
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_TOKEN_PATH", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    return home / "hub"
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_ldm_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("ckpt") / "tiny-sd.safetensors")
+
+
+@pytest.fixture
+def manager(window: MainWindow) -> ModelManager:
+    return window.open_model_manager()
+
+
+def card(manager: ModelManager, model_id: str) -> CatalogCard:
+    return next(card for card in manager.cards if card.entry.id == model_id)
+
+
+def installed_names(manager: ModelManager) -> list[str]:
+    table = manager.table
+    items = (table.item(row, 0) for row in range(table.rowCount()))
+    return [item.text() for item in items if item is not None]
+
+
+def ready_ids() -> set[str]:
+    return {model.id for model in list_installed() if model.status is Status.READY}
+
+
+def wait_idle(qtbot: QtBot, manager: ModelManager, timeout_ms: int = 15_000) -> None:
+    qtbot.waitUntil(lambda: not manager.busy, timeout=timeout_ms)
+
+
+def test_installing_from_the_catalog_shows_progress_and_adds_the_model(
+    qtbot: QtBot, window: MainWindow, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path
+) -> None:
+    hub.add(FakeRepo.from_folder(REPO, tiny_model_dir))
+    openjourney = card(manager, MODEL_ID)
+    assert openjourney.install_button.isVisible()
+    assert MODEL_ID not in window.generation.models.models()
+    values: list[int] = []
+    details: list[str] = []
+    manager.download_bar.progress.valueChanged.connect(values.append)
+    manager.download_bar.progress.valueChanged.connect(
+        lambda _value: details.append(manager.download_bar.details.text())
+    )
+
+    qtbot.mouseClick(openjourney.install_button, Qt.MouseButton.LeftButton)
+    assert manager.download_bar.isVisible()
+    wait_idle(qtbot, manager)
+
+    assert values and values[-1] == 1000
+    assert any(" of " in text for text in details)
+    assert not manager.download_bar.isVisible()
+    assert "OpenJourney" in installed_names(manager)
+    assert openjourney.state.text() == "Installed" and not openjourney.install_button.isVisible()
+    picker = window.generation.models
+    assert MODEL_ID in picker.models()
+    index = picker.combo.findData(MODEL_ID)
+    assert picker.combo.itemText(index) == "OpenJourney · SD 1.x"
+
+
+def test_cancel_stops_the_download_and_installs_nothing(
+    qtbot: QtBot, window: MainWindow, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path
+) -> None:
+    hub.add(FakeRepo.from_folder(REPO, tiny_model_dir))
+    hub.bytes_per_second = 40_000
+    card(manager, MODEL_ID).install_button.click()
+    qtbot.waitUntil(lambda: manager.download_bar.progress.value() > 0, timeout=15_000)
+
+    pressed = time.monotonic()
+    manager.download_bar.cancel_button.click()
+    wait_idle(qtbot, manager, timeout_ms=5_000)
+
+    assert time.monotonic() - pressed < 1.5
+    assert manager.message.text() == cancelled(REPO).message
+    assert MODEL_ID not in ready_ids()
+    assert MODEL_ID not in window.generation.models.models()
+    assert card(manager, MODEL_ID).install_button.text() == "Resume"
+
+
+def test_a_missing_or_gated_model_shows_the_hub_message(
+    qtbot: QtBot, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path
+) -> None:
+    card(manager, MODEL_ID).install_button.click()
+    wait_idle(qtbot, manager)
+    assert manager.message.isVisible()
+    assert manager.message.text() == repo_not_found(REPO).message
+
+    hub.add(FakeRepo.from_folder(REPO, tiny_model_dir, gated=True))
+    card(manager, MODEL_ID).install_button.click()
+    wait_idle(qtbot, manager)
+    text = manager.message.text()
+    assert f"{hub.url}/{REPO}" in text and "Traceback" not in text
+    assert MODEL_ID not in ready_ids()
+
+
+def test_remove_asks_first_then_removes(
+    qtbot: QtBot, window: MainWindow, hub: FakeHub, tiny_model_dir: Path
+) -> None:
+    hub.add(FakeRepo.from_folder(REPO, tiny_model_dir))
+    download(plan_download(REPO), on_progress=lambda _progress: None, cancel=threading.Event())
+    manager = window.open_model_manager()
+    assert "OpenJourney" in installed_names(manager)
+
+    def answer(button_text: str) -> None:
+        remove_button = manager.findChild(QPushButton, f"remove-{MODEL_ID}")
+        assert remove_button is not None
+        remove_button.click()
+        box = manager.confirmation
+        assert isinstance(box, QMessageBox) and "OpenJourney" in box.text()
+        chosen = next(button for button in box.buttons() if button.text() == button_text)
+        chosen.click()
+        wait_idle(qtbot, manager)
+
+    answer("Cancel")
+    assert MODEL_ID in ready_ids()
+    answer("Remove")
+    assert MODEL_ID not in ready_ids()
+    assert "OpenJourney" not in installed_names(manager)
+    assert MODEL_ID not in window.generation.models.models()
+
+
+def test_an_imported_checkpoint_appears_in_the_list_and_the_picker(
+    qtbot: QtBot, window: MainWindow, manager: ModelManager, tiny_checkpoint: Path
+) -> None:
+    manager.import_file(str(tiny_checkpoint))
+    wait_idle(qtbot, manager)
+    assert "tiny-sd" in installed_names(manager)
+    picker = window.generation.models
+    assert picker.combo.itemText(picker.combo.findData("tiny-sd")) == "tiny-sd · SD 1.x"
+
+
+def test_a_file_that_is_not_a_model_is_refused_in_plain_words(
+    qtbot: QtBot, manager: ModelManager, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.safetensors"
+    notes.write_text("shopping list")
+    manager.import_file(str(notes))
+    wait_idle(qtbot, manager)
+    assert "notes.safetensors" in manager.message.text()
+    assert "Traceback" not in manager.message.text()
+
+
+def test_the_picker_leads_to_the_manager(qtbot: QtBot, window: MainWindow) -> None:
+    picker = window.generation.models
+    manage = picker.combo.count() - 1
+    assert picker.combo.itemText(manage).startswith("Get models")
+    picker.combo.activated.emit(manage)
+    assert window.model_manager is not None and window.model_manager.isVisible()
