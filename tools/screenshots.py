@@ -5,7 +5,8 @@ Run under a virtual X server so the real window system draws everything:
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py
 
 The window gets its own SFUMATO_HOME (your settings are untouched) and a painted scene made here,
-so the pictures are the same on every machine. Files land in docs/screenshots/.
+so the pictures are the same on every machine; the model manager sees an empty model cache.
+Files land in docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -125,10 +126,37 @@ async def take(out: Path) -> list[Path]:
     window.tools.set_tool(Tool.FRAME)
     window.docks["queue"].raise_()
     await shot("studio-inpaint.png")
+    saved.append(await model_manager_shot(window, out))
     window.host.document.history.mark_clean()
     window.close()
     await client.close()
     return saved
+
+
+async def model_manager_shot(window: object, out: Path) -> Path:
+    """The model manager's catalog, with a download part-way through."""
+    from PySide6.QtWidgets import QApplication
+
+    from sfumato.core.models.download import DownloadProgress
+    from sfumato.desktop.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    manager = window.open_model_manager()
+    manager.tabs.setCurrentIndex(0)
+    manager.download_bar.begin("OpenJourney")
+    total = 2_132_000_000
+    manager.download_bar.show_progress(
+        DownloadProgress(
+            "prompthero/openjourney", "unet", 0, 0, total * 42 // 100, total, 3, 12, 11.2e6, 110.0
+        )
+    )
+    for _ in range(10):
+        QApplication.processEvents()
+        await asyncio.sleep(0.05)
+    path = out / "model-manager.png"
+    manager.grab().save(str(path), "PNG", 0)
+    manager.close()
+    return path
 
 
 def main() -> int:
@@ -137,6 +165,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["SFUMATO_HOME"] = tempfile.mkdtemp(prefix="sfumato-screenshots-")
+    os.environ["HF_HUB_CACHE"] = os.path.join(os.environ["SFUMATO_HOME"], "hub")  # nothing installed
 
     import qasync
 

@@ -242,12 +242,17 @@ class ModelManager(QWidget):
             "Safely convert an old .ckpt/.pt/.bin file to .safetensors and add it (no code in it runs)"
         )
         self.convert_button.clicked.connect(self.ask_convert)
+        self.empty_hint = QLabel(
+            "No models installed yet. Install one from the Catalog tab, or add a file you already have."
+        )
+        self.empty_hint.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.convert_button)
         buttons.addStretch(1)
         tab = QWidget()
         layout = QVBoxLayout(tab)
+        layout.addWidget(self.empty_hint)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         return tab
@@ -275,11 +280,14 @@ class ModelManager(QWidget):
         self._fill_table()
 
     def _fill_table(self) -> None:
+        self.empty_hint.setVisible(not self.installed)
         self.table.setRowCount(len(self.installed))
         for row, model in enumerate(self.installed):
             kind = model.kind if model.variant in (None, "normal") else f"{model.kind} ({model.variant})"
             size = format_bytes(model.size_bytes)
-            if model.shared_bytes:
+            if model.shared_bytes and model.origin is Origin.IMPORTED:
+                size += " (linked to your original)"
+            elif model.shared_bytes:
                 size += f" ({format_bytes(model.shared_bytes)} shared)"
             cells = (model.name, kind, base_name(model.base), size, str(model.status))
             for column, text in enumerate(cells):

@@ -72,7 +72,7 @@ class ModelPicker(QWidget):
         self.combo.setObjectName("model")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
-        self.combo.setPlaceholderText("No model yet: choose Get models…")
+        self.combo.setPlaceholderText("No model installed yet")
         self.combo.activated.connect(self._activated)
         self._previous = -1
         self.combo.currentIndexChanged.connect(self._remember_index)
