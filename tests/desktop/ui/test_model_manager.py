@@ -3,8 +3,10 @@ Hugging Face cache and SFUMATO_HOME."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +18,13 @@ from pytestqt.qtbot import QtBot
 
 from sfumato.core.models.download import download, plan_download
 from sfumato.core.models.hub_errors import cancelled, repo_not_found
+from sfumato.core.models.imports import import_file
 from sfumato.core.models.inventory import Status, list_installed
+from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.model_manager import CatalogCard, ModelManager
+from sfumato.desktop.ui.settings import Settings
+from tests.desktop.ui.conftest import forget_changes
 from tests.support.fake_hub import FakeHub, FakeRepo
 from tests.support.ldm_export import export_ldm_checkpoint
 
@@ -175,6 +181,27 @@ def test_an_imported_checkpoint_appears_in_the_list_and_the_picker(
     picker = window.generation.models
     assert picker.combo.itemText(picker.combo.findData("tiny-sd")) == "tiny-sd · SD 1.x"
 
+    row = installed_names(manager).index("tiny-sd")
+    cell = manager.table.cellWidget(row, manager.table.columnCount() - 1)
+    assert cell is not None
+    next(button for button in cell.findChildren(QPushButton) if button.text() == "Verify").click()
+    wait_idle(qtbot, manager)
+    assert "files are intact" in manager.message.text()
+
+
+def test_a_legacy_embedding_is_converted_and_listed_but_not_offered_as_a_model(
+    qtbot: QtBot, window: MainWindow, manager: ModelManager, tmp_path: Path
+) -> None:
+    import torch
+
+    original = tmp_path / "watercolor.pt"
+    embedding = {"string_to_token": {"*": 265}, "string_to_param": {"*": torch.randn(2, 768)}, "name": "w"}
+    torch.save(embedding, original, _use_new_zipfile_serialization=False)
+    manager.convert_file(str(original))
+    wait_idle(qtbot, manager, timeout_ms=60_000)
+    assert "watercolor" in installed_names(manager), manager.message.text()
+    assert not any("watercolor" in model for model in window.generation.models.models())
+
 
 def test_a_file_that_is_not_a_model_is_refused_in_plain_words(
     qtbot: QtBot, manager: ModelManager, tmp_path: Path
@@ -193,3 +220,30 @@ def test_the_picker_leads_to_the_manager(qtbot: QtBot, window: MainWindow) -> No
     assert picker.combo.itemText(manage).startswith("Get models")
     picker.combo.activated.emit(manage)
     assert window.model_manager is not None and window.model_manager.isVisible()
+
+
+def test_the_demo_model_comes_first_and_a_chosen_model_is_remembered(
+    qtbot: QtBot,
+    client: EngineClient,
+    tiny_model_dir: Path,
+    tiny_checkpoint: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    demo = types.ModuleType("sfumato.core.demo")
+    demo.demo_model_dir = lambda: tiny_model_dir  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sfumato.core.demo", demo)  # an installation with a demo model
+    import_file(tiny_checkpoint)
+
+    def open_studio() -> MainWindow:
+        studio = MainWindow(client, Settings())
+        qtbot.addWidget(studio, before_close_func=forget_changes)
+        return studio
+
+    first = open_studio()
+    picker = first.generation.models
+    assert picker.models()[:2] == ["demo", "tiny-sd"]
+    assert picker.model() == "demo"
+    picker.select("tiny-sd")
+    first.close()
+
+    assert open_studio().generation.models.model() == "tiny-sd"
