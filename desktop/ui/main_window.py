@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -28,12 +29,14 @@ from sfumato.desktop.ui.generation_controller import GenerationController
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
-from sfumato.desktop.ui.model_manager import ModelManager
 from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
 from sfumato.desktop.ui.tool_bars import BrushOptions, Toolbox
 from sfumato.desktop.ui.tool_settings import ToolSettings
+
+if TYPE_CHECKING:
+    from sfumato.desktop.ui.model_manager import ModelManager
 
 AUTOSAVE_SECONDS = 60
 RECENT_MODELS = "recent_models"
@@ -265,6 +268,8 @@ class MainWindow(QMainWindow):
     def open_model_manager(self) -> ModelManager:
         """Show the model manager window (made on first use; closing it only hides it)."""
         if self.model_manager is None:
+            from sfumato.desktop.ui.model_manager import ModelManager  # its core modules load on demand
+
             self.model_manager = ModelManager(self)
             self.model_manager.installed_changed.connect(self.generation.models.refresh)
         self.model_manager.show()
