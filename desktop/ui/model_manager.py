@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -31,142 +30,24 @@ from PySide6.QtWidgets import (
 )
 
 from sfumato.core.api import SfumatoError
-from sfumato.core.cli_models import format_duration
 from sfumato.core.models.catalog import CatalogEntry, EntryKind, catalog
 from sfumato.core.models.convert import import_legacy
-from sfumato.core.models.download import DownloadProgress, download, plan_download
+from sfumato.core.models.download import download, plan_download
 from sfumato.core.models.hub_errors import DownloadCancelled, format_bytes
 from sfumato.core.models.imports import import_file
-from sfumato.core.models.inventory import InstalledModel, Origin, Status, list_installed, remove, verify
-from sfumato.desktop.ui.model_picker import BASE_NAMES
+from sfumato.core.models.inventory import InstalledModel, Origin, list_installed, remove, verify
+from sfumato.desktop.ui.model_manager_parts import (
+    BackgroundTask,
+    CatalogCard,
+    DownloadBar,
+    Work,
+    base_name,
+    describe_failure,
+)
 
 SAFETENSORS_FILTER = "Safetensors files (*.safetensors);;All files (*)"
 LEGACY_FILTER = "Legacy model files (*.ckpt *.pt *.pth *.bin);;All files (*)"
 INSTALLED_COLUMNS = ("Name", "Kind", "Base", "Size on disk", "Status", "")
-
-# Work for a worker thread; it may report progress through the callable it is given.
-Work = Callable[[Callable[[object], None]], object]
-
-
-class _Task(QObject):
-    """One piece of work on a worker thread; `done` or `failed` arrive on the window's thread."""
-
-    done = Signal(object)
-    failed = Signal(object)
-    progressed = Signal(object)
-
-    def start(self, work: Work) -> None:
-        threading.Thread(target=self._run, args=(work,), name="model-manager", daemon=True).start()
-
-    def _run(self, work: Work) -> None:
-        try:
-            result = work(self.progressed.emit)
-        except BaseException as error:  # shown in the window, never lost on the worker thread
-            self.failed.emit(error)
-        else:
-            self.done.emit(result)
-
-
-def describe_failure(error: BaseException) -> str:
-    """The artist-facing words for a failure: our own errors carry them already."""
-    if isinstance(error, SfumatoError):
-        return error.message
-    return f"Something went wrong: {error}"
-
-
-def progress_text(progress: DownloadProgress) -> str:
-    """`900.0 MB of 2.1 GB · 11.2 MB/s · 1 min 50 s left`"""
-    parts = [f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
-    if progress.bytes_per_second > 0:
-        parts.append(f"{format_bytes(progress.bytes_per_second)}/s")
-    if progress.eta_seconds is not None and progress.done < progress.total:
-        parts.append(f"{format_duration(progress.eta_seconds)} left")
-    return " · ".join(parts)
-
-
-def base_name(base: str | None) -> str:
-    return BASE_NAMES.get(base or "", "unknown")
-
-
-class CatalogCard(QFrame):
-    """One catalog model: what it is, how to prompt it, its size and licence, and Install."""
-
-    def __init__(self, entry: CatalogEntry, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.entry = entry
-        self.setObjectName(f"catalog-{entry.id}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        title = QLabel(f"<b>{entry.name}</b>")
-        facts = [base_name(entry.base), f"{entry.resolution} px"]
-        if entry.inpainting:
-            facts.append("inpainting")
-        facts += [format_bytes(entry.size_bytes), entry.licence]
-        details = QLabel(" · ".join(facts))
-        details.setObjectName("facts")
-        description = QLabel(entry.description)
-        description.setWordWrap(True)
-        style = QLabel(f"<i>Prompting:</i> {entry.prompt_style}")
-        style.setWordWrap(True)
-        style.setTextFormat(Qt.TextFormat.RichText)
-        self.install_button = QPushButton("Install")
-        self.install_button.setToolTip(f"Download {entry.name} from {entry.repo}")
-        self.state = QLabel()
-        self.state.setObjectName("installedState")
-        text = QVBoxLayout()
-        text.addWidget(title)
-        text.addWidget(details)
-        text.addWidget(description)
-        text.addWidget(style)
-        side = QVBoxLayout()
-        side.addWidget(self.install_button)
-        side.addWidget(self.state, 0, Qt.AlignmentFlag.AlignHCenter)
-        side.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(text, 1)
-        layout.addLayout(side)
-
-    def show_status(self, status: Status | None, busy: bool) -> None:
-        installed = status is Status.READY
-        self.install_button.setVisible(not installed)
-        self.install_button.setText("Resume" if status is Status.INCOMPLETE else "Install")
-        self.install_button.setEnabled(not busy)
-        self.state.setText("Installed" if installed else "")
-        self.state.setVisible(installed)
-
-
-class DownloadBar(QFrame):
-    """What is downloading, how far it is, how fast, how long is left, and Cancel."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("downloadBar")
-        self.title = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.details = QLabel()
-        self.details.setObjectName("downloadDetails")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the download; installing again continues where it stopped")
-        row = QHBoxLayout()
-        row.addWidget(self.progress, 1)
-        row.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.title)
-        layout.addLayout(row)
-        layout.addWidget(self.details)
-        self.hide()
-
-    def begin(self, name: str) -> None:
-        self.title.setText(f"Downloading {name}…")
-        self.progress.setValue(0)
-        self.details.setText("Asking Hugging Face which files to fetch…")
-        self.cancel_button.setEnabled(True)
-        self.show()
-
-    def show_progress(self, progress: DownloadProgress) -> None:
-        self.progress.setValue(round(progress.fraction * 1000))
-        self.details.setText(progress_text(progress))
 
 
 class ModelManager(QWidget):
@@ -179,7 +60,7 @@ class ModelManager(QWidget):
         self.setObjectName("modelManager")
         self.setWindowTitle("Model Manager — Sfumato")
         self.resize(820, 640)
-        self._tasks: set[_Task] = set()
+        self._tasks: set[BackgroundTask] = set()
         self._cancel: threading.Event | None = None
         self.confirmation: QMessageBox | None = None
         self.installed: list[InstalledModel] = []
@@ -323,8 +204,8 @@ class ModelManager(QWidget):
         work: Work,
         on_done: Callable[[Any], None],
         on_progress: Callable[[Any], None] | None = None,
-    ) -> _Task:
-        task = _Task(self)
+    ) -> BackgroundTask:
+        task = BackgroundTask(self)
         self._tasks.add(task)
 
         def finished(result: object) -> None:

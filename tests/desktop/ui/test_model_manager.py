@@ -22,7 +22,8 @@ from sfumato.core.models.imports import import_file
 from sfumato.core.models.inventory import Status, list_installed
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
-from sfumato.desktop.ui.model_manager import CatalogCard, ModelManager
+from sfumato.desktop.ui.model_manager import ModelManager
+from sfumato.desktop.ui.model_manager_parts import CatalogCard
 from sfumato.desktop.ui.settings import Settings
 from tests.desktop.ui.conftest import forget_changes
 from tests.support.fake_hub import FakeHub, FakeRepo
