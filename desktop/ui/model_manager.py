@@ -204,6 +204,7 @@ class ModelManager(QWidget):
         work: Work,
         on_done: Callable[[Any], None],
         on_progress: Callable[[Any], None] | None = None,
+        on_failed: Callable[[BaseException], None] | None = None,
     ) -> BackgroundTask:
         task = BackgroundTask(self)
         self._tasks.add(task)
@@ -216,7 +217,7 @@ class ModelManager(QWidget):
         def failed(error: BaseException) -> None:
             self._tasks.discard(task)
             task.deleteLater()
-            self._failed(error)
+            (on_failed or self._failed)(error)
 
         task.done.connect(finished)
         task.failed.connect(failed)
@@ -226,7 +227,6 @@ class ModelManager(QWidget):
         return task
 
     def _failed(self, error: BaseException) -> None:
-        self._end_download()
         self.show_message(describe_failure(error), problem=not isinstance(error, DownloadCancelled))
         self.refresh()
 
@@ -253,7 +253,11 @@ class ModelManager(QWidget):
             self.refresh()
             self.installed_changed.emit()
 
-        self._run(work, done, self.download_bar.show_progress)
+        def failed(error: BaseException) -> None:
+            self._end_download()
+            self._failed(error)
+
+        self._run(work, done, self.download_bar.show_progress, failed)
 
     def cancel_download(self) -> None:
         if self._cancel is not None:

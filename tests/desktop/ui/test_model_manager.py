@@ -113,12 +113,27 @@ def test_installing_from_the_catalog_shows_progress_and_adds_the_model(
 
 
 def test_cancel_stops_the_download_and_installs_nothing(
-    qtbot: QtBot, window: MainWindow, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path
+    qtbot: QtBot,
+    window: MainWindow,
+    manager: ModelManager,
+    hub: FakeHub,
+    tiny_model_dir: Path,
+    tmp_path: Path,
 ) -> None:
     hub.add(FakeRepo.from_folder(REPO, tiny_model_dir))
     hub.bytes_per_second = 40_000
     card(manager, MODEL_ID).install_button.click()
     qtbot.waitUntil(lambda: manager.download_bar.progress.value() > 0, timeout=15_000)
+    not_a_model = tmp_path / "notes.safetensors"
+    not_a_model.write_text("shopping list")
+    manager.import_file(str(not_a_model))  # the window keeps working while the download runs
+    qtbot.waitUntil(
+        lambda: (
+            "notes.safetensors" in manager.message.text()
+            and not manager.message.text().startswith("Importing")
+        )
+    )
+    assert manager.downloading and manager.download_bar.isVisible()
 
     pressed = time.monotonic()
     manager.download_bar.cancel_button.click()
