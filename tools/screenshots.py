@@ -134,22 +134,14 @@ async def take(out: Path) -> list[Path]:
 
 
 async def model_manager_shot(window: object, out: Path) -> Path:
-    """The model manager's catalog, with a download part-way through."""
+    """The model manager's catalog."""
     from PySide6.QtWidgets import QApplication
 
-    from sfumato.core.models.download import DownloadProgress
     from sfumato.desktop.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
     manager = window.open_model_manager()
     manager.tabs.setCurrentIndex(0)
-    manager.download_bar.begin("OpenJourney")
-    total = 2_132_000_000
-    manager.download_bar.show_progress(
-        DownloadProgress(
-            "prompthero/openjourney", "unet", 0, 0, total * 42 // 100, total, 3, 12, 11.2e6, 110.0
-        )
-    )
     for _ in range(10):
         QApplication.processEvents()
         await asyncio.sleep(0.05)
