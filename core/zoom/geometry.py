@@ -14,14 +14,19 @@ Where a keyframe lies inside a larger one, it is drawn over it, faded in from it
 
 from __future__ import annotations
 
+import enum
+import math
 from dataclasses import dataclass
-
-from sfumato.core.zoom.settings import Direction
 
 # Resampling reaches a couple of pixels beyond the seam band; the fade starts after that.
 SEAM_SAFETY = 2.0
 OUT_FADE = 4.0  # pixels of the outer keyframe
 IN_FADE_FRACTION = 0.125  # of the keyframe's shorter side
+
+
+class Direction(enum.StrEnum):
+    OUT = "out"
+    IN = "in"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,12 @@ def shrunk_size(width: int, height: int, factor: float) -> tuple[int, int]:
     margin_x = round((width - width / factor) / 2)
     margin_y = round((height - height / factor) / 2)
     return width - 2 * margin_x, height - 2 * margin_y
+
+
+def widest_mask_blur(width: int, height: int, factor: float) -> int:
+    """Zooming out, the widest seam blend that leaves part of each shrunk keyframe untouched."""
+    inner = min(shrunk_size(width, height, factor))
+    return max(0, math.ceil(inner / 2 - SEAM_SAFETY - OUT_FADE) - 1)
 
 
 def crop_box(width: int, height: int, factor: float) -> tuple[float, float, float, float]:

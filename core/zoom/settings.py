@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass
 
 from sfumato.core.api import DEFAULT_SAMPLER, BadInput
+from sfumato.core.zoom.geometry import Direction, widest_mask_blur
+
+__all__ = ["Direction", "PromptCue", "ZoomSettings", "check_settings"]
 
 MAX_KEYFRAMES = 1000
 SEED_RANGE = 2**32  # as the engine's
@@ -14,11 +16,6 @@ MIN_FACTOR = 1.1
 MAX_FACTOR = 8.0
 DEFAULT_ZOOM_IN_STRENGTH = 0.5
 MIN_KEYFRAME_SIDE = 8
-
-
-class Direction(enum.StrEnum):
-    OUT = "out"
-    IN = "in"
 
 
 @dataclass(frozen=True)
@@ -111,6 +108,13 @@ def check_settings(settings: ZoomSettings) -> None:
         raise BadInput(
             f"A zoom factor of {settings.factor:g} leaves less than {MIN_KEYFRAME_SIDE} pixels of a "
             f"{settings.width}×{settings.height} keyframe; use a smaller factor or a larger size."
+        )
+    widest = widest_mask_blur(settings.width, settings.height, settings.factor)
+    if settings.direction is Direction.OUT and settings.mask_blur > widest:
+        raise BadInput(
+            f"A mask blur of {settings.mask_blur} pixels would blend away the whole shrunk keyframe at "
+            f"{settings.width}×{settings.height} with a zoom factor of {settings.factor:g}; use at most "
+            f"{widest}, a smaller factor or a larger size."
         )
 
 
