@@ -1,11 +1,13 @@
 """How much slower is a txt2img generation through Sfumato's engine than a plain diffusers call?
 
 Both sides generate the same picture: the same model, prompt, sampler, steps, size, CFG and seed, with
-the prompt encoded and the latents decoded to a uint8 image on each side. The variants run in one
-process, interleaved round by round in a rotating order after warm-up, so a slow spell of the machine
-hits them alike. Reported: median times, the overhead ratio engine/plain (goal ≤ 1.05) with the
-quartiles of the per-round ratios as spread, and what live previews cost per denoising step
-(goal < 5 % of a step).
+the prompt encoded and the latents decoded to a uint8 image on each side. Variants: the plain
+pipeline; the in-process engine with a preview every step, and without previews; and the engine in its
+own process (the default), whose time includes sending the job, the previews and the image across.
+They are driven from one process, interleaved round by round in a rotating order after warm-up, so a
+slow spell of the machine hits them alike. Reported: median times, the overhead ratio engine/plain
+(goal ≤ 1.05) with the quartiles of the per-round ratios as spread, and what live previews cost per
+denoising step (goal < 5 % of a step).
 
 Run from the repository root:  python -m bench.engine_overhead [--model tiny|sd15-random|PATH] ...
 """
@@ -37,6 +39,7 @@ from sfumato.core.api import Cancelled, Failed, Finished, Step, Txt2Img
 from sfumato.core.devices import DeviceChoice, pick_device
 from sfumato.core.engine import Engine
 from sfumato.core.engine_process import EngineSettings
+from sfumato.core.previews import LatentPreviewer
 from sfumato.core.schedulers import make_scheduler
 
 OVERHEAD_GOAL = 1.05
@@ -115,6 +118,20 @@ class PlainRunner:
         seconds = time.perf_counter() - start
         return Run(seconds, image, finite=bool(np.isfinite(pixels).all()))
 
+    def time_previewer(self, calls: int = 50) -> float:
+        """Median time of one preview (what the engine computes per step) on latents of this job's size."""
+        vae = self.pipe.vae
+        previewer = LatentPreviewer.fit(vae)
+        factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        shape = (1, vae.config.latent_channels, self.job.height // factor, self.job.width // factor)
+        latents = torch.randn(shape).to(self.pipe.device, self.pipe.dtype)
+        times = []
+        for _ in range(calls + 5):
+            start = time.perf_counter()
+            previewer(latents)
+            times.append(time.perf_counter() - start)
+        return float(np.median(times[5:]))
+
     async def close(self) -> None:
         pass
 
@@ -150,34 +167,39 @@ class EngineRunner:
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.engine_overhead", description=__doc__.split("\n\n")[0] if __doc__ else None
+        prog="python -m bench.engine_overhead",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
     parser.add_argument(
         "--model",
         default="tiny",
         help="'tiny' (the test model, built in a temp folder), 'sd15-random' (SD 1.5's architecture at "
-        "random weights, built in a temp folder; meant for a GPU) or a local diffusers model folder",
+        "random weights, built in a temp folder; meant for a GPU) or a local diffusers model folder "
+        "(default tiny)",
     )
-    parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default auto)")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--device", default="auto", help="auto (default), cuda, mps or cpu")
+    parser.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
     parser.add_argument("--size", type=int, default=None, help="square image side (default: the model's)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed interleaved rounds")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs of each variant first")
+    parser.add_argument("--repeats", type=int, default=20, help="timed interleaved rounds (default 20)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed runs of each variant first (default 2)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="CPU threads for torch on every side (default: torch's own choice); 1 keeps a shared "
+        help="CPU threads for torch on every side (unset: torch's own choice); 1 keeps a shared "
         "machine's other load from stalling multi-threaded small operations",
     )
-    parser.add_argument("--sampler", default="Euler a")
-    parser.add_argument("--cfg", type=float, default=7.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--prompt", default="a painting of a castle on a mountain, blue sky")
+    parser.add_argument("--sampler", default="Euler a", help="sampler name, as in the app (default Euler a)")
+    parser.add_argument("--cfg", type=float, default=7.0, help="CFG scale (default 7)")
+    parser.add_argument("--seed", type=int, default=1, help="seed, the same on every side (default 1)")
+    parser.add_argument("--prompt", default="a painting of a castle on a mountain, blue sky", help="prompt")
     parser.add_argument(
         "--variants",
         default=",".join(LABELS),
-        help=f"comma-separated subset of: {', '.join(LABELS)} (each engine holds its own model copy)",
+        help=f"comma-separated subset of {', '.join(LABELS)} (default all; each engine holds its own "
+        "copy of the model)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write machine-readable results here")
     args = parser.parse_args(argv)
@@ -244,6 +266,7 @@ async def _measure(args: argparse.Namespace, model: BenchModel) -> dict[str, Any
         seed=args.seed, width=size, height=size,
     )  # fmt: skip
     names: list[str] = args.variants
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = load_average()
     runners, device, engine_device = await _start_runners(names, args, model, job)
     try:
@@ -256,13 +279,16 @@ async def _measure(args: argparse.Namespace, model: BenchModel) -> dict[str, Any
             for name in rotated(names, round_index):
                 gc.collect()
                 runs[name].append(await runners[name].run())
+        plain = runners[PLAIN]
+        assert isinstance(plain, PlainRunner)
+        preview_call = plain.time_previewer()
     finally:
         await asyncio.gather(*(runner.close() for runner in runners.values()))
 
     times = {name: [run.seconds for run in runs[name]] for name in names}
     plain_image = first[PLAIN].image
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": started,
         "machine": describe_machine(),
         "load_average": {"before": load_before, "after": load_average()},
         "device": {"device": device.device.type, "name": device.name, "dtype": str(device.dtype)[6:]},
@@ -284,7 +310,7 @@ async def _measure(args: argparse.Namespace, model: BenchModel) -> dict[str, Any
         },
         "timings": {name: summary(times[name]) for name in names},
         "overhead": {name: _overhead(times[name], times[PLAIN]) for name in names if name != PLAIN},
-        "preview": _preview_cost(runs, args.steps),
+        "preview": _preview_cost(runs, args.steps, preview_call),
         "same_work": {
             "image_shape": list(plain_image.shape),
             "plain_image_finite": first[PLAIN].finite,
@@ -302,8 +328,9 @@ def _overhead(engine: list[float], plain: list[float]) -> dict[str, Any]:
     return {**result, "goal": OVERHEAD_GOAL, "met": result["ratio"] <= OVERHEAD_GOAL}
 
 
-def _preview_cost(runs: dict[str, list[Run]], steps: int) -> dict[str, Any] | None:
-    """Extra time per step with a preview every step, as a fraction of one step without previews."""
+def _preview_cost(runs: dict[str, list[Run]], steps: int, call_seconds: float) -> dict[str, Any] | None:
+    """Extra time per step with a preview every step, as a fraction of one step without previews; and
+    the preview computation timed alone, which the noise of whole runs cannot hide."""
     with_name, without_name = PREVIEW_PAIR
     if with_name not in runs or without_name not in runs:
         return None
@@ -323,13 +350,15 @@ def _preview_cost(runs: dict[str, list[Run]], steps: int) -> dict[str, Any] | No
         "fraction_of_step": fraction,
         "round_fraction_p25": float(p25) / step_seconds,
         "round_fraction_p75": float(p75) / step_seconds,
+        "call_s": call_seconds,
+        "call_fraction_of_step": call_seconds / step_seconds,
         "goal": PREVIEW_GOAL,
         "met": fraction < PREVIEW_GOAL,
     }
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1000:.{3 if seconds < 0.001 else 1}f} ms"
 
 
 def _verdict(met: bool) -> str:
@@ -342,7 +371,8 @@ def report(results: dict[str, Any]) -> str:
     lines = [
         f"Sfumato engine overhead, {results['date']}",
         f"Machine: {machine['cpu']} ({machine['architecture']}), {machine['cpu_count']} CPUs, "
-        f"torch threads {machine['torch_threads']}, GPU: {machine['gpu'] or 'none'}",
+        f"torch threads {machine['torch_threads']}, OMP_WAIT_POLICY {machine['omp_wait_policy'] or 'unset'}, "
+        f"GPU: {machine['gpu'] or 'none'}",
         f"Load average (1/5/15 min): before {load['before']}, after {load['after']}",
         f"Device: {device['device']} ({device['name']}), {device['dtype']}; torch {machine['torch']}, "
         f"diffusers {machine['diffusers']}, transformers {machine['transformers']}",
@@ -350,16 +380,18 @@ def report(results: dict[str, Any]) -> str:
         f"{settings['steps']} steps, {settings['sampler']}, CFG {settings['cfg']:g}, seed {settings['seed']}",
         f"{settings['repeats']} interleaved rounds after {settings['warmup']} warm-up run(s) of each variant",
         "",
-        f"  {'variant':<30}{'median':>12}   p25 – p75",
+        f"  {'variant':<32}{'median':>12}   p25 – p75",
     ]
     for name, timing in results["timings"].items():
         spread = f"{_ms(timing['p25_s'])} – {_ms(timing['p75_s'])}"
-        lines.append(f"  {LABELS[name]:<30}{_ms(timing['median_s']):>12}   {spread}")
-    lines += ["", f"Overhead, engine / plain (goal ≤ {OVERHEAD_GOAL}):"]
+        lines.append(f"  {LABELS[name]:<32}{_ms(timing['median_s']):>12}   {spread}")
+    lines += ["", f"Overhead, engine / plain, median of the per-round ratios (goal ≤ {OVERHEAD_GOAL}):"]
     for name, overhead in results["overhead"].items():
-        spread = f"rounds p25–p75 {overhead['round_ratio_p25']:.3f} – {overhead['round_ratio_p75']:.3f}"
+        spread = f"p25–p75 {overhead['round_ratio_p25']:.3f} – {overhead['round_ratio_p75']:.3f}"
+        of_medians = f"ratio of medians {overhead['ratio_of_medians']:.3f}"
         lines.append(
-            f"  {LABELS[name]:<30}{overhead['ratio']:>8.3f}   ({spread})  {_verdict(overhead['met'])}"
+            f"  {LABELS[name]:<32}{overhead['ratio']:>8.3f}   ({spread}; {of_medians})  "
+            f"{_verdict(overhead['met'])}"
         )
     preview = results["preview"]
     if preview:
@@ -370,6 +402,8 @@ def report(results: dict[str, Any]) -> str:
             f"  {_ms(preview['cost_per_step_s'])} per step = {preview['fraction_of_step']:.1%} of a "
             f"{_ms(preview['step_s'])} step (rounds p25–p75 {preview['round_fraction_p25']:.1%} – "
             f"{preview['round_fraction_p75']:.1%})  {_verdict(preview['met'])}",
+            f"  the preview computation alone: {_ms(preview['call_s'])} = "
+            f"{preview['call_fraction_of_step']:.2%} of a step",
         ]
     same = results["same_work"]
     differences = ", ".join(f"{LABELS[n]} {d}" for n, d in same["max_pixel_difference"].items())

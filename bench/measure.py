@@ -39,6 +39,7 @@ def describe_machine() -> dict[str, Any]:
         "architecture": platform.machine(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "gpu": gpu,
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -61,18 +62,20 @@ def summary(times: Sequence[float]) -> dict[str, Any]:
 
 
 def ratio(numerator: Sequence[float], denominator: Sequence[float]) -> dict[str, float]:
-    """Ratio of medians, with the quartiles of the per-round ratios as its spread.
+    """The median of the per-round ratios, their quartiles as its spread, and the ratio of medians.
 
-    The two lists are paired by round: entry i of each was taken in the same interleaved round, so
-    slow spells of a shared machine hit both sides of a pair alike.
+    The two lists are paired by round: entry i of each was taken in the same interleaved round, so a
+    slow spell of a shared machine hits both sides of a pair alike; the per-round median keeps such
+    spells out of the ratio, where the ratio of medians can mix a slow spell on one side with a fast
+    one on the other.
     """
     top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
-    per_round = top / bottom
-    p25, p75 = np.percentile(per_round, [25, 75])
+    p25, median, p75 = np.percentile(top / bottom, [25, 50, 75])
     return {
-        "ratio": float(np.median(top) / np.median(bottom)),
+        "ratio": float(median),
         "round_ratio_p25": float(p25),
         "round_ratio_p75": float(p75),
+        "ratio_of_medians": float(np.median(top) / np.median(bottom)),
     }
 
 

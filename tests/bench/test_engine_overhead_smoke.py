@@ -38,11 +38,13 @@ def test_a_short_run_reports_every_variant_and_writes_the_same_results_as_json(
     assert set(results["overhead"]) == set(LABELS) - {PLAIN}
     for overhead in results["overhead"].values():
         assert math.isfinite(overhead["ratio"]) and overhead["ratio"] > 0
+        assert math.isfinite(overhead["ratio_of_medians"]) and overhead["ratio_of_medians"] > 0
         assert overhead["round_ratio_p25"] <= overhead["round_ratio_p75"]
         assert overhead["met"] == (overhead["ratio"] <= overhead["goal"])
 
     preview = results["preview"]
     assert preview["step_s"] > 0 and math.isfinite(preview["fraction_of_step"])
+    assert preview["call_s"] > 0 and preview["call_fraction_of_step"] > 0
     assert preview["met"] == (preview["fraction_of_step"] < preview["goal"])
 
     same = results["same_work"]
