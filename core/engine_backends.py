@@ -30,6 +30,12 @@ class Backend(Protocol):
     def close(self, timeout: float) -> None: ...
 
 
+def _engine_environment() -> dict[str, str]:
+    """OpenMP threads that spin while waiting steal the cores the app and the engine share on a
+    CPU; a whole job then stalls for seconds. Waiting passively avoids that (unless overridden)."""
+    return {"OMP_WAIT_POLICY": "PASSIVE", **os.environ}
+
+
 def _own_process_group() -> dict[str, Any]:
     """Keep a terminal's Ctrl+C away from the engine: the app decides what an interrupt cancels."""
     if os.name == "nt":
@@ -46,6 +52,7 @@ class ProcessBackend:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                env=_engine_environment(),
                 bufsize=0,
                 **_own_process_group(),
             )

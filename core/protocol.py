@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import struct
 import typing
@@ -92,6 +93,11 @@ def _array(node: dict[str, Any], buffers: list[memoryview]) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _from_json(node: Any, buffers: list[memoryview]) -> Any:
     if isinstance(node, list):
         return tuple(_from_json(item, buffers) for item in node)
@@ -105,7 +111,7 @@ def _from_json(node: Any, buffers: list[memoryview]) -> Any:
         cls = MESSAGE_TYPES.get(node["$type"])
         if cls is None:
             raise ProtocolError(f"unknown message type {node['$type']!r}")
-        hints = typing.get_type_hints(cls)
+        hints = _field_types(cls)
         values = {}
         for name, raw in node["fields"].items():
             value = _from_json(raw, buffers)
