@@ -38,7 +38,7 @@ def _engine_environment() -> dict[str, str]:
 
 def _own_process_group() -> dict[str, Any]:
     """Keep a terminal's Ctrl+C away from the engine: the app decides what an interrupt cancels."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 

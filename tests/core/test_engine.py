@@ -16,6 +16,7 @@ from sfumato.core.api import (
     Finished,
     Img2Img,
     Inpaint,
+    Job,
     LoadingModel,
     Outpaint,
     Queued,
@@ -166,7 +167,7 @@ async def test_switching_modes_on_the_same_model_reuses_its_weights(
     mask = np.zeros((64, 64), np.uint8)
     mask[16:48, 16:48] = 255
     common: dict[str, Any] = dict(model=str(tiny_model_dir), prompt="a cat", steps=3, seed=3)
-    jobs = [
+    jobs: list[Job] = [
         Txt2Img(width=64, height=64, **common),
         Img2Img(init=picture, width=64, height=64, strength=0.6, **common),
         Inpaint(init=picture, mask=mask, **common),

@@ -257,7 +257,8 @@ def test_refuses_to_start_without_room_on_the_disk(
 
     with pytest.raises(hub_errors.NotEnoughDiskSpace, match="HF_HOME") as caught:
         fetch(plan)
-    assert caught.value.free < caught.value.needed
+    free, needed = caught.value.free, caught.value.needed
+    assert free is not None and needed is not None and free < needed
     assert hub.log == []
 
 
