@@ -60,7 +60,12 @@ def register(commands: Commands) -> None:
     )
     download.add_argument("id", metavar="ID", help="a catalog id (see `list`) or owner/name")
     download.add_argument("--revision", metavar="REV", help="a branch, tag or commit; default main")
-    download.add_argument("--fp16", action="store_true", help="half-precision weights where offered")
+    download.add_argument(
+        "--fp16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="half-precision weights where offered; default: when this computer runs models in fp16 (a GPU)",
+    )
     imports = actions.add(
         "import", summary="add a .safetensors checkpoint, embedding or LoRA", handler=import_model
     )
@@ -126,6 +131,7 @@ def _row(model: InstalledModel) -> tuple[str, ...]:
 
 
 def download_model(args: argparse.Namespace) -> int:
+    from sfumato.core.devices import runs_in_half_precision
     from sfumato.core.models.catalog import EntryKind, find_entry
     from sfumato.core.models.download import plan_download
 
@@ -137,7 +143,8 @@ def download_model(args: argparse.Namespace) -> int:
     repo_id = entry.repo if entry is not None else args.id
     label = f"{entry.name} ({entry.repo})" if entry is not None else repo_id
     print(f"Asking Hugging Face about {label}…", file=sys.stderr, flush=True)
-    plan = plan_download(repo_id, revision=args.revision, fp16=args.fp16)
+    fp16 = runs_in_half_precision() if args.fp16 is None else args.fp16
+    plan = plan_download(repo_id, revision=args.revision, fp16=fp16)
     print(
         f"{label}: {len(plan.files)} files, {format_bytes(plan.total_bytes)} "
         f"(version {plan.commit[:10]}). Press Ctrl+C to stop; downloading again continues.",

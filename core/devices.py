@@ -53,6 +53,14 @@ def pick_device(preference: str | None = None) -> DeviceChoice:
     return DeviceChoice(torch.device("cpu"), torch.float32, "CPU")
 
 
+def runs_in_half_precision(preference: str | None = None) -> bool:
+    """Whether the engine would run in float16 here: then downloads take the fp16 weights."""
+    try:
+        return pick_device(preference).dtype == torch.float16
+    except BadInput:
+        return False
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """True for CUDA and MPS allocation failures, whatever exception type the backend chose."""
     if isinstance(error, torch.cuda.OutOfMemoryError | MemoryError):

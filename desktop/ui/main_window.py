@@ -270,12 +270,16 @@ class MainWindow(QMainWindow):
         if self.model_manager is None:
             from sfumato.desktop.ui.model_manager import ModelManager  # its core modules load on demand
 
-            self.model_manager = ModelManager(self)
+            self.model_manager = ModelManager(self, half_precision=self._engine_runs_in_half_precision)
             self.model_manager.installed_changed.connect(self.generation.models.refresh)
         self.model_manager.show()
         self.model_manager.raise_()
         self.model_manager.activateWindow()
         return self.model_manager
+
+    def _engine_runs_in_half_precision(self) -> bool:
+        info = self.client.info
+        return info is not None and info.dtype == "float16"
 
     def _remember_model(self, model: str) -> None:
         self.settings.add_recent(RECENT_MODELS, model)

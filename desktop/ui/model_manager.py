@@ -55,8 +55,12 @@ class ModelManager(QWidget):
 
     installed_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, half_precision: Callable[[], bool] = lambda: False
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        # Whether the engine runs in float16 (it knows its device; this process never loads torch).
+        self.half_precision = half_precision
         self.setObjectName("modelManager")
         self.setWindowTitle("Model Manager — Sfumato")
         self.resize(820, 640)
@@ -243,8 +247,10 @@ class ModelManager(QWidget):
         for card in self.cards:
             card.install_button.setEnabled(False)
 
+        fp16 = self.half_precision()
+
         def work(report: Callable[[object], None]) -> object:
-            plan = plan_download(entry.repo)
+            plan = plan_download(entry.repo, fp16=fp16)
             return download(plan, on_progress=report, cancel=cancel)
 
         def done(_folder: object) -> None:

@@ -16,7 +16,7 @@ from sfumato.core.cli import main
 from sfumato.core.cli_commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from sfumato.core.metadata import read_recipe
 from sfumato.core.models.hub_errors import format_bytes
-from tests.core.downloads.repos import child_environment
+from tests.core.downloads.repos import DECOYS, child_environment
 from tests.core.models.addon_files import kohya_lora
 from tests.core.models.conftest import go_offline
 from tests.support.fake_hub import FakeHub, FakeRepo
@@ -173,3 +173,22 @@ def test_a_downloaded_catalog_model_generates_offline_by_its_id(
     assert code == EXIT_OK, capsys.readouterr().err
     recipe = read_recipe(out)
     assert recipe is not None and recipe.seed == 5 and recipe.model
+
+
+@pytest.mark.parametrize(
+    ("flags", "half"),
+    [([], False), (["--fp16"], True), (["--no-fp16"], False)],
+)
+def test_half_precision_weights_come_when_the_engine_would_use_them(
+    hub: FakeHub,
+    hf_cache: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    half: bool,
+) -> None:
+    # This machine has no GPU, so by default the engine runs in float32 and takes the full weights.
+    hub.add(FakeRepo.from_folder("prompthero/openjourney", tiny_model_dir, extra=DECOYS))
+    assert run(capsys, "download", "openjourney", *flags)[0] == EXIT_OK
+    fetched = {request.target or "" for request in hub.log if request.method == "GET"}
+    assert ("unet/diffusion_pytorch_model.fp16.safetensors" in fetched) is half

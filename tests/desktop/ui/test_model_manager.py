@@ -25,6 +25,7 @@ from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.model_manager import ModelManager
 from sfumato.desktop.ui.model_manager_parts import CatalogCard
 from sfumato.desktop.ui.settings import Settings
+from tests.core.downloads.repos import DECOYS
 from tests.desktop.ui.conftest import forget_changes
 from tests.support.fake_hub import FakeHub, FakeRepo
 from tests.support.ldm_export import export_ldm_checkpoint
@@ -263,3 +264,16 @@ def test_the_demo_model_comes_first_and_a_chosen_model_is_remembered(
     first.close()
 
     assert open_studio().generation.models.model() == "tiny-sd"
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_installs_take_half_precision_weights_when_the_engine_runs_in_float16(
+    qtbot: QtBot, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path, half: bool
+) -> None:
+    hub.add(FakeRepo.from_folder(REPO, tiny_model_dir, extra=DECOYS))
+    manager.half_precision = lambda: half
+    qtbot.mouseClick(card(manager, MODEL_ID).install_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, manager)
+    fetched = {request.target or "" for request in hub.log if request.method == "GET"}
+    assert ("unet/diffusion_pytorch_model.fp16.safetensors" in fetched) is half
+    assert MODEL_ID in ready_ids()
