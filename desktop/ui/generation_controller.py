@@ -4,6 +4,7 @@ or, for a batch, as candidates to keep or discard."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.canvas import CanvasView
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.generation_panel import GenerationPanel
-from sfumato.desktop.ui.generation_plan import Plan, automatic_mode, plan_generation
+from sfumato.desktop.ui.generation_plan import Plan, automatic_mode, plan_generation, settings_from_recipe
 
 MODE_REFRESH_MS = 150
 
@@ -79,8 +80,24 @@ class GenerationController(QObject):
     def generate(self) -> str | None:
         """Queue a generation into the frame; returns its job id (None when it could not start)."""
         document = self.host.document
+        return self._submit(lambda: plan_generation(document, self.panel.settings()))
+
+    def reroll(self, layer: Layer) -> str | None:
+        """Make `layer` again from its recipe with a new seed, from what lies beneath it."""
+        recipe = layer.recipe
+        if recipe is None:
+            self.error.emit(f"“{layer.name}” was not generated, so it has no recipe to re-roll.")
+            return None
+        models = self.panel.models
+        model = recipe.model if recipe.model in models.models() else models.model()
+        settings = settings_from_recipe(recipe, model)
+        document = self.host.document
+        return self._submit(lambda: plan_generation(document, settings, rect=layer.rect, without=layer))
+
+    def _submit(self, make_plan: Callable[[], Plan]) -> str | None:
+        document = self.host.document
         try:
-            plan = plan_generation(document, self.panel.settings())
+            plan = make_plan()
             job_id = self.client.submit(plan.job)
         except SfumatoError as error:
             self.error.emit(error.message)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfumato.core.api import DEFAULT_SAMPLER, Mode
+from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe
 from sfumato.desktop.ui.generation_plan import GenerationSettings
 from sfumato.desktop.ui.model_picker import ModelPicker
 from sfumato.desktop.ui.prompt_highlighter import PromptHighlighter
@@ -224,6 +224,24 @@ class GenerationPanel(QWidget):
         if self.last_seed is not None:
             self.random_seed.setChecked(False)
             self.seed.setValue(min(self.last_seed, MAX_SEED))
+
+    def apply_recipe(self, recipe: Recipe) -> None:
+        """Fill the panel from a generated layer's recipe, its seed fixed, ready to tweak and run."""
+        self.restore(
+            {
+                "prompt": recipe.prompt,
+                "negative": recipe.negative,
+                "sampler": recipe.sampler,
+                "steps": recipe.steps,
+                "cfg": recipe.cfg,
+                "seed": min(recipe.seed, MAX_SEED),
+                "random_seed": False,
+                **({"strength": recipe.strength} if recipe.strength is not None else {}),
+                **({"mask_blur": recipe.mask_blur} if recipe.mask_blur is not None else {}),
+            }
+        )
+        if recipe.model in self.models.models():
+            self.models.select(recipe.model)
 
     def state(self) -> dict[str, Any]:
         """The panel's values, to restore next time."""

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, Mode, Outpaint, Txt2Img
+from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, Mode, Outpaint, Recipe, Txt2Img
 from sfumato.desktop.document import Content, Document, FrameCoverage, Rect
+from sfumato.desktop.document.compositing import composite
 from sfumato.desktop.document.frame import SNAP
+from sfumato.desktop.document.layers import Layer
 
 # Transparent pixels inside the picture given to the engine read as this mid grey.
 BACKDROP = 128
@@ -53,11 +55,34 @@ def automatic_mode(coverage: FrameCoverage) -> Mode:
     return Mode.IMG2IMG
 
 
-def plan_generation(document: Document, settings: GenerationSettings) -> Plan:
-    """The job for the current frame; BadInput says in plain words when it cannot be made."""
+def settings_from_recipe(recipe: Recipe, model: str, seed: int = -1) -> GenerationSettings:
+    """The panel settings that make `recipe` again (with `seed`; -1 picks a new one)."""
+    return GenerationSettings(
+        model=model,
+        prompt=recipe.prompt,
+        negative=recipe.negative,
+        sampler=recipe.sampler,
+        steps=recipe.steps,
+        cfg=recipe.cfg,
+        seed=seed,
+        strength=recipe.strength if recipe.strength is not None else GenerationSettings.strength,
+        mask_blur=recipe.mask_blur if recipe.mask_blur is not None else GenerationSettings.mask_blur,
+        mode=recipe.mode,
+    )
+
+
+def plan_generation(
+    document: Document,
+    settings: GenerationSettings,
+    *,
+    rect: Rect | None = None,
+    without: Layer | None = None,
+) -> Plan:
+    """The job for the current frame (or `rect`, seeing the document without the layer `without`);
+    BadInput says in plain words when it cannot be made."""
     if not settings.model:
         raise BadInput("Choose a model first: use the model picker in the Generate panel.")
-    rect = document.frame.rect
+    rect = rect or document.frame.rect
     mode = settings.mode or automatic_mode(document.frame_coverage())
     common: dict[str, Any] = dict(
         model=settings.model,
@@ -71,7 +96,7 @@ def plan_generation(document: Document, settings: GenerationSettings) -> Plan:
         height=rect.height,
         batch=settings.batch,
     )
-    pixels = document.composite(rect)
+    pixels = composite([layer for layer in document.layers if layer is not without], rect)
     if mode is Mode.TXT2IMG:
         return Plan(Txt2Img(**common), mode, rect)
     if not pixels[..., 3].any():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -81,6 +82,8 @@ class LayerList(QListWidget):
 
 class LayersPanel(QWidget):
     message = Signal(str)
+    reroll_requested = Signal(object)  # the generated Layer to make again with a new seed
+    copy_recipe_requested = Signal(object)  # the generated Layer whose recipe fills the Generate panel
 
     def __init__(self, host: DocumentHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +94,8 @@ class LayersPanel(QWidget):
         self.list.currentItemChanged.connect(self._on_current_item)
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.reordered.connect(self._on_reordered)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_context_menu)
         self.opacity = slider(0, 100, "Layer opacity")
         self.opacity_label = QLabel("100 %")
         self.opacity.valueChanged.connect(self._on_opacity_moved)
@@ -201,6 +206,22 @@ class LayersPanel(QWidget):
             self.locked.setChecked(layer.locked)
         for widget in (self.opacity, self.blend, self.locked):
             widget.blockSignals(False)
+
+    def context_menu(self, layer: Layer) -> QMenu:
+        """Re-roll and copy-recipe for a generated layer (disabled for painted ones)."""
+        menu = QMenu(self)
+        reroll = menu.addAction("Re-roll (same recipe, new seed)")
+        reroll.triggered.connect(lambda: self.reroll_requested.emit(layer))
+        copy = menu.addAction("Copy recipe to the Generate panel")
+        copy.triggered.connect(lambda: self.copy_recipe_requested.emit(layer))
+        for action in (reroll, copy):
+            action.setEnabled(layer.recipe is not None)
+        return menu
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        layer = self.layer_of(self.list.itemAt(position))
+        if layer is not None:
+            self.context_menu(layer).exec(self.list.viewport().mapToGlobal(position))
 
     def layer_of(self, item: QListWidgetItem | None) -> Layer | None:
         if item is None:

@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self.status = StudioStatusBar(client)
         self.setStatusBar(self.status)
         self.controller = GenerationController(client, self.host, self.generation, self.canvas, self)
+        self.layers.reroll_requested.connect(self.controller.reroll)
+        self.layers.copy_recipe_requested.connect(lambda layer: self.generation.apply_recipe(layer.recipe))
         self.toolbox = Toolbox(self.tools)
         self.brush_options = BrushOptions(self.tools)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.toolbox)

@@ -49,3 +49,50 @@ def test_generate_button_adds_the_image_as_one_undoable_layer(
     assert document.layers == ()
     window.actions_by_name["redo"].trigger()
     assert document.layers == (layer,)
+
+
+def test_a_generated_layer_can_be_rerolled_and_its_recipe_copied_back(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    window = MainWindow(real_client, Settings())
+    qtbot.addWidget(window, before_close_func=forget_changes)
+    window.show()
+    document = window.host.document
+    document.set_frame(document.frame.resized(64, 64).moved_to(0, 0))
+    panel = window.generation
+    panel.models.select(str(tiny_model_dir))
+    panel.prompt.setPlainText("a blue square")
+    panel.steps.setValue(3)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(21)
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(document.layers) == 1, timeout=60_000)
+    first = document.layers[0]
+    document.set_frame(document.frame.moved_to(256, 256))  # the re-roll goes where the layer is
+
+    menu = window.layers.context_menu(first)
+    reroll, copy = menu.actions()
+    reroll.trigger()
+    qtbot.waitUntil(lambda: len(document.layers) == 2, timeout=60_000)
+
+    second = next(layer for layer in document.layers if layer is not first)
+    assert second.recipe is not None and first.recipe is not None
+    assert second.recipe.mode is Mode.TXT2IMG, "a txt2img layer re-rolls as txt2img, not over itself"
+    assert second.recipe.seed != first.recipe.seed
+    assert second.recipe.prompt == "a blue square" and second.recipe.steps == 3
+    assert (second.x, second.y, second.pixels.shape) == (first.x, first.y, first.pixels.shape)
+    assert not np.array_equal(second.pixels, first.pixels)
+
+    panel.prompt.setPlainText("something else")
+    panel.random_seed.setChecked(True)
+    copy.trigger()
+    assert panel.prompt.toPlainText() == "a blue square"
+    assert not panel.random_seed.isChecked() and panel.seed.value() == 21
+    assert panel.steps.value() == 3
+
+
+def test_painted_layers_offer_no_recipe_actions(qtbot: QtBot, real_client: EngineClient) -> None:
+    window = MainWindow(real_client, Settings())
+    qtbot.addWidget(window, before_close_func=forget_changes)
+    layer = window.host.document.add_layer()
+    assert not any(action.isEnabled() for action in window.layers.context_menu(layer).actions())
