@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from sfumato.core.api import BadInput
 from sfumato.core.cli_commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -33,8 +32,9 @@ Models live in two places: downloads in the shared Hugging Face cache (where oth
 too), and imported files in Sfumato's data folder. Give any model's ID to `{PROGRAM} generate --model`.
 
   list             the installed models (also: `{PROGRAM} models` alone)
-  download ID      a catalog model (e.g. openjourney) or any Hugging Face repo holding a
-                   diffusers Stable Diffusion 1.x/2.x pipeline (owner/name); resumes where it stopped
+  download ID      a catalog model (e.g. openjourney, or taesd for sharp live previews) or any
+                   Hugging Face repo holding a diffusers Stable Diffusion 1.x/2.x pipeline
+                   (owner/name); resumes where it stopped
   import PATH      a .safetensors checkpoint, textual-inversion embedding or LoRA
   convert PATH     an old .ckpt/.pt/.pth/.bin file: converted to .safetensors without running it
   remove ID        delete a model's files
@@ -136,10 +136,6 @@ def download_model(args: argparse.Namespace) -> int:
     from sfumato.core.models.download import plan_download
 
     entry = find_entry(args.id)
-    if entry is not None and entry.kind is not EntryKind.CHECKPOINT:
-        raise BadInput(
-            f"'{entry.id}' is a {entry.kind}, not a model; `{PROGRAM} models download` gets models."
-        )
     repo_id = entry.repo if entry is not None else args.id
     label = f"{entry.name} ({entry.repo})" if entry is not None else repo_id
     print(f"Asking Hugging Face about {label}…", file=sys.stderr, flush=True)
@@ -156,7 +152,10 @@ def download_model(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     model_id = entry.id if entry is not None else plan.repo_id
     print(f"Downloaded {label} to {folder}")
-    print(f"Use it with `{PROGRAM} generate --model {model_id}`.")
+    if entry is not None and entry.kind is EntryKind.PREVIEW_DECODER:
+        print("Live previews use it from the next model Sfumato loads.")
+    else:
+        print(f"Use it with `{PROGRAM} generate --model {model_id}`.")
     return EXIT_OK
 
 

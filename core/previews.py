@@ -1,14 +1,18 @@
-"""Cheap live previews: a linear map from latents to RGB, fitted to the model's own VAE.
+"""Live previews of a generation's step latents.
 
-Fitting once per loaded model makes the preview right for any checkpoint's latent space instead of
-relying on constants measured for one model family. The map is fitted to what the VAE's decoder
-makes of latents, since the decoded image is what the preview stands in for: a colour chart's own
-latents, and the same latents with noise of the spread a generation's latents have.
+`TinyDecoderPreviewer` decodes them with TAESD, a tiny VAE decoder, into a full-size image when the
+artist has installed it. Otherwise `LatentPreviewer` is a cheap linear map from latents to RGB,
+fitted to the model's own VAE.
+
+Fitting once per loaded model makes the linear preview right for any checkpoint's latent space
+instead of relying on constants measured for one model family. The map is fitted to what the VAE's
+decoder makes of latents, since the decoded image is what the preview stands in for: a colour
+chart's own latents, and the same latents with noise of the spread a generation's latents have.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -26,6 +30,32 @@ def _colour_chart(size: int) -> np.ndarray:
     chart[: size // 4, : size // 4] = 1.0  # white and black patches anchor the extremes
     chart[-size // 4 :, -size // 4 :] = 0.0
     return chart
+
+
+class Previewer(Protocol):
+    def __call__(self, latents: torch.Tensor) -> np.ndarray:
+        """RGB uint8 (h, w, 3) preview of the first latent in the batch."""
+        ...
+
+
+class TinyDecoderPreviewer:
+    """Full-resolution previews from TAESD (a diffusers `AutoencoderTiny`).
+
+    The pipeline's latents are already multiplied by the VAE's scaling factor, which is the scale
+    TAESD's decoder takes.
+    """
+
+    def __init__(self, decoder: Any) -> None:
+        self.decoder = decoder
+
+    @torch.no_grad()
+    def __call__(self, latents: torch.Tensor) -> np.ndarray:
+        """RGB uint8 (H, W, 3) preview of the first latent in the batch, at image resolution."""
+        param = next(self.decoder.parameters())
+        first = latents[:1].to(param.device, param.dtype)
+        image = self.decoder.decode(first).sample[0].float()
+        rgb = (image.nan_to_num(0.0).clamp(-1.0, 1.0) * 0.5 + 0.5).permute(1, 2, 0)
+        return (rgb * 255.0).round().to(torch.uint8).cpu().numpy()
 
 
 class LatentPreviewer:

@@ -25,6 +25,7 @@ from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.models import hub_errors
 from sfumato.core.models.download_cache import (
+    MODEL_CONFIG,
     MODEL_INDEX,
     UnsafePath,
     blob_path,
@@ -121,8 +122,11 @@ def _checked_snapshot(plan: DownloadPlan, cache: Path) -> Path:
 
 
 def _in_download_order(files: tuple[PlannedFile, ...]) -> list[PlannedFile]:
-    """Small files first (a refused access shows up at once), model_index.json last."""
-    return sorted(files, key=lambda file: (file.path == MODEL_INDEX, file.is_weight, file.path))
+    """Small files first (a refused access shows up at once), model_index.json (or a single model's
+    config.json) last."""
+    return sorted(
+        files, key=lambda file: (file.path in (MODEL_INDEX, MODEL_CONFIG), file.is_weight, file.path)
+    )
 
 
 def _is_in_snapshot(snapshot: Path, file: PlannedFile) -> bool:

@@ -30,6 +30,10 @@ GIT_OID = re.compile(r"[0-9a-f]{40}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")
 MODEL_INDEX = "model_index.json"
+# A repository holding one diffusers model rather than a pipeline: only these classes are downloaded.
+MODEL_CONFIG = "config.json"
+SINGLE_MODEL_CLASSES = frozenset({"AutoencoderTiny"})
+SINGLE_MODEL_WEIGHTS = "diffusion_pytorch_model"
 # Parts of a pipeline that a download leaves out on purpose (see download_selection).
 SKIPPED_COMPONENTS = frozenset({"safety_checker"})
 
@@ -155,9 +159,14 @@ def cached_snapshot(repo_id: str, *, revision: str | None = None, cache_dir: Pat
 
 
 def is_complete_snapshot(snapshot: Path) -> bool:
-    """model_index.json is linked last, and every part it names has its folder."""
+    """model_index.json is linked last, and every part it names has its folder.
+
+    A single model's config.json is linked last the same way, after its weights.
+    """
     try:
         model_index = json.loads((snapshot / MODEL_INDEX).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return _is_complete_single_model(snapshot)
     except (OSError, ValueError):
         return False
     if not isinstance(model_index, dict):
@@ -172,6 +181,16 @@ def is_complete_snapshot(snapshot: Path) -> bool:
         if not folder.is_dir() or not any(folder.iterdir()):
             return False
     return True
+
+
+def _is_complete_single_model(snapshot: Path) -> bool:
+    try:
+        config = json.loads((snapshot / MODEL_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(config, dict) or config.get("_class_name") not in SINGLE_MODEL_CLASSES:
+        return False
+    return any(snapshot.glob(f"{SINGLE_MODEL_WEIGHTS}*.safetensors"))
 
 
 def _names_a_class(value: object) -> bool:

@@ -12,9 +12,22 @@ from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.api import BadInput
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download_cache import COMMIT, GIT_OID, MODEL_INDEX, SHA256, is_safe_repo_path
+from sfumato.core.models.download_cache import (
+    COMMIT,
+    GIT_OID,
+    MODEL_CONFIG,
+    MODEL_INDEX,
+    SHA256,
+    SINGLE_MODEL_CLASSES,
+    is_safe_repo_path,
+)
 from sfumato.core.models.download_http import TIMEOUT, RetryBudget, file_url, get_json, request_headers
-from sfumato.core.models.download_selection import is_weight_file, not_a_pipeline, select_pipeline_files
+from sfumato.core.models.download_selection import (
+    is_weight_file,
+    not_a_pipeline,
+    select_pipeline_files,
+    select_single_model_files,
+)
 from sfumato.core.models.download_settings import hub_settings
 
 DEFAULT_REVISION = "main"
@@ -64,6 +77,8 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
 
     Only what a diffusers pipeline loads is planned: model_index.json, each part's configuration and
     tokenizer files, and its weights as .safetensors (half precision when `fp16` and available).
+    A repository holding a single TAESD preview decoder (config.json of an AutoencoderTiny) is
+    accepted too: its config.json and .safetensors weights are planned.
     """
     repo_id = normalise_repo_id(repo_id)
     revision = revision or DEFAULT_REVISION
@@ -79,18 +94,24 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
     )
     commit = _commit_of(repo_id, info)
     listing = _listing_of(repo_id, info)
-    if MODEL_INDEX not in listing:
+    description = MODEL_INDEX if MODEL_INDEX in listing else MODEL_CONFIG
+    if description not in listing:
         raise not_a_pipeline(repo_id, listing)
 
     headers = request_headers(settings)
-    url = file_url(settings, repo_id, commit, MODEL_INDEX)
+    url = file_url(settings, repo_id, commit, description)
     try:
-        model_index = budget.run(lambda: get_json(url, headers))
+        contents = budget.run(lambda: get_json(url, headers))
     except ValueError as error:
         raise hub_errors.NotADiffusersPipeline(
-            f"The model_index.json of “{repo_id}” is damaged, so it can't be loaded as a pipeline."
+            f"The {description} of “{repo_id}” is damaged, so it can't be loaded as a model."
         ) from error
-    paths = select_pipeline_files(repo_id, model_index, listing, fp16=fp16)
+    if description == MODEL_INDEX:
+        paths = select_pipeline_files(repo_id, contents, listing, fp16=fp16)
+    elif isinstance(contents, dict) and contents.get("_class_name") in SINGLE_MODEL_CLASSES:
+        paths = select_single_model_files(repo_id, contents, listing, fp16=fp16)
+    else:
+        raise not_a_pipeline(repo_id, listing)
     return DownloadPlan(
         repo_id=repo_id,
         revision=revision,

@@ -1,4 +1,4 @@
-"""Which files of a hub repository a diffusers Stable Diffusion pipeline needs.
+"""Which files of a hub repository a diffusers Stable Diffusion pipeline (or a TAESD decoder) needs.
 
 Model repositories carry a lot that the pipeline never reads: single-file checkpoints next to the
 diffusers folders, the same weights as .bin/.ckpt/.msgpack/.onnx, EMA and half-precision variants,
@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from sfumato.core.models.download_cache import MODEL_INDEX, SKIPPED_COMPONENTS, is_safe_repo_path
+from sfumato.core.models.download_cache import (
+    MODEL_CONFIG,
+    MODEL_INDEX,
+    SINGLE_MODEL_CLASSES,
+    SINGLE_MODEL_WEIGHTS,
+    SKIPPED_COMPONENTS,
+    is_safe_repo_path,
+)
 from sfumato.core.models.hub_errors import NoSafetensors, NotADiffusersPipeline, unsafe_file_name
 
 FP16 = "fp16"
@@ -82,6 +89,32 @@ def select_pipeline_files(
             )
         selected += [f"{component}/{name}" for name in _component_files(repo_id, component, names, fp16)]
     return selected
+
+
+def select_single_model_files(
+    repo_id: str, config: object, repo_files: Collection[str], *, fp16: bool = False
+) -> list[str]:
+    """The repo paths of a single diffusers model the engine uses on its own (the TAESD preview decoder).
+
+    Only config.json and its diffusers weights are taken; other decoder files in the repository are not.
+    """
+    class_name = config.get("_class_name") if isinstance(config, dict) else None
+    if class_name not in SINGLE_MODEL_CLASSES:
+        raise NotADiffusersPipeline(
+            f"“{repo_id}” is a {class_name or 'unknown'} model, not a Stable Diffusion pipeline or a "
+            "preview decoder, so Sfumato can't use it."
+        )
+    names = [
+        path
+        for path in repo_files
+        if path == MODEL_CONFIG or (path.startswith(f"{SINGLE_MODEL_WEIGHTS}.") and "/" not in path)
+    ]
+    files = _component_files(repo_id, "decoder", names, fp16)
+    if not any(is_weight_file(name) for name in files):
+        raise NotADiffusersPipeline(
+            f"“{repo_id}” has no {SINGLE_MODEL_WEIGHTS}.safetensors, so the model is incomplete."
+        )
+    return files
 
 
 def not_a_pipeline(repo_id: str, repo_files: Collection[str]) -> NotADiffusersPipeline:

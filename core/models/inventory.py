@@ -8,6 +8,7 @@ verify(id)        reads every file again and compares it with its recorded check
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,7 +19,8 @@ from huggingface_hub.errors import CacheNotFound
 
 from sfumato.core.api import BadInput, ModelNotFound
 from sfumato.core.models import hub_cache
-from sfumato.core.models.catalog import CatalogEntry, catalog, find_entry
+from sfumato.core.models.catalog import CatalogEntry, EntryKind, catalog, find_entry
+from sfumato.core.models.download_cache import MODEL_CONFIG, MODEL_INDEX, SINGLE_MODEL_CLASSES
 from sfumato.core.models.download_settings import hub_cache_dir
 from sfumato.core.models.integrity import (
     OnFile,
@@ -29,6 +31,8 @@ from sfumato.core.models.integrity import (
 )
 from sfumato.core.models.library import DEMO_ID, ImportedModel, list_imports
 from sfumato.core.models.source import demo_model_dir
+
+PREVIEW_DECODER = str(EntryKind.PREVIEW_DECODER)
 
 
 class Origin(StrEnum):
@@ -119,6 +123,11 @@ def _hub_models() -> list[InstalledModel]:
         if entry is not None:
             models.append(_catalog_model(entry, repo))
             continue
+        if _is_preview_decoder(repo):
+            models.append(
+                _cache_model(repo, repo.repo_id, repo.repo_id, PREVIEW_DECODER, Origin.HUB, None, None)
+            )
+            continue
         pipeline = hub_cache.usable_pipeline(repo)
         if pipeline is not None:
             models.append(
@@ -137,6 +146,17 @@ def _hub_models() -> list[InstalledModel]:
         if partial is not None:
             models.append(_catalog_model(entry, partial))
     return models
+
+
+def _is_preview_decoder(repo: hub_cache.CachedRepo) -> bool:
+    """A downloaded TAESD-style decoder from outside the catalog (the catalog's own has its kind)."""
+    if repo.snapshot is None or (repo.snapshot / MODEL_INDEX).exists():
+        return False
+    try:
+        config = json.loads((repo.snapshot / MODEL_CONFIG).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("_class_name") in SINGLE_MODEL_CLASSES
 
 
 def _catalog_model(entry: CatalogEntry, repo: hub_cache.CachedRepo) -> InstalledModel:

@@ -9,15 +9,16 @@ from typing import Any
 
 from diffusers import StableDiffusionPipeline
 
-from sfumato.core.api import ModelInvalid, SfumatoError
+from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.source import ModelSource, SourceKind, resolve_model
-from sfumato.core.previews import LatentPreviewer
+from sfumato.core.previews import LatentPreviewer, Previewer, TinyDecoderPreviewer
 
 log = logging.getLogger(__name__)
 
 _REQUIRED_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+TAESD_REPO = "madebyollin/taesd"
 
 
 @dataclass
@@ -25,7 +26,7 @@ class LoadedModel:
     source: ModelSource
     hash: str
     components: dict[str, Any]
-    previewer: LatentPreviewer
+    previewer: Previewer
     vae_needs_fp32: bool = False  # learned the first time an fp16 decode overflows
     _pipelines: dict[type, Any] = field(default_factory=dict)
 
@@ -99,8 +100,32 @@ def load_model(source: ModelSource, choice: DeviceChoice) -> LoadedModel:
         source=source,
         hash=short_hash(source),
         components=components,
-        previewer=LatentPreviewer.fit(components["vae"]),
+        previewer=_previewer(components["vae"], choice),
     )
+
+
+def _previewer(vae: Any, choice: DeviceChoice) -> Previewer:
+    """TAESD's full-size previews when it is installed and fits the model, the linear ones otherwise."""
+    decoder = _tiny_decoder(vae, choice)
+    return TinyDecoderPreviewer(decoder) if decoder is not None else LatentPreviewer.fit(vae)
+
+
+def _tiny_decoder(vae: Any, choice: DeviceChoice) -> Any | None:
+    if int(vae.config.latent_channels) != 4:  # TAESD decodes SD 1.x/2.x latents only
+        return None
+    from diffusers import AutoencoderTiny
+
+    from sfumato.core.models.download import cached_snapshot
+
+    try:
+        snapshot = cached_snapshot(TAESD_REPO)
+        decoder = AutoencoderTiny.from_pretrained(snapshot, local_files_only=True, dtype=choice.dtype)
+        return decoder.to(choice.device).eval()
+    except ModelNotFound:
+        log.info("TAESD is not installed; live previews use the simple colour map")
+    except Exception as error:  # a damaged download must never stop the model from loading
+        log.warning("TAESD could not be loaded (%s); live previews use the simple colour map", error)
+    return None
 
 
 class ModelCache:

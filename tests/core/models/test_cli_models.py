@@ -81,7 +81,6 @@ def test_download_problems_get_their_own_messages(
     expectations = {
         "someone/missing": "Couldn't find the model “someone/missing” on Hugging Face",
         "someone/checkpoint-only": "is not a Stable Diffusion model in diffusers format",
-        "taesd": "'taesd' is a preview-decoder, not a model",
         "not a name!": "is not a Hugging Face model name",
     }
     for model_id, message in expectations.items():
