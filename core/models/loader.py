@@ -11,6 +11,7 @@ from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
+from sfumato.core.models.download_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.source import ModelSource, SourceKind, resolve_model
 from sfumato.core.previews import LatentPreviewer, Previewer, TinyDecoderPreviewer
@@ -55,6 +56,11 @@ class LoadedModel:
 
 
 def _load_folder(source: ModelSource, choice: DeviceChoice) -> Any:
+    if not (source.path / MODEL_INDEX).is_file() and (source.path / MODEL_CONFIG).is_file():
+        raise ModelInvalid(
+            f"'{source.name}' is a preview decoder: it makes the live previews sharper, but it cannot "
+            "make pictures itself. Choose a Stable Diffusion model to generate with."
+        )
     try:
         return StableDiffusionPipeline.from_pretrained(
             source.path,

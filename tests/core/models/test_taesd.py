@@ -11,7 +11,7 @@ import pytest
 import torch
 from diffusers import AutoencoderTiny
 
-from sfumato.core.api import Finished, Step, Txt2Img
+from sfumato.core.api import Failed, Finished, Step, Txt2Img
 from sfumato.core.cli_commands import EXIT_OK
 from sfumato.core.engine import Engine
 from sfumato.core.models.download import cached_snapshot, download, plan_download
@@ -116,3 +116,7 @@ async def test_previews_are_full_size_once_taesd_is_installed(
     # Another model (the same one, copied) makes the engine load again and find the decoder.
     again = shutil.copytree(tiny_model_dir, tmp_path / "again")
     assert await preview_shapes(engine, again) == [(64, 64, 3)] * 2
+
+    job = Txt2Img(model="taesd", prompt="a red circle", steps=2, width=64, height=64)
+    failed = terminal(await run_events(engine, job))
+    assert isinstance(failed, Failed) and "preview decoder" in failed.message
