@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Tiny models gain nothing from threads, and spinning OpenMP threads slow everything down when
 # the test run shares its cores (this also reaches engine processes the tests start).
 os.environ["OMP_NUM_THREADS"] = "1"
 
-from pathlib import Path
-
-import pytest
-import torch
-
-from tests.support.tiny_models import build_tiny_pipeline
-
-torch.set_num_threads(1)
-
-# No test may reach a network or a real hub, and Qt must never need a screen.
+# No test may reach a network or a real hub, or see the developer's own model cache and settings,
+# and Qt must never need a screen.
+_SESSION_HOME = tempfile.mkdtemp(prefix="sfumato-tests-")
+os.environ["HF_HOME"] = os.path.join(_SESSION_HOME, "huggingface")
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ["SFUMATO_HOME"] = os.path.join(_SESSION_HOME, "sfumato")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_XET"] = "1"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from tests.support.tiny_models import build_tiny_pipeline  # noqa: E402
+
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
