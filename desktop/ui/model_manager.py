@@ -69,7 +69,7 @@ class ModelManager(QWidget):
         self.confirmation: QMessageBox | None = None
         self.installed: list[InstalledModel] = []
         self.tabs = QTabWidget()
-        self.cards = [CatalogCard(entry) for entry in catalog() if entry.kind is EntryKind.CHECKPOINT]
+        self.cards = [CatalogCard(entry) for entry in catalog()]
         for card in self.cards:
             card.install_button.clicked.connect(lambda _checked=False, e=card.entry: self.install(e))
         self.tabs.addTab(self._catalog_tab(), "Catalog")
@@ -255,7 +255,12 @@ class ModelManager(QWidget):
 
         def done(_folder: object) -> None:
             self._end_download()
-            self.show_message(f"{entry.name} is installed. Pick it in the Generate panel.", problem=False)
+            usage = (
+                "Pick it in the Generate panel."
+                if entry.kind is EntryKind.CHECKPOINT
+                else "Live previews use it from the next model the engine loads."
+            )
+            self.show_message(f"{entry.name} is installed. {usage}", problem=False)
             self.refresh()
             self.installed_changed.emit()
 

@@ -277,3 +277,20 @@ def test_installs_take_half_precision_weights_when_the_engine_runs_in_float16(
     fetched = {request.target or "" for request in hub.log if request.method == "GET"}
     assert ("unet/diffusion_pytorch_model.fp16.safetensors" in fetched) is half
     assert MODEL_ID in ready_ids()
+
+
+def test_the_preview_decoder_installs_from_the_catalog_but_is_not_a_model_to_pick(
+    qtbot: QtBot, window: MainWindow, manager: ModelManager, hub: FakeHub, tmp_path: Path
+) -> None:
+    from diffusers import AutoencoderTiny
+
+    folder = tmp_path / "taesd"
+    AutoencoderTiny(
+        encoder_block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8)
+    ).save_pretrained(folder)
+    hub.add(FakeRepo.from_folder("madebyollin/taesd", folder))
+    qtbot.mouseClick(card(manager, "taesd").install_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, manager)
+    assert "Live previews use it" in manager.message.text()
+    assert "taesd" in ready_ids()
+    assert "taesd" not in window.generation.models.models()
