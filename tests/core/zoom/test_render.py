@@ -92,7 +92,7 @@ def zoom_out_inpainting(tiny_inpaint_model_dir: Path, tmp_path_factory: pytest.T
 
 
 def psnr(a: np.ndarray, b: np.ndarray, region: tuple[slice, slice] = (slice(None), slice(None))) -> float:
-    error = np.mean((a[region].astype(np.float64) - b[region].astype(np.float64)) ** 2)
+    error = float(np.mean((a[region].astype(np.float64) - b[region].astype(np.float64)) ** 2))
     return float(10 * np.log10(255**2 / max(error, 1e-12)))
 
 
@@ -196,12 +196,13 @@ def test_a_render_cancelled_mid_keyframe_resumes_to_the_same_video(zoom_out: Ren
         (KeyframeReused, 1),
         (KeyframeFinished, 2),
     ]
-    for mine, theirs in zip(resumed.result.keyframes, zoom_out.result.keyframes, strict=True):
-        assert np.array_equal(mine, theirs)
-    for mine, theirs in zip(resumed.video.paths, zoom_out.video.paths, strict=True):
+    for resumed_keyframe, keyframe in zip(resumed.result.keyframes, zoom_out.result.keyframes, strict=True):
+        assert np.array_equal(resumed_keyframe, keyframe)
+    for resumed_path, path in zip(resumed.video.paths, zoom_out.video.paths, strict=True):
         assert all(
-            np.array_equal(a, b) for a, b in itertools.zip_longest(decode_video(mine), decode_video(theirs))
-        ), mine.name
+            np.array_equal(a, b)
+            for a, b in itertools.zip_longest(decode_video(resumed_path), decode_video(path))
+        ), resumed_path.name
 
 
 def test_a_changed_prompt_remakes_keyframes_from_where_it_applies(zoom_out: Render, tmp_path: Path) -> None:
