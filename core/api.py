@@ -78,7 +78,19 @@ class Outpaint(JobBase):
     strength: float | None = None
 
 
-Job = Txt2Img | Img2Img | Inpaint | Outpaint
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Morph(JobBase):
+    """`prompt` lists the prompts to pass through, separated by "|" ("a cat | a dog | a horse").
+    Each transition takes `frames` frames; the finished job has (prompts - 1) × frames + 1 images.
+
+    `seeds`, one per prompt, morph the starting noise too; without them every frame starts from the
+    job's seed, so only the prompt changes. `batch` must be 1."""
+
+    seeds: tuple[int, ...] = ()
+    frames: int = 12
+
+
+Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph
 
 
 def job_mode(job: Job) -> Mode:
@@ -91,6 +103,8 @@ def job_mode(job: Job) -> Mode:
             return Mode.INPAINT
         case Outpaint():
             return Mode.OUTPAINT
+        case Morph():
+            return Mode.TXT2IMG  # every frame is drawn from noise and text
     raise TypeError(f"not a job: {job!r}")
 
 

@@ -2,6 +2,8 @@
 
     sfumato generate --model MODEL --prompt TEXT --out PATH [options]
     sfumato models list|download|import|convert|remove|verify ...
+    sfumato zoom --model MODEL --prompt TEXT --out VIDEO [options]
+    sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
     sfumato info
     sfumato --version
 
@@ -35,6 +37,7 @@ from sfumato.core.cli_commands import (
 COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli_generate",
     "sfumato.core.cli_models",
+    "sfumato.core.cli_zoom",
     "sfumato.core.cli_info",
 )
 

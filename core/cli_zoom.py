@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TextIO, TypeVar, cast
+from typing import Any, TextIO, TypeVar
 
 import numpy as np
 
@@ -27,7 +27,6 @@ from sfumato.core.api import (
     Cancelled,
     Failed,
     Finished,
-    Job,
     SfumatoError,
     Step,
 )
@@ -301,8 +300,7 @@ def run_morph_command(args: argparse.Namespace) -> int:
 
 
 async def _morph_frames(engine: Engine, job: Morph, progress: Progress) -> list[tuple[np.ndarray, Any]]:
-    # The engine runs morph jobs like its own, though they are not among `api.Job`'s members.
-    job_id = engine.submit(cast(Job, job))
+    job_id = engine.submit(job)
     count = morph_frame_count(job)
     try:
         async for event in engine.events(job_id):

@@ -1,30 +1,16 @@
-"""The prompt-morph job: frames that pass smoothly from one prompt to the next.
-
-Plain data like `api`'s jobs; nothing here imports torch.
-"""
+"""Checks and counts for the prompt-morph job (`api.Morph`): frames that pass smoothly from one
+prompt to the next. Nothing here imports torch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sfumato.core.api import BadInput, JobBase
+from sfumato.core.api import BadInput, Morph
 
 PROMPT_SEPARATOR = "|"
 MAX_FRAMES_PER_TRANSITION = 600
 MAX_FRAMES = 5000
 SEED_RANGE = 2**32
 
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class Morph(JobBase):
-    """`prompt` lists the prompts to pass through, separated by "|" ("a cat | a dog | a horse").
-    Each transition takes `frames` frames; the finished job has (prompts - 1) × frames + 1 images.
-
-    `seeds`, one per prompt, morph the starting noise too; without them every frame starts from the
-    job's seed, so only the prompt changes. `batch` must be 1."""
-
-    seeds: tuple[int, ...] = ()
-    frames: int = 12
+__all__ = ["Morph", "check_morph", "morph_frame_count", "morph_prompts"]
 
 
 def morph_prompts(text: str) -> list[str]:

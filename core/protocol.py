@@ -54,7 +54,7 @@ MESSAGE_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         Submit, Cancel, Shutdown, Ready,
-        api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Recipe,
+        api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Recipe,
         api.Queued, api.Started, api.LoadingModel, api.Step, api.Finished, api.Cancelled, api.Failed,
     )
 }  # fmt: skip

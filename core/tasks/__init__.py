@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sfumato.core.api import Img2Img, Inpaint, Job, Outpaint, Txt2Img
-from sfumato.core.tasks import img2img, inpaint, outpaint, txt2img
+from sfumato.core.api import Img2Img, Inpaint, Job, Morph, Outpaint, Txt2Img
+from sfumato.core.tasks import img2img, inpaint, morph, outpaint, txt2img
 from sfumato.core.tasks.common import Output, TaskContext
 
 
@@ -17,4 +17,6 @@ def run_task(job: Job, ctx: TaskContext) -> list[Output]:
             return inpaint.run(job, ctx)
         case Outpaint():
             return outpaint.run(job, ctx)
+        case Morph():
+            return morph.run(job, ctx)
     raise TypeError(f"not a job: {job!r}")

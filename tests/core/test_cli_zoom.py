@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sfumato.core import cli, protocol
+from sfumato.core import cli
 from sfumato.core.api import Mode
 from sfumato.core.metadata import read_recipe
-from sfumato.core.morph_api import Morph
 from sfumato.core.video import probe_video
 
 ZOOM_MODULE = "sfumato.core.cli_zoom"
@@ -96,9 +95,6 @@ def morph_args(model: Path, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(
-    Morph not in protocol.MESSAGE_TYPES.values(), reason="the engine does not accept morph jobs"
-)
 def test_morph_writes_a_video_and_its_frames(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
