@@ -80,7 +80,11 @@ def register(commands: Commands) -> None:
     zoom = commands.add(
         "zoom", summary="make an infinite zoom video", handler=run_zoom_command, description=ZOOM_DESCRIPTION
     )
-    zoom.add_argument("--model", required=True, help="a diffusers model folder or a .safetensors checkpoint")
+    zoom.add_argument(
+        "--model",
+        required=True,
+        help="a model id (see `sfumato models list`), a diffusers folder or a .safetensors file",
+    )
     zoom.add_argument("--prompt", required=True, metavar="TEXT", help="what the keyframes show")
     zoom.add_argument(
         "--prompt-at",
@@ -127,7 +131,11 @@ def register(commands: Commands) -> None:
         "morph", summary="make a video morphing between prompts", handler=run_morph_command,
         description=MORPH_DESCRIPTION,
     )  # fmt: skip
-    morph.add_argument("--model", required=True, help="a diffusers model folder or a .safetensors checkpoint")
+    morph.add_argument(
+        "--model",
+        required=True,
+        help="a model id (see `sfumato models list`), a diffusers folder or a .safetensors file",
+    )
     morph.add_argument(
         "--prompts", required=True, metavar='"A | B | ..."', help="the prompts, separated by |"
     )
