@@ -1,0 +1,137 @@
+"""How well the built-in demo model does what its prompts say, measured through the regular engine.
+
+    .venv/bin/python -m bench.quality                       # the full run: 50 prompts per score
+    .venv/bin/python -m bench.quality --count 10 --steps 12 # a quick look
+    .venv/bin/python -m bench.quality --gallery resources/demo-model/gallery --json quality.json
+
+Scores (each over held-out prompts, fixed seeds): txt2img prompt adherence (background, shape
+colour, kind, size and position all right), inpaint (the shape masked and asked for in another colour
+or kind: the new one appears and nothing changes beyond the blur band), outpaint (50% more on one
+side: the background continues in its colour without a visible seam) and zoom out (every keyframe
+keeps the background colour and a coherent scene).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bench.measure import describe_machine
+from sfumato.core.demo import DEMO_MODEL_ID
+from sfumato.core.demo.harness import (
+    Score,
+    Settings,
+    evaluation_scenes,
+    inpaint_score,
+    outpaint_score,
+    txt2img_score,
+    zoom_out_score,
+)
+from sfumato.core.engine import Engine, EngineSettings
+
+GOAL = 0.9
+GALLERY_ITEMS = 6
+
+
+def strip(images: list[np.ndarray], scale: int = 2, gap: int = 4) -> Image.Image:
+    """Images side by side on white, enlarged without smoothing so the pixels stay honest."""
+    height = max(image.shape[0] for image in images) * scale
+    width = sum(image.shape[1] * scale + gap for image in images) - gap
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    x = 0
+    for image in images:
+        tile = Image.fromarray(image).resize(
+            (image.shape[1] * scale, image.shape[0] * scale), Image.Resampling.NEAREST
+        )
+        canvas.paste(tile, (x, 0))
+        x += tile.width + gap
+    return canvas
+
+
+def write_gallery(folder: Path, scores: list[Score]) -> dict[str, list[str]]:
+    """One strip per score (inputs before outputs for edits) and the prompts shown, in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    prompts: dict[str, list[str]] = {}
+    for score in scores:
+        cases = score.cases[:GALLERY_ITEMS]
+        images = [image for case in cases for image in case.images]
+        name = score.name.split()[0]
+        strip(images).save(folder / f"{name}.png", optimize=True)
+        prompts[name] = [case.prompt for case in cases]
+    (folder / "prompts.json").write_text(json.dumps(prompts, indent=2) + "\n", "utf-8")
+    return prompts
+
+
+async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
+    settings = Settings(
+        model=args.model, steps=args.steps, sampler=args.sampler, cfg=args.cfg, seed=args.seed
+    )
+    scenes = evaluation_scenes(args.count, args.seed)
+    results = []
+    engine = await Engine.start(EngineSettings(device=args.device, in_process=True))
+    try:
+        for name, scorer in (
+            ("txt2img", txt2img_score),
+            ("inpaint", inpaint_score),
+            ("outpaint", outpaint_score),
+            ("zoom", zoom_out_score),
+        ):
+            if name not in args.only:
+                continue
+            started = time.perf_counter()
+            score = await scorer(engine, settings, scenes[: args.zoom_count] if name == "zoom" else scenes)
+            results.append((score, time.perf_counter() - started))
+            print(f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts)", flush=True)
+    finally:
+        await engine.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=DEMO_MODEL_ID, help="model id or folder (default: the demo model)")
+    parser.add_argument("--count", type=int, default=50, help="prompts per score")
+    parser.add_argument("--zoom-count", type=int, default=50, help="zooms (4 keyframes each)")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--sampler", default="Euler a")
+    parser.add_argument("--cfg", type=float, default=7.0)
+    parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--only", nargs="+", default=["txt2img", "inpaint", "outpaint", "zoom"])
+    parser.add_argument("--gallery", type=Path, help="write example strips here")
+    parser.add_argument("--json", type=Path, help="write the scores and failures here")
+    parser.add_argument("--failures", action="store_true", help="list every failed prompt")
+    args = parser.parse_args(argv)
+
+    results = asyncio.run(measure(args))
+    report: dict[str, Any] = {"settings": vars(args) | {"gallery": None, "json": None}, "scores": {}}
+    for score, seconds in results:
+        report["scores"][score.name] = {
+            "rate": round(score.rate, 4),
+            "prompts": len(score.cases),
+            "seconds": round(seconds, 1),
+            "failures": [{"prompt": case.prompt, "detail": case.detail} for case in score.failures()],
+        }
+        if args.failures:
+            for case in score.failures():
+                print(f"  {score.name}: {case.prompt!r}: {case.detail}")
+    report["machine"] = describe_machine()
+    if args.gallery:
+        write_gallery(args.gallery, [score for score, _ in results])
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
+    return 0 if all(score.rate >= GOAL for score, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

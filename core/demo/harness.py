@@ -1,0 +1,298 @@
+"""Behavioural scores of a model on demo scenes, run through the regular engine.
+
+Each score takes prompts whose colour × shape × position combination never appeared in the demo
+model's training captions, runs one engine job per prompt with fixed seeds, and asks the evaluator
+what a person would check. `tamper` lets a caller alter each job before it is submitted, to prove
+that a broken job (an inverted mask, say) is caught.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from sfumato.core.api import Inpaint, Job, Outpaint, Txt2Img
+from sfumato.core.demo.evaluate import (
+    background_fraction,
+    changed_fraction,
+    judge,
+    muddy_fraction,
+    read_image,
+    seam_contrast,
+)
+from sfumato.core.demo.scenes import (
+    COLOURS,
+    SHAPES,
+    Scene,
+    all_scenes,
+    caption,
+    is_held_out,
+    render,
+    shape_box,
+)
+from sfumato.core.engine import Engine
+from sfumato.core.masks import grow_mask
+
+SIZE = 64
+# A seam is visible from about this many RGB levels of contrast on flat colour.
+VISIBLE_SEAM = 10.0
+# Outpainting and zooming must leave at least this much of the new area the background colour.
+CONTINUATION = 0.9
+INPAINT_MARGIN = 3
+ZOOM_KEYFRAMES = 4
+ZOOM_FACTOR = 2.0
+
+Tamper = Callable[[Job], Job]
+
+
+def untouched(job: Job) -> Job:
+    return job
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every job of a score is generated. Image n of a score uses seed `seed + n`."""
+
+    model: str
+    steps: int = 20
+    sampler: str = "Euler a"
+    cfg: float = 7.0
+    seed: int = 1000
+
+
+@dataclass(frozen=True)
+class Case:
+    prompt: str
+    passed: bool
+    detail: str
+    images: tuple[np.ndarray, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    cases: tuple[Case, ...]
+
+    @property
+    def rate(self) -> float:
+        return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
+
+    def failures(self) -> list[Case]:
+        return [case for case in self.cases if not case.passed]
+
+
+def evaluation_scenes(count: int, seed: int = 0) -> list[Scene]:
+    """`count` held-out scenes (never captioned in training), a fixed sample spread over all sizes."""
+    held_out = [scene for scene in all_scenes() if is_held_out(scene)]
+    random.Random(seed).shuffle(held_out)
+    return held_out[:count]
+
+
+async def _image(engine: Engine, job: Job, tamper: Tamper) -> np.ndarray:
+    finished = await engine.run(tamper(job))
+    return finished.images[0]
+
+
+# ---- text to image ------------------------------------------------------------------------------
+
+
+def txt2img_job(scene: Scene, settings: Settings, index: int) -> Txt2Img:
+    return Txt2Img(
+        model=settings.model, prompt=caption(scene, index), sampler=settings.sampler, steps=settings.steps,
+        cfg=settings.cfg, seed=settings.seed + index, width=SIZE, height=SIZE,
+    )  # fmt: skip
+
+
+async def txt2img_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
+) -> Score:
+    """Prompt adherence: background, shape colour, kind, size and position all right, one shape."""
+    cases = []
+    for index, scene in enumerate(scenes):
+        job = txt2img_job(scene, settings, index)
+        image = await _image(engine, job, tamper)
+        verdict = judge(image, scene)
+        detail = "ok" if verdict.correct else "wrong " + ", ".join(verdict.wrong())
+        cases.append(Case(job.prompt, verdict.correct, detail, (image,)))
+    return Score("txt2img adherence", tuple(cases))
+
+
+# ---- inpainting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InpaintCase:
+    before: Scene
+    after: Scene
+    job: Inpaint
+
+
+def changed_scene(scene: Scene, index: int) -> Scene:
+    """The scene with its shape recoloured (even `index`) or turned into another kind (odd)."""
+    assert scene.colour and scene.shape
+    if index % 2 == 0:
+        colours = [c for c in COLOURS if c not in (scene.background, scene.colour)]
+        return replace(scene, colour=colours[index // 2 % len(colours)])
+    shapes = [s for s in SHAPES if s != scene.shape]
+    return replace(scene, shape=shapes[index // 2 % len(shapes)])
+
+
+def shape_area_mask(scene: Scene, margin: int = INPAINT_MARGIN) -> np.ndarray:
+    """255 over the shape's bounding box and `margin` pixels around it."""
+    x0, y0, x1, y1 = shape_box(scene, SIZE, SIZE)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[max(0, math.floor(y0)) : math.ceil(y1), max(0, math.floor(x0)) : math.ceil(x1)] = 255
+    return grow_mask(mask, margin)
+
+
+def inpaint_case(scene: Scene, settings: Settings, index: int) -> InpaintCase:
+    after = changed_scene(scene, index)
+    job = Inpaint(
+        model=settings.model, prompt=caption(after, index), sampler=settings.sampler, steps=settings.steps,
+        cfg=settings.cfg, seed=settings.seed + index, width=SIZE, height=SIZE, init=render(scene),
+        mask=shape_area_mask(scene),
+    )  # fmt: skip
+    return InpaintCase(scene, after, job)
+
+
+def judge_inpaint(case: InpaintCase, image: np.ndarray) -> tuple[bool, str]:
+    """The asked-for shape is there, and nothing beyond the mask's blur band changed."""
+    verdict = judge(image, case.after)
+    beyond_band = grow_mask(case.job.mask, case.job.mask_blur) == 0
+    changed = changed_fraction(case.job.init, image, beyond_band)
+    problems = verdict.wrong() + ([f"{changed:.1%} changed outside the mask"] if changed else [])
+    return not problems, "ok" if not problems else "wrong " + ", ".join(problems)
+
+
+async def inpaint_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
+) -> Score:
+    cases = []
+    for index, scene in enumerate(scenes):
+        case = inpaint_case(scene, settings, index)
+        image = await _image(engine, case.job, tamper)
+        passed, detail = judge_inpaint(case, image)
+        cases.append(Case(case.job.prompt, passed, detail, (case.job.init, image)))
+    return Score("inpaint", tuple(cases))
+
+
+# ---- outpainting --------------------------------------------------------------------------------
+
+
+def outpaint_side(scene: Scene, index: int) -> str:
+    """The side away from the shape, so the new area is all background."""
+    assert scene.position
+    if "left" in scene.position:
+        return "right"
+    if "right" in scene.position:
+        return "left"
+    if scene.position in ("top", "bottom"):
+        return "bottom" if scene.position == "top" else "top"
+    return ("left", "top", "right", "bottom")[index % 4]
+
+
+def outpaint_job(scene: Scene, settings: Settings, index: int) -> Outpaint:
+    margins = {outpaint_side(scene, index): SIZE // 2}
+    return Outpaint(
+        model=settings.model, prompt=caption(scene, index), sampler=settings.sampler, steps=settings.steps,
+        cfg=settings.cfg, seed=settings.seed + index, init=render(scene), **margins,
+    )  # fmt: skip
+
+
+def judge_outpaint(scene: Scene, job: Outpaint, image: np.ndarray) -> tuple[bool, str]:
+    """The new area is the background colour and meets the old one without a visible seam."""
+    background = np.asarray(COLOURS[scene.background], np.float32)
+    if job.right or job.left:
+        seam, axis = (SIZE if job.right else job.left), 1
+        new = image[:, SIZE:] if job.right else image[:, : job.left]
+    else:
+        seam, axis = (SIZE if job.bottom else job.top), 0
+        new = image[SIZE:] if job.bottom else image[: job.top]
+    reading = read_image(image)
+    continuation = background_fraction(new, background)
+    contrast = seam_contrast(image, seam, axis, reading.background_rgb)
+    problems = []
+    if reading.background != scene.background:
+        problems.append("background colour")
+    if continuation < CONTINUATION:
+        problems.append(f"new area only {continuation:.0%} background")
+    if contrast > VISIBLE_SEAM:
+        problems.append(f"seam contrast {contrast:.1f}")
+    return not problems, "ok" if not problems else "wrong " + ", ".join(problems)
+
+
+async def outpaint_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
+) -> Score:
+    cases = []
+    for index, scene in enumerate(scenes):
+        job = outpaint_job(scene, settings, index)
+        image = await _image(engine, job, tamper)
+        passed, detail = judge_outpaint(scene, job, image)
+        cases.append(Case(job.prompt, passed, detail, (job.init, image)))
+    return Score("outpaint", tuple(cases))
+
+
+# ---- zooming out --------------------------------------------------------------------------------
+
+
+def judge_keyframe(scene: Scene, keyframe: np.ndarray, inner_box: tuple[int, int, int, int] | None) -> str:
+    """'' when the keyframe keeps the background and a coherent scene, else what is wrong."""
+    reading = read_image(keyframe)
+    problems = []
+    if reading.background != scene.background:
+        problems.append(f"background {reading.background}")
+    if reading.background_fraction < 0.6:
+        problems.append(f"only {reading.background_fraction:.0%} background")
+    if muddy_fraction(keyframe) > 0.03:
+        problems.append("muddy colours")
+    if inner_box is not None:
+        x0, y0, x1, y1 = inner_box
+        contrast = max(
+            seam_contrast(keyframe, offset, axis, reading.background_rgb, span)
+            for offset, axis, span in (
+                (x0, 1, (y0, y1)),
+                (x1, 1, (y0, y1)),
+                (y0, 0, (x0, x1)),
+                (y1, 0, (x0, x1)),
+            )
+        )
+        if contrast > VISIBLE_SEAM:
+            problems.append(f"seam contrast {contrast:.1f}")
+    return ", ".join(problems)
+
+
+async def zoom_out_score(engine: Engine, settings: Settings, scenes: list[Scene]) -> Score:
+    """Zooming out from each scene: every keyframe keeps the background colour and stays coherent
+    (mostly background, only scene colours, no visible seam around the previous keyframe)."""
+    from sfumato.core.imaging import OUTPAINT_STEP
+    from sfumato.core.zoom.geometry import shrunk_size
+    from sfumato.core.zoom.keyframe_loop import render_keyframes
+    from sfumato.core.zoom.settings import ZoomSettings
+
+    inner = shrunk_size(SIZE, SIZE, ZOOM_FACTOR)[0]
+    margin = math.ceil((SIZE - inner) // 2 / OUTPAINT_STEP) * OUTPAINT_STEP
+    box = (margin, margin, margin + inner, margin + inner)
+    cases = []
+    for index, scene in enumerate(scenes):
+        zoom = ZoomSettings(
+            model=settings.model, prompt=caption(scene, index), sampler=settings.sampler,
+            steps=settings.steps, cfg=settings.cfg, seed=settings.seed + 100 * index, width=SIZE,
+            height=SIZE, keyframes=ZOOM_KEYFRAMES, factor=ZOOM_FACTOR,
+        )  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="sfumato-zoom-") as folder:
+            keyframes = await render_keyframes(engine, zoom, Path(folder), fresh=True)
+        problems = [
+            f"keyframe {k}: {problem}"
+            for k, frame in enumerate(keyframes)
+            if (problem := judge_keyframe(scene, frame, box if k else None))
+        ]
+        detail = "; ".join(problems) or "ok"
+        cases.append(Case(zoom.prompt, not problems, detail, tuple(keyframes)))
+    return Score("zoom out", tuple(cases))
