@@ -45,7 +45,7 @@ def test_drawn_scenes_are_read_right_at_any_jitter_the_training_uses() -> None:
         assert verdict.correct, (scene, verdict.wrong())
 
 
-def _other(options: tuple[str, ...] | list[str], current: str | None, avoid: str | None, index: int) -> str:
+def _other(options: tuple[str, ...], current: str | None, avoid: str | None, index: int) -> str:
     choices = [option for option in options if option not in (current, avoid)]
     return choices[index % len(choices)]
 
@@ -53,13 +53,16 @@ def _other(options: tuple[str, ...] | list[str], current: str | None, avoid: str
 @pytest.mark.parametrize("attribute", ["background", "colour", "shape", "size", "position"])
 def test_a_scene_differing_in_one_attribute_is_wrong_in_exactly_that_one(attribute: str) -> None:
     for index, scene in enumerate(SAMPLE[::5]):
-        changed = {
-            "background": lambda s, i: replace(s, background=_other(list(COLOURS), s.background, s.colour, i)),
-            "colour": lambda s, i: replace(s, colour=_other(list(COLOURS), s.colour, s.background, i)),
-            "shape": lambda s, i: replace(s, shape=_other(SHAPES, s.shape, None, i)),
-            "size": lambda s, i: replace(s, size=_other(SIZES, s.size, None, i)),
-            "position": lambda s, i: replace(s, position=_other(POSITIONS, s.position, None, i)),
-        }[attribute](scene, index)
+        options: dict[str, tuple[str, ...]] = {
+            "background": tuple(COLOURS),
+            "colour": tuple(COLOURS),
+            "shape": SHAPES,
+            "size": SIZES,
+            "position": POSITIONS,
+        }
+        avoid = {"background": scene.colour, "colour": scene.background}.get(attribute)
+        value = _other(options[attribute], getattr(scene, attribute), avoid, index)
+        changed = replace(scene, **{attribute: value})
         verdict = judge(render(changed), scene)
         assert verdict.wrong() == [attribute], (scene, changed, verdict.wrong())
 
