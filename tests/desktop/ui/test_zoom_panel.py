@@ -1,0 +1,111 @@
+"""The Zoom panel on the real in-process engine: keyframes arrive as thumbnails, a cancelled render
+continues where it stopped, the finished zoom plays in the panel and exports as a video."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from sfumato.core.api import BadInput
+from sfumato.core.video import probe_video
+from sfumato.core.zoom.frames import frame_positions
+from sfumato.core.zoom.manifest import keyframe_name
+from sfumato.desktop.engine_client import EngineClient
+from sfumato.desktop.ui.generation_panel import GenerationPanel
+from sfumato.desktop.ui.zoom_panel import FROM_FRAME, FROM_PROMPT, ZoomPanel, parse_prompt_changes
+
+SIZE = 64
+
+
+def _frame_contents() -> np.ndarray:
+    rgba = np.zeros((SIZE, SIZE, 4), dtype=np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 255
+    return rgba
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path) -> Iterator[ZoomPanel]:
+    generation = GenerationPanel()
+    qtbot.addWidget(generation)
+    generation.models.select(str(tiny_model_dir))
+    generation.prompt.setPlainText("a lighthouse")
+    generation.steps.setValue(2)
+    zoom = ZoomPanel(real_client, generation, _frame_contents)
+    qtbot.addWidget(zoom)
+    zoom.prefill((SIZE, SIZE))
+    zoom.keyframe_count.setValue(3)
+    zoom.fps.setValue(4)
+    zoom.seconds.setValue(1.0)
+    yield zoom
+    zoom.cancel()
+    zoom.stop_preview()
+
+
+def test_keyframes_arrive_then_the_zoom_plays_and_exports(
+    qtbot: QtBot, panel: ZoomPanel, tmp_path: Path
+) -> None:
+    assert panel.prompt.toPlainText() == "a lighthouse"
+    panel.start_from.setCurrentIndex(panel.start_from.findData(FROM_PROMPT))
+    shown_while_running: list[bool] = []
+    panel.keyframe_shown.connect(lambda _index: shown_while_running.append(panel.running))
+
+    panel.start()
+    assert not panel.start_button.isEnabled()
+    assert panel.task is not None
+    qtbot.waitUntil(panel.task.done, timeout=30_000)
+    assert panel.status.text().startswith("Done"), panel.status.text()
+    assert panel.thumbnails.count() == 3
+    assert shown_while_running == [True, True, True]
+
+    qtbot.waitUntil(lambda: panel.preview_frame >= 3, timeout=5_000)
+    shown = panel.preview.pixmap()
+    assert not shown.isNull() and (shown.width(), shown.height()) == (SIZE, SIZE)
+
+    task = panel.export(tmp_path / "zoom.mp4")
+    assert task is not None
+    qtbot.waitUntil(task.done, timeout=20_000)
+    video = probe_video(tmp_path / "zoom.mp4")
+    assert (video.width, video.height) == (SIZE, SIZE)
+    assert video.frames == task.result() == len(frame_positions(3, 4, 1.0))
+
+
+def test_cancel_keeps_finished_keyframes_and_start_continues(qtbot: QtBot, panel: ZoomPanel) -> None:
+    panel.start_from.setCurrentIndex(panel.start_from.findData(FROM_FRAME))
+
+    def cancel_after_second(index: int) -> None:
+        if index == 1:
+            panel.cancel()
+
+    panel.keyframe_shown.connect(cancel_after_second)
+    panel.start()
+    assert panel.task is not None
+    qtbot.waitUntil(panel.task.done, timeout=30_000)
+    assert panel.task.cancelled()
+    assert "Cancelled" in panel.status.text()
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=2_000)
+    folder = panel.folder
+    assert folder is not None
+    kept = [(folder / keyframe_name(index)).stat().st_mtime_ns for index in range(2)]
+    assert not (folder / keyframe_name(2)).exists()
+
+    panel.keyframe_shown.disconnect(cancel_after_second)
+    with qtbot.waitSignal(panel.render_done, timeout=30_000):
+        panel.start()
+    assert panel.folder == folder
+    assert panel.thumbnails.count() == 3
+    assert [(folder / keyframe_name(index)).stat().st_mtime_ns for index in range(2)] == kept
+    assert len(panel.keyframes) == 3
+    # the frame's contents are the first keyframe
+    assert np.array_equal(panel.keyframes[0][0, 0], [200, 0, 0])
+
+
+def test_prompt_changes_are_read_from_keyframe_lines() -> None:
+    cues = parse_prompt_changes("2: a castle\n\n3:  the sea ")
+    assert [(cue.keyframe, cue.prompt) for cue in cues] == [(1, "a castle"), (2, "the sea")]
+    with pytest.raises(BadInput, match="line 1"):
+        parse_prompt_changes("castle")
