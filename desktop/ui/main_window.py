@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QByteArray, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
 from sfumato.desktop.ui.tool_bars import BrushOptions, Toolbox
 from sfumato.desktop.ui.tool_settings import ToolSettings
+from sfumato.desktop.ui.zoom_panel import ZoomPanel
 
 if TYPE_CHECKING:
     from sfumato.desktop.ui.model_manager import ModelManager
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self.layers = LayersPanel(self.host)
         self.history = HistoryPanel(self.host)
         self.queue = QueuePanel(client)
+        self.zoom = ZoomPanel(client, self.generation, self.frame_contents)
         self.status = StudioStatusBar(client)
         self.setStatusBar(self.status)
         self.controller = GenerationController(client, self.host, self.generation, self.canvas, self)
@@ -125,6 +128,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["generate"], layers, Qt.Orientation.Vertical)
         self.splitDockWidget(layers, history, Qt.Orientation.Vertical)
         self.tabifyDockWidget(history, queue)
+        self.tabifyDockWidget(queue, self._dock("zoom", "Zoom", self.zoom, right))
         history.raise_()
         self.resizeDocks([self.docks["generate"]], [360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["generate"], layers, history], [480, 290, 110], Qt.Orientation.Vertical)
@@ -206,6 +210,8 @@ class MainWindow(QMainWindow):
         run.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         generate.addAction(run)
         generate.addAction(self._action("cancel", "&Cancel", self.escape, "Esc"))
+        generate.addSeparator()
+        generate.addAction(self._action("infinite_zoom", "Infinite &Zoom…", self.open_zoom))
 
         models = bar.addMenu("&Models")
         models.addAction(self._action("model_manager", "Model &Manager…", self.open_model_manager))
@@ -221,6 +227,7 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self.status.show_zoom)
         self.status.show_zoom(self.canvas.zoom)
         self.layers.message.connect(self.status.show_message)
+        self.zoom.message.connect(self.status.show_message)
         self.controller.message.connect(self.status.show_message)
         self.controller.error.connect(self.show_error)
         self.controller.model_used.connect(self._remember_model)
@@ -306,6 +313,18 @@ class MainWindow(QMainWindow):
     def redo(self) -> None:
         if not self.canvas.busy:
             self.document.redo()
+
+    def frame_contents(self) -> np.ndarray | None:
+        """What the frame shows (RGBA), or None while it is empty."""
+        pixels = self.document.composite(self.document.frame.rect)
+        return pixels if pixels[..., 3].any() else None
+
+    def open_zoom(self) -> None:
+        rect = self.document.frame.rect
+        self.zoom.prefill((rect.width, rect.height))
+        dock = self.docks["zoom"]
+        dock.show()
+        dock.raise_()
 
     def escape(self) -> None:
         """Esc: drop the gesture in progress, or else stop the running generation."""

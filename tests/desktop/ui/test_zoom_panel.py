@@ -16,6 +16,7 @@ from sfumato.core.zoom.frames import frame_positions
 from sfumato.core.zoom.manifest import keyframe_name
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.generation_panel import GenerationPanel
+from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.zoom_panel import FROM_FRAME, FROM_PROMPT, ZoomPanel, parse_prompt_changes
 
 SIZE = 64
@@ -109,3 +110,19 @@ def test_prompt_changes_are_read_from_keyframe_lines() -> None:
     assert [(cue.keyframe, cue.prompt) for cue in cues] == [(1, "a castle"), (2, "the sea")]
     with pytest.raises(BadInput, match="line 1"):
         parse_prompt_changes("castle")
+
+
+def test_the_generate_menu_opens_the_zoom_panel_set_to_the_frame(qtbot: QtBot, window: MainWindow) -> None:
+    window.generation.prompt.setPlainText("a deep forest")
+    window.docks["zoom"].hide()
+    assert window.frame_contents() is None  # an empty frame: the zoom starts from the prompt
+
+    window.actions_by_name["infinite_zoom"].trigger()
+
+    assert window.docks["zoom"].isVisible()
+    rect = window.document.frame.rect
+    assert (window.zoom.width_box.value(), window.zoom.height_box.value()) == (
+        rect.width // 8 * 8,
+        rect.height // 8 * 8,
+    )
+    assert window.zoom.prompt.toPlainText() == "a deep forest"
