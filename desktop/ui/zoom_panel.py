@@ -386,11 +386,12 @@ class ZoomPanel(QWidget):
         return self.export_task
 
     async def _export(self, settings: ZoomSettings, video: ZoomVideo) -> int:
+        """The number of frames written; 0 when the video could not be written (the status says why)."""
         try:
             frames = await export_zoom(self.keyframes, settings, video, self._on_progress)
         except SfumatoError as error:
             self._show_status(error.message)
-            raise
+            return 0
         finally:
             self._update_buttons_soon()
         self._show_status(f"Saved {frames} frames to {video.paths[0]}")

@@ -67,6 +67,11 @@ def test_keyframes_arrive_then_the_zoom_plays_and_exports(
     shown = panel.preview.pixmap()
     assert not shown.isNull() and (shown.width(), shown.height()) == (SIZE, SIZE)
 
+    refused = panel.export(tmp_path / "no such folder" / "zoom.mp4")
+    assert refused is not None
+    qtbot.waitUntil(refused.done, timeout=5_000)
+    assert refused.result() == 0 and "no such folder" in panel.status.text()
+
     task = panel.export(tmp_path / "zoom.mp4")
     assert task is not None
     qtbot.waitUntil(task.done, timeout=20_000)
@@ -126,3 +131,18 @@ def test_the_generate_menu_opens_the_zoom_panel_set_to_the_frame(qtbot: QtBot, w
         rect.height // 8 * 8,
     )
     assert window.zoom.prompt.toPlainText() == "a deep forest"
+
+
+def test_without_a_model_start_says_what_to_do(qtbot: QtBot, client: EngineClient) -> None:
+    generation = GenerationPanel()
+    qtbot.addWidget(generation)
+    zoom = ZoomPanel(client, generation, _frame_contents)
+    qtbot.addWidget(zoom)
+    assert generation.models.model() == ""
+
+    zoom.start()
+
+    assert not zoom.running
+    assert "Choose a model" in zoom.status.text()
+    assert zoom.export(Path("unused.mp4")) is None
+    assert "Finish a zoom first" in zoom.status.text()
