@@ -8,6 +8,7 @@ continues from them (settings that changed make the affected keyframes again).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,23 +58,35 @@ THUMBNAIL = 72
 PREVIEW_SIDE = 256
 FROM_FRAME = "frame"
 FROM_PROMPT = "prompt"
+_CUE_AT = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(s?)\s*")
 
 FrameSource = Callable[[], np.ndarray | None]
 
 
 def parse_prompt_changes(text: str) -> tuple[PromptCue, ...]:
-    """`K: prompt` lines: from keyframe K (1 is the first) on, use that prompt. Blank lines are skipped."""
+    """`K: prompt` lines (from keyframe K on, 1 being the first) or `Ts: prompt` lines (from T seconds
+    into the video on). Blank lines are skipped."""
     cues = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         at, colon, prompt = line.partition(":")
-        if not colon or not at.strip().isdigit() or int(at) < 1 or not prompt.strip():
+        found = _CUE_AT.fullmatch(at)
+        if not colon or found is None or not prompt.strip():
             raise BadInput(
-                f'Prompt change line {number} ("{line.strip()}") should look like "3: a castle": the '
-                "keyframe number (1 is the first), a colon, then the prompt."
+                f'Prompt change line {number} ("{line.strip()}") should look like "3: a castle" (from '
+                'keyframe 3 on) or "4.5s: a castle" (from 4.5 seconds on).'
             )
-        cues.append(PromptCue(prompt.strip(), keyframe=int(at) - 1))
+        amount, seconds = found.group(1), found.group(2)
+        if seconds:
+            cues.append(PromptCue(prompt.strip(), seconds=float(amount)))
+        elif "." in amount or int(amount) < 1:
+            raise BadInput(
+                f'Prompt change line {number} ("{line.strip()}"): keyframes are numbered 1, 2, 3…; '
+                'write a time with an "s", like "4.5s: a castle".'
+            )
+        else:
+            cues.append(PromptCue(prompt.strip(), keyframe=int(amount) - 1))
     return tuple(cues)
 
 
@@ -139,7 +152,9 @@ class ZoomPanel(QWidget):
         self.prompt.setPlaceholderText("What the zoom shows")
         self.prompt.setFixedHeight(54)
         self.prompt_changes = QPlainTextEdit()
-        self.prompt_changes.setPlaceholderText("Optional, one per line, e.g.\n4: a castle in the clouds")
+        self.prompt_changes.setPlaceholderText(
+            "Optional, one per line, e.g.\n4: a castle  (from keyframe 4)\n6.5s: the sea"
+        )
         self.prompt_changes.setFixedHeight(54)
         self.start_from = QComboBox()
         self.start_from.addItem("Current frame contents", FROM_FRAME)

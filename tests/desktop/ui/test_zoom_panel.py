@@ -111,10 +111,16 @@ def test_cancel_keeps_finished_keyframes_and_start_continues(qtbot: QtBot, panel
 
 
 def test_prompt_changes_are_read_from_keyframe_lines() -> None:
-    cues = parse_prompt_changes("2: a castle\n\n3:  the sea ")
-    assert [(cue.keyframe, cue.prompt) for cue in cues] == [(1, "a castle"), (2, "the sea")]
+    cues = parse_prompt_changes("2: a castle\n\n3:  the sea \n4.5s: a storm")
+    assert [(cue.keyframe, cue.seconds, cue.prompt) for cue in cues] == [
+        (1, None, "a castle"),
+        (2, None, "the sea"),
+        (None, 4.5, "a storm"),
+    ]
     with pytest.raises(BadInput, match="line 1"):
         parse_prompt_changes("castle")
+    with pytest.raises(BadInput, match="numbered 1, 2, 3"):
+        parse_prompt_changes("0: a castle")
 
 
 def test_the_generate_menu_opens_the_zoom_panel_set_to_the_frame(qtbot: QtBot, window: MainWindow) -> None:
