@@ -203,3 +203,13 @@ def test_an_unchanged_document_is_autosaved_once(window: MainWindow) -> None:
     assert window.files.autosave() is None
     window.host.document.add_layer("more")
     assert window.files.autosave() == first
+
+
+def test_a_clean_exit_leaves_no_autosave_behind(qtbot: QtBot, client: EngineClient, tmp_path: Path) -> None:
+    studio = open_window(qtbot, client)
+    studio.host.document.add_layer("sketch")
+    studio.autosave()
+    assert studio.files.recoverable() != []
+    studio.files.save(tmp_path / "sketch.ora")
+    assert studio.close()
+    assert open_window(qtbot, client).files.recoverable() == []
