@@ -89,7 +89,11 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
             started = time.perf_counter()
             score = await scorer(engine, settings, scenes[: args.zoom_count] if name == "zoom" else scenes)
             results.append((score, time.perf_counter() - started))
-            print(f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts)", flush=True)
+            parts = ", ".join(f"{p} {score.rate_without(p):.0%}" for p in score.checks)
+            print(
+                f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts; right: {parts})",
+                flush=True,
+            )
     finally:
         await engine.close()
     return results
@@ -120,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             "rate": round(score.rate, 4),
             "prompts": len(score.cases),
             "seconds": round(seconds, 1),
-            "failures": [{"prompt": case.prompt, "detail": case.detail} for case in score.failures()],
+            "without": {problem: round(score.rate_without(problem), 4) for problem in score.checks},
+            "failures": [{"prompt": case.prompt, "detail": case.describe()} for case in score.failures()],
         }
         if args.failures:
             for case in score.failures():
-                print(f"  {score.name}: {case.prompt!r}: {case.detail}")
+                print(f"  {score.name}: {case.prompt!r}: {case.describe()}")
     report["machine"] = describe_machine()
     if args.gallery:
         write_gallery(args.gallery, [score for score, _ in results])

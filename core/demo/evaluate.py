@@ -22,8 +22,8 @@ _NAMES = list(COLOURS)
 # Half the distance between the two closest palette colours (yellow and orange): a pixel farther
 # than this from the background colour belongs to something else.
 DIFFERENT_FROM_BACKGROUND = 40.0
-# A pixel this far from every palette colour is muddy: neither any scene colour nor an edge blend.
-PALETTE_TOLERANCE = 70.0
+# A pixel this far from every palette colour and every mix of two is muddy.
+BLEND_TOLERANCE = 30.0
 # Blobs smaller than this fraction of the image are specks, not shapes.
 MIN_SHAPE_FRACTION = 0.003
 # A blob that overlaps no template at least this well is not a recognisable shape.
@@ -192,9 +192,23 @@ def background_fraction(region: np.ndarray, background_rgb: np.ndarray | tuple[f
     return float((distance <= DIFFERENT_FROM_BACKGROUND).mean())
 
 
+def _blend_distances(pixels: np.ndarray) -> np.ndarray:
+    """Distance of each pixel (N, 3) to the nearest mix of two palette colours (a soft edge's colours)."""
+    starts, ends = np.triu_indices(len(_PALETTE), k=1)
+    a, b = _PALETTE[starts], _PALETTE[ends]  # (pairs, 3)
+    direction = b - a
+    offset = pixels[:, None, :] - a  # (N, pairs, 3)
+    t = np.clip((offset * direction).sum(-1) / (direction**2).sum(-1), 0.0, 1.0)
+    nearest = a + t[..., None] * direction
+    distances: np.ndarray = np.sqrt(((pixels[:, None, :] - nearest) ** 2).sum(-1)).min(axis=-1)
+    return distances
+
+
 def muddy_fraction(image: np.ndarray) -> float:
-    """The fraction of pixels that are near no palette colour: noise, smears, colours from nowhere."""
-    return float((_distances(image).min(axis=-1) > PALETTE_TOLERANCE).mean())
+    """The fraction of pixels that are neither a palette colour nor a blend of two (as soft edges are):
+    noise, smears, colours from nowhere."""
+    pixels = image.reshape(-1, 3).astype(np.float32)
+    return float((_blend_distances(pixels) > BLEND_TOLERANCE).mean())
 
 
 def seam_contrast(

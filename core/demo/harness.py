@@ -12,13 +12,14 @@ import math
 import random
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from sfumato.core.api import Inpaint, Job, Outpaint, Txt2Img
 from sfumato.core.demo.evaluate import (
+    Verdict,
     background_fraction,
     changed_fraction,
     judge,
@@ -49,6 +50,7 @@ ZOOM_KEYFRAMES = 4
 ZOOM_FACTOR = 2.0
 
 Tamper = Callable[[Job], Job]
+SCENE_CHECKS = tuple(f.name for f in fields(Verdict))
 
 
 def untouched(job: Job) -> Job:
@@ -68,20 +70,36 @@ class Settings:
 
 @dataclass(frozen=True)
 class Case:
+    """One prompt's result: `problems` names what was wrong (empty when all is right)."""
+
     prompt: str
-    passed: bool
-    detail: str
+    problems: tuple[str, ...]
+    detail: str = ""
     images: tuple[np.ndarray, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> str:
+        return "ok" if self.passed else self.detail or "wrong " + ", ".join(self.problems)
 
 
 @dataclass(frozen=True)
 class Score:
     name: str
     cases: tuple[Case, ...]
+    checks: tuple[str, ...] = ()  # the problems each case is checked for
 
     @property
     def rate(self) -> float:
         return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
+
+    def rate_without(self, problem: str) -> float:
+        """The fraction of prompts that did not have `problem` (one part of what the score checks)."""
+        return (
+            sum(problem not in case.problems for case in self.cases) / len(self.cases) if self.cases else 0.0
+        )
 
     def failures(self) -> list[Case]:
         return [case for case in self.cases if not case.passed]
@@ -118,9 +136,8 @@ async def txt2img_score(
         job = txt2img_job(scene, settings, index)
         image = await _image(engine, job, tamper)
         verdict = judge(image, scene)
-        detail = "ok" if verdict.correct else "wrong " + ", ".join(verdict.wrong())
-        cases.append(Case(job.prompt, verdict.correct, detail, (image,)))
-    return Score("txt2img adherence", tuple(cases))
+        cases.append(Case(job.prompt, tuple(verdict.wrong()), images=(image,)))
+    return Score("txt2img adherence", tuple(cases), SCENE_CHECKS)
 
 
 # ---- inpainting ---------------------------------------------------------------------------------
@@ -161,13 +178,12 @@ def inpaint_case(scene: Scene, settings: Settings, index: int) -> InpaintCase:
     return InpaintCase(scene, after, job)
 
 
-def judge_inpaint(case: InpaintCase, image: np.ndarray) -> tuple[bool, str]:
-    """The asked-for shape is there, and nothing beyond the mask's blur band changed."""
-    verdict = judge(image, case.after)
+def judge_inpaint(case: InpaintCase, image: np.ndarray) -> list[str]:
+    """What is wrong: the asked-for shape's attributes, and "outside" when anything beyond the
+    mask's blur band changed."""
     beyond_band = grow_mask(case.job.mask, case.job.mask_blur) == 0
     changed = changed_fraction(case.job.init, image, beyond_band)
-    problems = verdict.wrong() + ([f"{changed:.1%} changed outside the mask"] if changed else [])
-    return not problems, "ok" if not problems else "wrong " + ", ".join(problems)
+    return judge(image, case.after).wrong() + (["outside"] if changed else [])
 
 
 async def inpaint_score(
@@ -177,9 +193,9 @@ async def inpaint_score(
     for index, scene in enumerate(scenes):
         case = inpaint_case(scene, settings, index)
         image = await _image(engine, case.job, tamper)
-        passed, detail = judge_inpaint(case, image)
-        cases.append(Case(case.job.prompt, passed, detail, (case.job.init, image)))
-    return Score("inpaint", tuple(cases))
+        problems = judge_inpaint(case, image)
+        cases.append(Case(case.job.prompt, tuple(problems), images=(case.job.init, image)))
+    return Score("inpaint", tuple(cases), (*SCENE_CHECKS, "outside"))
 
 
 # ---- outpainting --------------------------------------------------------------------------------
@@ -198,14 +214,17 @@ def outpaint_side(scene: Scene, index: int) -> str:
 
 
 def outpaint_job(scene: Scene, settings: Settings, index: int) -> Outpaint:
-    margins = {outpaint_side(scene, index): SIZE // 2}
+    side = outpaint_side(scene, index)
+    margin = SIZE // 2
     return Outpaint(
         model=settings.model, prompt=caption(scene, index), sampler=settings.sampler, steps=settings.steps,
-        cfg=settings.cfg, seed=settings.seed + index, init=render(scene), **margins,
+        cfg=settings.cfg, seed=settings.seed + index, init=render(scene),
+        left=margin if side == "left" else 0, right=margin if side == "right" else 0,
+        top=margin if side == "top" else 0, bottom=margin if side == "bottom" else 0,
     )  # fmt: skip
 
 
-def judge_outpaint(scene: Scene, job: Outpaint, image: np.ndarray) -> tuple[bool, str]:
+def judge_outpaint(scene: Scene, job: Outpaint, image: np.ndarray) -> tuple[list[str], str]:
     """The new area is the background colour and meets the old one without a visible seam."""
     background = np.asarray(COLOURS[scene.background], np.float32)
     if job.right or job.left:
@@ -219,12 +238,12 @@ def judge_outpaint(scene: Scene, job: Outpaint, image: np.ndarray) -> tuple[bool
     contrast = seam_contrast(image, seam, axis, reading.background_rgb)
     problems = []
     if reading.background != scene.background:
-        problems.append("background colour")
+        problems.append("background")
     if continuation < CONTINUATION:
-        problems.append(f"new area only {continuation:.0%} background")
+        problems.append("continuation")
     if contrast > VISIBLE_SEAM:
-        problems.append(f"seam contrast {contrast:.1f}")
-    return not problems, "ok" if not problems else "wrong " + ", ".join(problems)
+        problems.append("seam")
+    return problems, f"new area {continuation:.0%} background, seam contrast {contrast:.1f}"
 
 
 async def outpaint_score(
@@ -234,24 +253,25 @@ async def outpaint_score(
     for index, scene in enumerate(scenes):
         job = outpaint_job(scene, settings, index)
         image = await _image(engine, job, tamper)
-        passed, detail = judge_outpaint(scene, job, image)
-        cases.append(Case(job.prompt, passed, detail, (job.init, image)))
-    return Score("outpaint", tuple(cases))
+        problems, detail = judge_outpaint(scene, job, image)
+        cases.append(Case(job.prompt, tuple(problems), detail, (job.init, image)))
+    return Score("outpaint", tuple(cases), ("background", "continuation", "seam"))
 
 
 # ---- zooming out --------------------------------------------------------------------------------
 
 
-def judge_keyframe(scene: Scene, keyframe: np.ndarray, inner_box: tuple[int, int, int, int] | None) -> str:
-    """'' when the keyframe keeps the background and a coherent scene, else what is wrong."""
+def judge_keyframe(
+    scene: Scene, keyframe: np.ndarray, inner_box: tuple[int, int, int, int] | None
+) -> list[str]:
+    """What is wrong with a zoom keyframe: "background" (another colour), "coherence" (mostly not
+    background, or colours from no scene), "seam" (around the previous keyframe)."""
     reading = read_image(keyframe)
     problems = []
     if reading.background != scene.background:
-        problems.append(f"background {reading.background}")
-    if reading.background_fraction < 0.6:
-        problems.append(f"only {reading.background_fraction:.0%} background")
-    if muddy_fraction(keyframe) > 0.03:
-        problems.append("muddy colours")
+        problems.append("background")
+    if reading.background_fraction < 0.6 or muddy_fraction(keyframe) > 0.03:
+        problems.append("coherence")
     if inner_box is not None:
         x0, y0, x1, y1 = inner_box
         contrast = max(
@@ -264,8 +284,8 @@ def judge_keyframe(scene: Scene, keyframe: np.ndarray, inner_box: tuple[int, int
             )
         )
         if contrast > VISIBLE_SEAM:
-            problems.append(f"seam contrast {contrast:.1f}")
-    return ", ".join(problems)
+            problems.append("seam")
+    return problems
 
 
 async def zoom_out_score(engine: Engine, settings: Settings, scenes: list[Scene]) -> Score:
@@ -288,11 +308,8 @@ async def zoom_out_score(engine: Engine, settings: Settings, scenes: list[Scene]
         )  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="sfumato-zoom-") as folder:
             keyframes = await render_keyframes(engine, zoom, Path(folder), fresh=True)
-        problems = [
-            f"keyframe {k}: {problem}"
-            for k, frame in enumerate(keyframes)
-            if (problem := judge_keyframe(scene, frame, box if k else None))
-        ]
-        detail = "; ".join(problems) or "ok"
-        cases.append(Case(zoom.prompt, not problems, detail, tuple(keyframes)))
-    return Score("zoom out", tuple(cases))
+        found = [judge_keyframe(scene, frame, box if k else None) for k, frame in enumerate(keyframes)]
+        problems = tuple(sorted({problem for frame in found for problem in frame}))
+        detail = "; ".join(f"keyframe {k}: {', '.join(p)}" for k, p in enumerate(found) if p)
+        cases.append(Case(zoom.prompt, problems, detail, tuple(keyframes)))
+    return Score("zoom out", tuple(cases), ("background", "coherence", "seam"))

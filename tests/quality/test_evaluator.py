@@ -40,7 +40,7 @@ def test_drawn_scenes_are_read_right_at_any_jitter_the_training_uses() -> None:
     rng = np.random.default_rng(3)
     for index, scene in enumerate(SAMPLE):
         jitter = (*rng.uniform(-0.03, 0.03, 2), rng.uniform(-0.06, 0.06))
-        image = render(scene, jitter=tuple(jitter))  # type: ignore[arg-type]
+        image = render(scene, jitter=tuple(jitter))
         verdict = judge(image, caption(scene, index))
         assert verdict.correct, (scene, verdict.wrong())
 
