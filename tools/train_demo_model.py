@@ -166,7 +166,7 @@ def draw_dataset(scenes: list[Scene], rng: np.random.Generator) -> np.ndarray:
     images = np.empty((len(scenes), SIZE, SIZE, 3), np.uint8)
     for index, scene in enumerate(scenes):
         jitter = (*rng.uniform(-0.03, 0.03, 2), rng.uniform(-0.06, 0.06))
-        images[index] = render(scene, SIZE, SIZE, jitter=tuple(jitter))  # type: ignore[arg-type]
+        images[index] = render(scene, SIZE, SIZE, jitter=tuple(jitter))
     return images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0
 
 

@@ -71,7 +71,8 @@ def test_download_list_verify_and_remove(
     assert code == EXIT_BAD_INPUT and "demo model comes with Sfumato and cannot be removed" in err
     code, out, _ = run(capsys, "remove", "openjourney")
     assert code == EXIT_OK and out.startswith(f"Removed openjourney; {format_bytes(total)} freed")
-    assert run(capsys, "list")[1].startswith("No models installed yet.")
+    table = run(capsys, "list")[1].split("\n\n")[0].splitlines()[1:]
+    assert [row.split()[0] for row in table] == ["demo"]  # the built-in demo model always stays
 
 
 def test_download_problems_get_their_own_messages(
