@@ -38,7 +38,7 @@ from sfumato.core.demo.harness import (
 from sfumato.core.engine import Engine, EngineSettings
 
 GOAL = 0.9
-GALLERY_ITEMS = 6
+GALLERY_IMAGES = 12  # per strip
 
 
 def strip(images: list[np.ndarray], scale: int = 2, gap: int = 4) -> Image.Image:
@@ -61,7 +61,8 @@ def write_gallery(folder: Path, scores: list[Score]) -> dict[str, list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     prompts: dict[str, list[str]] = {}
     for score in scores:
-        cases = score.cases[:GALLERY_ITEMS]
+        per_case = len(score.cases[0].images) if score.cases else 1
+        cases = score.cases[: max(1, GALLERY_IMAGES // per_case)]
         images = [image for case in cases for image in case.images]
         name = score.name.split()[0]
         strip(images).save(folder / f"{name}.png", optimize=True)

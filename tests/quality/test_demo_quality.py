@@ -1,0 +1,91 @@
+"""The demo model loads through the regular engine and follows what it has learned of its prompts,
+and the quality harness catches broken generation: an inverted inpainting mask, a scheduler with
+the wrong timesteps.
+
+A small sample of held-out prompts (combinations never captioned in training) with few steps keeps
+this fast; `bench/quality.py` runs the full scores. The assertions cover what the model does
+reliably (background and shape colour); its full prompt adherence is reported there, not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sfumato.core.api import Inpaint, Job
+from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
+from sfumato.core.demo.harness import Score, Settings, evaluation_scenes, inpaint_score, txt2img_score
+from sfumato.core.engine import Engine, EngineSettings
+
+STEPS = 12
+SCENES = evaluation_scenes(24, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFUMATO_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[Engine]:
+    engine = await Engine.start(EngineSettings(device="cpu", in_process=True))
+    yield engine
+    await engine.close()
+
+
+def settings(model: str = DEMO_MODEL_ID) -> Settings:
+    return Settings(model=model, steps=STEPS, seed=4242)
+
+
+def test_the_demo_model_ships_small_in_safetensors() -> None:
+    folder = demo_model_dir()
+    files = [path for path in folder.rglob("*") if path.is_file() and "gallery" not in path.parts]
+    weights = [path for path in files if path.suffix == ".safetensors"]
+    assert {path.parent.name for path in weights} == {"unet", "vae", "text_encoder"}
+    assert not [path for path in files if path.suffix in (".bin", ".ckpt", ".pt", ".pth")]
+    assert sum(path.stat().st_size for path in files) <= 30 * 2**20
+    assert (folder / "tokenizer" / "tokenizer.json").is_file()
+
+
+def attribute_rates(score: Score) -> dict[str, float]:
+    return {check: score.rate_without(check) for check in score.checks}
+
+
+async def test_held_out_prompts_get_their_background_and_shape_colour(engine: Engine) -> None:
+    score = await txt2img_score(engine, settings(), SCENES[:8])
+    rates = attribute_rates(score)
+    assert rates["background"] >= 0.9 and rates["colour"] >= 0.8, rates
+    assert all(case.images[0].shape == (64, 64, 3) for case in score.cases)
+
+
+async def test_inpainting_leaves_the_outside_alone_and_an_inverted_mask_is_caught(engine: Engine) -> None:
+    def inverted(job: Job) -> Job:
+        assert isinstance(job, Inpaint)
+        return replace(job, mask=255 - job.mask)
+
+    scenes = SCENES[8:12]
+    right = await inpaint_score(engine, settings(), scenes)
+    wrong = await inpaint_score(engine, settings(), scenes, tamper=inverted)
+    assert right.rate_without("outside") == 1.0 and right.rate_without("background") == 1.0
+    assert wrong.rate_without("outside") == 0.0 and wrong.rate == 0.0
+
+
+async def test_a_scheduler_with_the_wrong_timesteps_is_caught(engine: Engine, tmp_path: Path) -> None:
+    # The same weights, with DDPM's linear betas: every timestep label now means the wrong noise level.
+    broken = tmp_path / "demo-wrong-timesteps"
+    shutil.copytree(demo_model_dir(), broken, ignore=shutil.ignore_patterns("gallery"))
+    config_path = broken / "scheduler" / "scheduler_config.json"
+    config = json.loads(config_path.read_text())
+    config.update(beta_schedule="linear", beta_start=0.0001, beta_end=0.02)
+    config_path.write_text(json.dumps(config))
+
+    checked = ("background", "colour", "shape")
+    right = attribute_rates(await txt2img_score(engine, settings(), SCENES[:8]))
+    wrong = attribute_rates(await txt2img_score(engine, settings(str(broken)), SCENES[:8]))
+    assert min(right[check] for check in checked) >= 0.75, right
+    assert sum(wrong[check] for check in checked) / len(checked) <= 0.7, wrong
