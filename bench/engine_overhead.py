@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy as np
 import torch
 from diffusers import StableDiffusionPipeline
 
-from bench.measure import describe_machine, load_average, ratio, rotated, summary
+from bench.measure import bench_environment, describe_machine, load_average, ratio, rotated, summary
 from bench.models import BenchModel, prepare_model
 from sfumato.core.api import Cancelled, Failed, Finished, Step, Txt2Img
 from sfumato.core.devices import DeviceChoice, pick_device
@@ -218,29 +216,6 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-@contextlib.contextmanager
-def _bench_environment(home: Path, threads: int | None) -> Iterator[None]:
-    """No network, model hashes cached in the temp folder, and the same thread count on every side
-    (engine processes inherit the environment)."""
-    wanted = {"SFUMATO_HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-    if threads is not None:
-        wanted |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    saved = {name: os.environ.get(name) for name in wanted}
-    saved_threads = torch.get_num_threads()
-    os.environ.update(wanted)
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved_threads)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 async def _start_runners(
     names: list[str], args: argparse.Namespace, model: BenchModel, job: Txt2Img
 ) -> tuple[dict[str, Runner], DeviceChoice, dict[str, Any]]:
@@ -419,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = _parse(argv)
     with tempfile.TemporaryDirectory(prefix="sfumato-bench-") as folder:
         workdir = Path(folder)
-        with _bench_environment(workdir / "home", args.threads):
+        with bench_environment(workdir / "home", args.threads):
             model = prepare_model(args.model, workdir)
             results = asyncio.run(_measure(args, model))
     print(report(results))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 
 def cpu_model() -> str:
@@ -83,3 +85,26 @@ def rotated(names: Sequence[str], round_index: int) -> list[str]:
     """The run order for one round: each variant takes each position equally often."""
     shift = round_index % len(names)
     return [*names[shift:], *names[:shift]]
+
+
+@contextlib.contextmanager
+def bench_environment(home: Path, threads: int | None) -> Iterator[None]:
+    """No network, model hashes cached in the temp folder, and the same thread count on every side
+    (engine processes inherit the environment)."""
+    wanted = {"SFUMATO_HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    if threads is not None:
+        wanted |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    saved = {name: os.environ.get(name) for name in wanted}
+    saved_threads = torch.get_num_threads()
+    os.environ.update(wanted)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved_threads)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -16,22 +16,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from bench.measure import describe_machine, load_average, ratio, rotated, summary
+from bench.measure import bench_environment, describe_machine, load_average, ratio, rotated, summary
 from bench.models import BenchModel, prepare_model
 from sfumato.core.engine import Engine
 from sfumato.core.engine_process import EngineSettings
@@ -247,31 +244,11 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _bench_environment(home: Path, threads: int | None) -> Iterator[None]:
-    """No network, model hashes cached in the temp folder, and the thread count asked for."""
-    wanted = {"SFUMATO_HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-    saved = {name: os.environ.get(name) for name in wanted}
-    saved_threads = torch.get_num_threads()
-    os.environ.update(wanted)
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved_threads)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = _parse(argv)
     with tempfile.TemporaryDirectory(prefix="sfumato-bench-zoom-") as folder:
         workdir = Path(folder)
-        with _bench_environment(workdir / "home", args.threads):
+        with bench_environment(workdir / "home", args.threads):
             model = prepare_model(args.model, workdir)
             results = asyncio.run(_measure(args, model, workdir))
     print(report(results))

@@ -7,7 +7,9 @@ Images travel as numpy arrays: RGB `uint8` of shape (H, W, 3); masks as `uint8` 
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -226,3 +228,12 @@ class Failed:
 
 Event = Queued | Started | LoadingModel | Step | Finished | Cancelled | Failed
 TERMINAL_EVENTS = (Finished, Cancelled, Failed)
+
+
+async def until_terminal(stream: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+    """One job's events from `stream`, ending with its Finished, Cancelled or Failed."""
+    while True:
+        event = await stream.get()
+        yield event
+        if isinstance(event, TERMINAL_EVENTS):
+            return

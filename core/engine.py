@@ -25,6 +25,7 @@ from sfumato.core.api import (
     Job,
     Queued,
     SfumatoError,
+    until_terminal,
 )
 from sfumato.core.engine_backends import Backend, ProcessBackend, ThreadBackend
 from sfumato.core.engine_process import EngineSettings
@@ -137,11 +138,8 @@ class Engine:
         if stream is None:
             raise KeyError(f"no events are kept for {job_id}")
         try:
-            while True:
-                event = await stream.get()
+            async for event in until_terminal(stream):
                 yield event
-                if isinstance(event, TERMINAL_EVENTS):
-                    return
         finally:
             self._streams.pop(job_id, None)
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from PySide6.QtCore import QObject
 
-from sfumato.core.api import TERMINAL_EVENTS, Cancelled, ErrorKind, Event, Failed, Finished, Job, Step
+from sfumato.core.api import Cancelled, ErrorKind, Event, Failed, Finished, Job, Step, until_terminal
 from sfumato.desktop.engine_client import EngineClient
 
 
@@ -38,11 +38,8 @@ class ClientJobs(QObject):
         """The events of one job, ending with its Finished, Cancelled or Failed."""
         stream = self._streams[job_id]
         try:
-            while True:
-                event = await stream.get()
+            async for event in until_terminal(stream):
                 yield event
-                if isinstance(event, TERMINAL_EVENTS):
-                    return
         finally:
             self._streams.pop(job_id, None)
 

@@ -31,6 +31,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+import pytest
+from huggingface_hub import constants
+
 LFS_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".onnx", ".msgpack", ".h5")
 API = "api"  # fault target for the repo info request
 
@@ -417,3 +420,19 @@ class _HubHandler(BaseHTTPRequestHandler):
             self.wfile.write(data[offset : offset + _PIECE])
             self.wfile.flush()
             time.sleep(_PIECE / rate)
+
+
+def point_client_at(hub: FakeHub, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point huggingface_hub, through the environment as a user would, at `hub` and a new cache under
+    `home`; returns the cache folder."""
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_TOKEN_PATH", raising=False)
+    # huggingface_hub read these when it was imported; its HTTP client checks the offline switch.
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    return home / "hub"

@@ -7,7 +7,6 @@ parameters each, so a 64 px generation takes a fraction of a second on a CPU.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from diffusers import (
     UNet2DConditionModel,
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from sfumato.core.demo.word_tokenizer import write_word_tokenizer
 
 NATIVE_SIZE = 64
 TEXT_DIM = 32
@@ -73,37 +74,9 @@ _WORDS = (
 )
 
 
-def _byte_alphabet() -> list[str]:
-    """The printable stand-ins that byte-level BPE uses for the 256 byte values (as in GPT-2/CLIP)."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), 256)]
-    chars = {b: chr(b) for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in chars:
-            chars[b] = chr(256 + extra)
-            extra += 1
-    return [chars[b] for b in range(256)]
-
-
 def write_tiny_tokenizer(folder: Path) -> int:
     """Write a small CLIP-style vocabulary (vocab.json, merges.txt); returns the vocabulary size."""
-    folder.mkdir(parents=True, exist_ok=True)
-    alphabet = _byte_alphabet()
-    vocab: list[str] = [*alphabet, *(c + "</w>" for c in alphabet)]
-    merges: list[str] = []
-    for word in _WORDS:
-        pieces = [*word[:-1], word[-1] + "</w>"]
-        while len(pieces) > 1:
-            merged = pieces[0] + pieces[1]
-            rule = f"{pieces[0]} {pieces[1]}"
-            if rule not in merges:
-                merges.append(rule)
-                vocab.append(merged)
-            pieces = [merged, *pieces[2:]]
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    (folder / "vocab.json").write_text(json.dumps({tok: i for i, tok in enumerate(vocab)}), "utf-8")
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", "utf-8")
-    return len(vocab)
+    return write_word_tokenizer(folder, _WORDS)
 
 
 def _tokenizer(folder: Path) -> CLIPTokenizer:

@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import constants
 
 from sfumato.core.models.download import download, plan_download
-from tests.support.fake_hub import FakeHub, FakeRepo
+from tests.support.fake_hub import FakeHub, FakeRepo, point_client_at
 from tests.support.ldm_export import export_ldm_checkpoint
 
 Fetch = Callable[[str], Path]
@@ -25,17 +25,7 @@ def hub() -> Iterator[FakeHub]:
 @pytest.fixture
 def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """huggingface_hub pointed (through the environment, as a user would) at the fake hub and a new cache."""
-    home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("HF_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_TOKEN_PATH", raising=False)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
-    return home / "hub"
+    return point_client_at(hub, tmp_path / "hf-home", monkeypatch)
 
 
 @pytest.fixture

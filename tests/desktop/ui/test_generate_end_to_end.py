@@ -15,20 +15,29 @@ from sfumato.desktop.ui.settings import Settings
 from tests.desktop.ui.conftest import forget_changes
 
 
-def test_generate_button_adds_the_image_as_one_undoable_layer(
-    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
-) -> None:
-    window = MainWindow(real_client, Settings())
+def studio(
+    qtbot: QtBot, client: EngineClient, model: Path, prompt: str, seed: int, frame_at: tuple[int, int]
+) -> MainWindow:
+    """A shown studio window with a 64 px frame at `frame_at`, ready to generate `prompt` in 3 steps."""
+    window = MainWindow(client, Settings())
     qtbot.addWidget(window, before_close_func=forget_changes)
     window.show()
     document = window.host.document
-    document.set_frame(document.frame.resized(64, 64).moved_to(128, 64))
+    document.set_frame(document.frame.resized(64, 64).moved_to(*frame_at))
     panel = window.generation
-    panel.models.select(str(tiny_model_dir))
-    panel.prompt.setPlainText("a red circle")
+    panel.models.select(str(model))
+    panel.prompt.setPlainText(prompt)
     panel.steps.setValue(3)
     panel.random_seed.setChecked(False)
-    panel.seed.setValue(11)
+    panel.seed.setValue(seed)
+    return window
+
+
+def test_generate_button_adds_the_image_as_one_undoable_layer(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    window = studio(qtbot, real_client, tiny_model_dir, "a red circle", seed=11, frame_at=(128, 64))
+    document, panel = window.host.document, window.generation
     previews: list[object] = []
     real_client.preview.connect(lambda job_id, preview: previews.append(preview))
 
@@ -54,17 +63,8 @@ def test_generate_button_adds_the_image_as_one_undoable_layer(
 def test_a_generated_layer_can_be_rerolled_and_its_recipe_copied_back(
     qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
 ) -> None:
-    window = MainWindow(real_client, Settings())
-    qtbot.addWidget(window, before_close_func=forget_changes)
-    window.show()
-    document = window.host.document
-    document.set_frame(document.frame.resized(64, 64).moved_to(0, 0))
-    panel = window.generation
-    panel.models.select(str(tiny_model_dir))
-    panel.prompt.setPlainText("a blue square")
-    panel.steps.setValue(3)
-    panel.random_seed.setChecked(False)
-    panel.seed.setValue(21)
+    window = studio(qtbot, real_client, tiny_model_dir, "a blue square", seed=21, frame_at=(0, 0))
+    document, panel = window.host.document, window.generation
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(document.layers) == 1, timeout=60_000)
     first = document.layers[0]

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -27,7 +26,7 @@ from sfumato.desktop.ui.model_manager_parts import CatalogCard
 from sfumato.desktop.ui.settings import Settings
 from tests.core.downloads.repos import DECOYS
 from tests.desktop.ui.conftest import forget_changes
-from tests.support.fake_hub import FakeHub, FakeRepo
+from tests.support.fake_hub import FakeHub, FakeRepo, point_client_at
 from tests.support.ldm_export import export_ldm_checkpoint
 
 REPO = "prompthero/openjourney"
@@ -43,17 +42,7 @@ def hub() -> Iterator[FakeHub]:
 @pytest.fixture(autouse=True)
 def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """huggingface_hub pointed, through the environment, at the fake hub and a new cache."""
-    home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("HF_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_TOKEN_PATH", raising=False)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
-    return home / "hub"
+    return point_client_at(hub, tmp_path / "hf-home", monkeypatch)
 
 
 @pytest.fixture(scope="module")

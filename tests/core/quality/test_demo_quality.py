@@ -11,31 +11,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-
-import pytest
 
 from sfumato.core.api import Inpaint, Job
 from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
 from sfumato.core.demo.harness import Score, Settings, evaluation_scenes, inpaint_score, txt2img_score
-from sfumato.core.engine import Engine, EngineSettings
+from sfumato.core.engine import Engine
 
 STEPS = 12
 SCENES = evaluation_scenes(24, seed=7)
-
-
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SFUMATO_HOME", str(tmp_path_factory.mktemp("home")))
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    engine = await Engine.start(EngineSettings(device="cpu", in_process=True))
-    yield engine
-    await engine.close()
 
 
 def settings(model: str = DEMO_MODEL_ID) -> Settings:
