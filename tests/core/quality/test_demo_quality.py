@@ -2,7 +2,7 @@
 and the quality harness catches broken generation: an inverted inpainting mask, a scheduler with
 the wrong timesteps.
 
-A small sample of held-out prompts (combinations never captioned in training) with few steps keeps
+A small sample of held-out prompts (combinations never captioned in training) keeps
 this fast; `bench/quality.py` runs the full scores. The assertions cover what the model does
 reliably (background and shape colour); its full prompt adherence is reported there, not asserted.
 """
@@ -19,7 +19,7 @@ from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
 from sfumato.core.demo.harness import Score, Settings, evaluation_scenes, inpaint_score, txt2img_score
 from sfumato.core.engine import Engine
 
-STEPS = 12
+STEPS = 20
 SCENES = evaluation_scenes(24, seed=7)
 
 
@@ -61,12 +61,12 @@ async def test_inpainting_leaves_the_outside_alone_and_an_inverted_mask_is_caugh
 
 
 async def test_a_scheduler_with_the_wrong_timesteps_is_caught(engine: Engine, tmp_path: Path) -> None:
-    # The same weights, with DDPM's linear betas: every timestep label now means the wrong noise level.
+    # The same weights with the cosine schedule's betas: each timestep label means the wrong noise level.
     broken = tmp_path / "demo-wrong-timesteps"
     shutil.copytree(demo_model_dir(), broken, ignore=shutil.ignore_patterns("gallery"))
     config_path = broken / "scheduler" / "scheduler_config.json"
     config = json.loads(config_path.read_text())
-    config.update(beta_schedule="linear", beta_start=0.0001, beta_end=0.02)
+    config.update(beta_schedule="squaredcos_cap_v2")
     config_path.write_text(json.dumps(config))
 
     checked = ("background", "colour", "shape")
