@@ -77,6 +77,10 @@ def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = N
 
     sampler = find_sampler(name)
     base = {k: v for k, v in dict(model_config).items() if k not in _SAMPLER_OWNED and not k.startswith("_")}
+    if model_config.get("timestep_spacing") == "trailing":
+        # A model whose schedule ends in pure noise must start there; the "leading" spacing of DDIM
+        # and PLMS would skip its first 5% and take the layout from the random noise.
+        base["timestep_spacing"] = "trailing"
     scheduler_class = getattr(diffusers, sampler.scheduler)
     options = dict(sampler.options)
     if seed is not None and "noise_sampler_seed" in inspect.signature(scheduler_class.__init__).parameters:

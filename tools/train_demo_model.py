@@ -3,8 +3,9 @@
     OMP_NUM_THREADS=2 .venv/bin/python tools/train_demo_model.py
 
 writes `resources/demo-model/`: a Stable Diffusion-style pipeline in the diffusers layout (UNet with
-cross-attention, AutoencoderKL, CLIP text encoder with a word-level vocabulary made here, the SD 1.x
-noise schedule), safetensors weights, and `training.json` with the recipe and the time it took.
+cross-attention, AutoencoderKL, CLIP text encoder with a word-level vocabulary made here, a cosine
+noise schedule with velocity prediction), safetensors weights, and `training.json` with the recipe
+and the time it took.
 Everything is seeded, so the same command on the same torch version gives the same weights.
 
 Stages: the autoencoder first (on crops of scenes), then the latents of every training scene are
@@ -45,7 +46,9 @@ SIZE = 64
 TEXT_DIM = 64
 CAPTION_VARIANTS = 15
 NUM_TRAIN_TIMESTEPS = 1000
-BETA_START, BETA_END = 0.00085, 0.012
+BETA_SCHEDULE = "squaredcos_cap_v2"
+WEIGHT_CAP = 5.0
+PURE_NOISE_SHARE = 0.2
 
 # Words the captions use get whole-word tokens; anything else still tokenizes letter by letter.
 VOCABULARY = (
@@ -99,8 +102,12 @@ def build_vae() -> AutoencoderKL:
 
 
 def build_unet() -> UNet2DConditionModel:
+    # Convolutions know where they are only from the zero padding at the picture's edges; a 9×9
+    # first layer lets every latent near the edge see it, and the position words are learned
+    # twice as fast as with 3×3 (measured on the layout predicted from pure noise).
     return UNet2DConditionModel(
         sample_size=SIZE // 4,
+        conv_in_kernel=9,
         in_channels=4,
         out_channels=4,
         block_out_channels=(32, 64, 64),
@@ -114,15 +121,19 @@ def build_unet() -> UNet2DConditionModel:
 
 
 def build_scheduler() -> PNDMScheduler:
-    # The schedule SD 1.x ships with, so every sampler in the catalogue works unchanged.
+    # The cosine schedule ends in pure noise, so the first sampling step has nothing but the prompt
+    # to go on; with SD's schedule the last step still shows the picture's layout faintly, the model
+    # learns to read it there, and at generation time takes the layout from the random noise
+    # instead of the prompt. Pure noise at the end needs velocity prediction, and trailing spacing
+    # so that every sampler starts from it.
     return PNDMScheduler(
-        beta_start=BETA_START,
-        beta_end=BETA_END,
-        beta_schedule="scaled_linear",
+        beta_schedule=BETA_SCHEDULE,
         num_train_timesteps=NUM_TRAIN_TIMESTEPS,
         set_alpha_to_one=False,
         skip_prk_steps=True,
         steps_offset=1,
+        prediction_type="v_prediction",
+        timestep_spacing="trailing",
     )
 
 
@@ -240,6 +251,25 @@ class Ema:
             param.copy_(shadow)
 
 
+def loss_weights(snr: torch.Tensor, cap: float = 5.0) -> torch.Tensor:
+    """Per-timestep weights on the velocity loss that make it, in terms of the clean latents,
+    min(1 + SNR, cap).
+
+    Where the picture is laid out (high noise, SNR near 0) min-SNR weighting would give the clean
+    image almost no weight, and the model never learns where things go; this keeps it at 1 there and
+    caps the nearly-clean steps, which are easy, at `cap`."""
+    return torch.clamp(1 + snr, max=cap) / (1 + snr)
+
+
+def training_timesteps(batch: int, generator: torch.Generator) -> torch.Tensor:
+    """Uniform timesteps, except that a `PURE_NOISE_SHARE` of the batch comes from the last 2%, where
+    nothing of the picture is left: there the layout must come from the prompt alone, and sampling
+    starts there, but a uniform draw would visit it too rarely to learn it."""
+    t = torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
+    last = torch.randint(NUM_TRAIN_TIMESTEPS * 49 // 50, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
+    return torch.where(torch.rand(batch, generator=generator) < PURE_NOISE_SHARE, last, t)
+
+
 def train_unet(
     unet: UNet2DConditionModel,
     text_encoder: CLIPTextModel,
@@ -251,14 +281,12 @@ def train_unet(
     batch: int,
     log: Any,
 ) -> None:
-    """Epsilon prediction on the SD noise schedule, with min-SNR loss weighting (faster to converge)
-    and more weight on the shape's latents,
+    """Velocity prediction on the cosine noise schedule, weighted so every noise level counts at least as
+    much as the clean image it hides (see `loss_weights`), with more weight on the shape's latents,
     a little offset noise (so the mean of the starting noise is not read as the background colour)
     and 10% empty captions for classifier-free guidance."""
-    betas = torch.linspace(BETA_START**0.5, BETA_END**0.5, NUM_TRAIN_TIMESTEPS) ** 2
-    alphas_cumprod = torch.cumprod(1 - betas, dim=0)
-    snr = alphas_cumprod / (1 - alphas_cumprod)
-    weights = torch.clamp(snr, max=5.0) / snr
+    alphas_cumprod = build_scheduler().alphas_cumprod
+    weights = loss_weights(alphas_cumprod / (1 - alphas_cumprod), WEIGHT_CAP)
     parameters = [*unet.parameters(), *text_encoder.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.01)
     ema = Ema([unet, text_encoder])
@@ -270,7 +298,7 @@ def train_unet(
         set_lr(optimizer, learning_rate(step, steps, 1e-3))
         picks = torch.randint(0, len(latents), (batch,), generator=generator)
         x0 = latents[picks]
-        t = torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
+        t = training_timesteps(batch, generator)
         noise = torch.randn(x0.shape, generator=generator)
         noise += 0.1 * torch.randn((batch, x0.shape[1], 1, 1), generator=generator)
         signal = alphas_cumprod[t].sqrt().view(-1, 1, 1, 1)
@@ -282,8 +310,9 @@ def train_unet(
         ids = torch.where(dropped[:, None], empty_caption[None, :], ids)
         hidden = text_encoder(ids)[0]
         predicted = unet(noisy, t, hidden).sample
+        velocity = signal * noise - sigma * x0
         weight = focus[picks]
-        per_sample = ((predicted - noise).pow(2) * weight).mean(dim=(1, 2, 3)) / weight.mean(dim=(1, 2, 3))
+        per_sample = ((predicted - velocity).pow(2) * weight).mean(dim=(1, 2, 3)) / weight.mean(dim=(1, 2, 3))
         loss = (per_sample * weights[t]).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -308,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model folder")
     parser.add_argument("--vae-steps", type=int, default=2000)
     parser.add_argument("--vae-batch", type=int, default=32)
-    parser.add_argument("--unet-steps", type=int, default=10000)
+    parser.add_argument("--unet-steps", type=int, default=12000)
     parser.add_argument("--unet-batch", type=int, default=32)
     args = parser.parse_args(argv)
 

@@ -151,7 +151,7 @@ class InpaintCase:
 
 
 def changed_scene(scene: Scene, index: int) -> Scene:
-    """The scene with its shape recoloured (even `index`) or turned into another kind (odd)."""
+    """The scene with its shape in another colour (even `index`) or of another kind (odd)."""
     assert scene.colour and scene.shape
     if index % 2 == 0:
         colours = [c for c in COLOURS if c not in (scene.background, scene.colour)]
@@ -169,13 +169,15 @@ def shape_area_mask(scene: Scene, margin: int = INPAINT_MARGIN) -> np.ndarray:
 
 
 def inpaint_case(scene: Scene, settings: Settings, index: int) -> InpaintCase:
-    after = changed_scene(scene, index)
+    """Ask for `scene` (a held-out prompt) over a picture of the same place with the shape in
+    another colour or of another kind, masked around that shape."""
+    before = changed_scene(scene, index)
     job = Inpaint(
-        model=settings.model, prompt=caption(after, index), sampler=settings.sampler, steps=settings.steps,
-        cfg=settings.cfg, seed=settings.seed + index, width=SIZE, height=SIZE, init=render(scene),
-        mask=shape_area_mask(scene),
+        model=settings.model, prompt=caption(scene, index), sampler=settings.sampler, steps=settings.steps,
+        cfg=settings.cfg, seed=settings.seed + index, width=SIZE, height=SIZE, init=render(before),
+        mask=shape_area_mask(before),
     )  # fmt: skip
-    return InpaintCase(scene, after, job)
+    return InpaintCase(before, scene, job)
 
 
 def judge_inpaint(case: InpaintCase, image: np.ndarray) -> list[str]:

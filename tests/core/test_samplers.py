@@ -149,6 +149,20 @@ def test_the_scheduler_is_the_one_the_name_means_and_keeps_the_prediction_type(
         assert scheduler.config[key] == model_config[key], key
 
 
+@pytest.mark.parametrize("name", ["DDIM", "PLMS", "Euler a", "DPM++ 2M"])
+def test_a_model_that_ends_in_pure_noise_is_sampled_from_its_last_timestep(
+    tiny_model_dir: Path, name: str
+) -> None:
+    # Zero-terminal-SNR models say so with trailing spacing; "leading" would start DDIM at 951 of
+    # 1000, where such a model has learned to read the layout from the noise instead of the prompt.
+    model_config = {**v_prediction_config(tiny_model_dir), "timestep_spacing": "trailing"}
+    trailing = make_scheduler(name, model_config)
+    trailing.set_timesteps(20)
+    assert int(trailing.timesteps[0]) == 999
+    sd_style = make_scheduler(name, {**model_config, "timestep_spacing": "leading"})
+    assert sd_style.config.timestep_spacing != "trailing"
+
+
 def test_a_job_uses_the_named_scheduler_on_a_v_prediction_checkpoint(
     tiny_model_dir: Path, tmp_path: Path, worker: Worker
 ) -> None:

@@ -3,8 +3,7 @@ and the quality harness catches broken generation: an inverted inpainting mask, 
 the wrong timesteps.
 
 A small sample of held-out prompts (combinations never captioned in training) keeps
-this fast; `bench/quality.py` runs the full scores. The assertions cover what the model does
-reliably (background and shape colour); its full prompt adherence is reported there, not asserted.
+this fast; `bench/quality.py` runs the full scores and prints them in the README.
 """
 
 from __future__ import annotations
@@ -41,10 +40,11 @@ def attribute_rates(score: Score) -> dict[str, float]:
     return {check: score.rate_without(check) for check in score.checks}
 
 
-async def test_held_out_prompts_get_their_background_and_shape_colour(engine: Engine) -> None:
+async def test_held_out_prompts_get_their_colours_shape_and_place(engine: Engine) -> None:
     score = await txt2img_score(engine, settings(), SCENES[:8])
     rates = attribute_rates(score)
     assert rates["background"] >= 0.9 and rates["colour"] >= 0.8, rates
+    assert rates["shape"] >= 0.75 and rates["position"] >= 0.75, rates
     assert all(case.images[0].shape == (64, 64, 3) for case in score.cases)
 
 
@@ -61,16 +61,16 @@ async def test_inpainting_leaves_the_outside_alone_and_an_inverted_mask_is_caugh
 
 
 async def test_a_scheduler_with_the_wrong_timesteps_is_caught(engine: Engine, tmp_path: Path) -> None:
-    # The same weights with the cosine schedule's betas: each timestep label means the wrong noise level.
+    # The same weights and noise levels with the timestep labels of a 200-step schedule: the model
+    # is told every noisy picture is nearly clean.
     broken = tmp_path / "demo-wrong-timesteps"
     shutil.copytree(demo_model_dir(), broken, ignore=shutil.ignore_patterns("gallery"))
     config_path = broken / "scheduler" / "scheduler_config.json"
     config = json.loads(config_path.read_text())
-    config.update(beta_schedule="squaredcos_cap_v2")
+    config.update(num_train_timesteps=200)
     config_path.write_text(json.dumps(config))
 
-    checked = ("background", "colour", "shape")
-    right = attribute_rates(await txt2img_score(engine, settings(), SCENES[:8]))
-    wrong = attribute_rates(await txt2img_score(engine, settings(str(broken)), SCENES[:8]))
-    assert min(right[check] for check in checked) >= 0.75, right
-    assert sum(wrong[check] for check in checked) / len(checked) <= 0.7, wrong
+    right = await txt2img_score(engine, settings(), SCENES[:8])
+    wrong = await txt2img_score(engine, settings(str(broken)), SCENES[:8])
+    assert right.rate >= 0.6, attribute_rates(right)
+    assert wrong.rate <= 0.25, attribute_rates(wrong)
