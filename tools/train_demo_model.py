@@ -46,8 +46,6 @@ SIZE = 64
 TEXT_DIM = 64
 CAPTION_VARIANTS = 15
 NUM_TRAIN_TIMESTEPS = 1000
-BETA_SCHEDULE = "squaredcos_cap_v2"
-WEIGHT_CAP = 5.0
 PURE_NOISE_SHARE = 0.2
 
 # Words the captions use get whole-word tokens; anything else still tokenizes letter by letter.
@@ -127,7 +125,7 @@ def build_scheduler() -> PNDMScheduler:
     # instead of the prompt. Pure noise at the end needs velocity prediction, and trailing spacing
     # so that every sampler starts from it.
     return PNDMScheduler(
-        beta_schedule=BETA_SCHEDULE,
+        beta_schedule="squaredcos_cap_v2",
         num_train_timesteps=NUM_TRAIN_TIMESTEPS,
         set_alpha_to_one=False,
         skip_prk_steps=True,
@@ -286,7 +284,7 @@ def train_unet(
     a little offset noise (so the mean of the starting noise is not read as the background colour)
     and 10% empty captions for classifier-free guidance."""
     alphas_cumprod = build_scheduler().alphas_cumprod
-    weights = loss_weights(alphas_cumprod / (1 - alphas_cumprod), WEIGHT_CAP)
+    weights = loss_weights(alphas_cumprod / (1 - alphas_cumprod))
     parameters = [*unet.parameters(), *text_encoder.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.01)
     ema = Ema([unet, text_encoder])
