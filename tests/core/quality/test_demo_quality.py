@@ -40,9 +40,10 @@ def attribute_rates(score: Score) -> dict[str, float]:
     return {check: score.rate_without(check) for check in score.checks}
 
 
-async def test_held_out_prompts_get_their_colours_shape_and_place(engine: Engine) -> None:
+async def test_held_out_prompts_get_their_colours_shape_size_and_place(engine: Engine) -> None:
     score = await txt2img_score(engine, settings(), SCENES[:8])
     rates = attribute_rates(score)
+    assert score.rate >= 0.75, rates
     assert rates["background"] >= 0.9 and rates["colour"] >= 0.8, rates
     assert rates["shape"] >= 0.75 and rates["position"] >= 0.75, rates
     assert all(case.images[0].shape == (64, 64, 3) for case in score.cases)
