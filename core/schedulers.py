@@ -53,7 +53,14 @@ SAMPLERS: dict[str, Sampler] = {
 }
 
 # Options a checkpoint's own scheduler config may carry that would contradict the chosen sampler.
-_SAMPLER_OWNED = ("use_karras_sigmas", "algorithm_type", "skip_prk_steps", "solver_order", "timestep_spacing")
+_SAMPLER_OWNED = (
+    "use_karras_sigmas",
+    "algorithm_type",
+    "skip_prk_steps",
+    "solver_order",
+    "timestep_spacing",
+    "clip_sample",
+)
 
 
 def sampler_names() -> list[str]:
@@ -83,7 +90,12 @@ def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = N
         base["timestep_spacing"] = "trailing"
     scheduler_class = getattr(diffusers, sampler.scheduler)
     options = dict(sampler.options)
-    if seed is not None and "noise_sampler_seed" in inspect.signature(scheduler_class.__init__).parameters:
+    parameters = inspect.signature(scheduler_class.__init__).parameters
+    if "clip_sample" in parameters:
+        # Clipping the predicted sample to [-1, 1] is for pixel-space models. Latents range wider,
+        # and DDIM's default would clip them whenever a checkpoint's config does not switch it off.
+        options["clip_sample"] = False
+    if seed is not None and "noise_sampler_seed" in parameters:
         options["noise_sampler_seed"] = seed
     scheduler: SchedulerMixin = scheduler_class.from_config(base, **options)
     return scheduler

@@ -124,14 +124,19 @@ def build_scheduler() -> PNDMScheduler:
     # learns to read it there, and at generation time takes the layout from the random noise
     # instead of the prompt. Pure noise at the end needs velocity prediction, and trailing spacing
     # so that every sampler starts from it.
-    return PNDMScheduler(
-        beta_schedule="squaredcos_cap_v2",
-        num_train_timesteps=NUM_TRAIN_TIMESTEPS,
-        set_alpha_to_one=False,
-        skip_prk_steps=True,
-        steps_offset=1,
-        prediction_type="v_prediction",
-        timestep_spacing="trailing",
+    # clip_sample is not PNDM's own option; it is written down for the samplers built from this
+    # config (DDIM would otherwise clip the latents to [-1, 1]).
+    return PNDMScheduler.from_config(
+        {
+            "beta_schedule": "squaredcos_cap_v2",
+            "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
+            "set_alpha_to_one": False,
+            "skip_prk_steps": True,
+            "steps_offset": 1,
+            "prediction_type": "v_prediction",
+            "timestep_spacing": "trailing",
+            "clip_sample": False,
+        }
     )
 
 

@@ -196,3 +196,8 @@ def test_progress_counts_the_steps_the_artist_asked_for(
     events = run_on_worker(worker, job(tiny_model_dir, name, steps=4))
     steps = [(e.step, e.total) for e in events if isinstance(e, Step)]
     assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_ddim_never_clips_latents() -> None:
+    # Latents range well beyond [-1, 1]; DDIM's default clips them when a config does not say.
+    assert make_scheduler("DDIM", {"beta_schedule": "scaled_linear"}).config.clip_sample is False
