@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sfumato.core.api import BadInput
+from sfumato.core.noise_schedules import bounded_betas
 
 if TYPE_CHECKING:
     from diffusers.schedulers.scheduling_utils import SchedulerMixin
@@ -75,7 +76,8 @@ def find_sampler(name: str) -> Sampler:
 
 
 def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = None) -> SchedulerMixin:
-    """A fresh scheduler for sampler `name`, keeping the model's noise schedule and prediction type.
+    """A fresh scheduler for sampler `name`, keeping the model's noise schedule and prediction type
+    (a schedule that ends in pure noise starts from a bounded sigma: see `noise_schedules`).
 
     `seed` feeds samplers whose noise does not come from the pipeline's generator (the Brownian
     tree of "DPM++ SDE"), so the same seed gives the same image with them too.
@@ -98,4 +100,8 @@ def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = N
     if seed is not None and "noise_sampler_seed" in parameters:
         options["noise_sampler_seed"] = seed
     scheduler: SchedulerMixin = scheduler_class.from_config(base, **options)
+    alphas_cumprod = getattr(scheduler, "alphas_cumprod", None)
+    betas = bounded_betas(alphas_cumprod) if alphas_cumprod is not None else None
+    if betas is not None:
+        scheduler = scheduler_class.from_config(base, **options, trained_betas=betas)
     return scheduler

@@ -17,6 +17,7 @@ from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import BadInput, ErrorKind, Event, Failed, Finished, Step, Txt2Img
 from sfumato.core.devices import pick_device
+from sfumato.core.noise_schedules import MAX_SIGMA, last_sigma
 from sfumato.core.schedulers import make_scheduler, sampler_names
 from sfumato.core.worker import Worker
 from tests.core.image_checks import run_on_worker
@@ -196,6 +197,26 @@ def test_progress_counts_the_steps_the_artist_asked_for(
     events = run_on_worker(worker, job(tiny_model_dir, name, steps=4))
     steps = [(e.step, e.total) for e in events if isinstance(e, Step)]
     assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_schedule_that_ends_in_pure_noise_starts_from_a_bounded_sigma() -> None:
+    cosine = make_scheduler("Heun", {"beta_schedule": "squaredcos_cap_v2", "num_train_timesteps": 1000})
+    assert last_sigma(cosine.alphas_cumprod) == pytest.approx(MAX_SIGMA)
+    assert float(cosine.alphas_cumprod[0]) == pytest.approx(0.99996, abs=1e-5)
+    assert bool((cosine.alphas_cumprod[1:] < cosine.alphas_cumprod[:-1]).all())
+
+
+def test_stable_diffusion_schedules_are_left_as_they_are() -> None:
+    sd = {
+        "beta_schedule": "scaled_linear",
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "num_train_timesteps": 1000,
+    }
+    for name in ("Euler a", "DDIM", "DPM++ 2M Karras"):
+        scheduler = make_scheduler(name, sd)
+        assert scheduler.config.trained_betas is None
+        assert last_sigma(scheduler.alphas_cumprod) == pytest.approx(14.6, abs=0.05)
 
 
 def test_ddim_never_clips_latents() -> None:
