@@ -15,7 +15,15 @@ from pathlib import Path
 
 from sfumato.core.api import Inpaint, Job
 from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
-from sfumato.core.demo.harness import Score, Settings, evaluation_scenes, inpaint_score, txt2img_score
+from sfumato.core.demo.harness import (
+    Score,
+    Settings,
+    evaluation_scenes,
+    inpaint_score,
+    outpaint_score,
+    txt2img_score,
+    zoom_out_score,
+)
 from sfumato.core.engine import Engine
 
 STEPS = 20
@@ -59,6 +67,18 @@ async def test_inpainting_leaves_the_outside_alone_and_an_inverted_mask_is_caugh
     wrong = await inpaint_score(engine, settings(), scenes, tamper=inverted)
     assert right.rate_without("outside") == 1.0 and right.rate_without("background") == 1.0
     assert wrong.rate_without("outside") == 0.0 and wrong.rate == 0.0
+
+
+async def test_outpainting_continues_the_background_without_a_seam(engine: Engine) -> None:
+    score = await outpaint_score(engine, settings(), SCENES[12:18])
+    assert score.rate_without("background") == 1.0 and score.rate_without("seam") == 1.0
+    assert score.rate >= 4 / 6, [(case.prompt, case.detail) for case in score.failures()]
+
+
+async def test_zooming_out_keeps_the_background_in_every_keyframe(engine: Engine) -> None:
+    score = await zoom_out_score(engine, settings(), SCENES[18:21])
+    assert score.rate_without("background") == 1.0 and score.rate_without("coherence") == 1.0
+    assert all(len(case.images) == 4 for case in score.cases)
 
 
 async def test_a_scheduler_with_the_wrong_timesteps_is_caught(engine: Engine, tmp_path: Path) -> None:
