@@ -90,7 +90,7 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
             started = time.perf_counter()
             score = await scorer(engine, settings, scenes[: args.zoom_count] if name == "zoom" else scenes)
             results.append((score, time.perf_counter() - started))
-            parts = ", ".join(f"{p} {score.rate_without(p):.0%}" for p in score.checks)
+            parts = ", ".join(f"{p} {rate:.0%}" for p, rate in score.check_rates().items())
             print(
                 f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts; right: {parts})",
                 flush=True,
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             "rate": round(score.rate, 4),
             "prompts": len(score.cases),
             "seconds": round(seconds, 1),
-            "without": {problem: round(score.rate_without(problem), 4) for problem in score.checks},
+            "without": {problem: round(rate, 4) for problem, rate in score.check_rates().items()},
             "failures": [{"prompt": case.prompt, "detail": case.describe()} for case in score.failures()],
         }
         if args.failures:

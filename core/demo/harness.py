@@ -101,6 +101,10 @@ class Score:
             sum(problem not in case.problems for case in self.cases) / len(self.cases) if self.cases else 0.0
         )
 
+    def check_rates(self) -> dict[str, float]:
+        """`rate_without` for every check, by name."""
+        return {problem: self.rate_without(problem) for problem in self.checks}
+
     def failures(self) -> list[Case]:
         return [case for case in self.cases if not case.passed]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from sfumato.core.api import Inpaint, Job
 from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
 from sfumato.core.demo.harness import (
-    Score,
     Settings,
     evaluation_scenes,
     inpaint_score,
@@ -44,13 +43,9 @@ def test_the_demo_model_ships_small_in_safetensors() -> None:
     assert (folder / "tokenizer" / "tokenizer.json").is_file()
 
 
-def attribute_rates(score: Score) -> dict[str, float]:
-    return {check: score.rate_without(check) for check in score.checks}
-
-
 async def test_held_out_prompts_get_their_colours_shape_size_and_place(engine: Engine) -> None:
     score = await txt2img_score(engine, settings(), SCENES[:8])
-    rates = attribute_rates(score)
+    rates = score.check_rates()
     assert score.rate >= 0.75, rates
     assert rates["background"] >= 0.9 and rates["colour"] >= 0.8, rates
     assert rates["shape"] >= 0.75 and rates["position"] >= 0.75, rates
@@ -93,5 +88,5 @@ async def test_a_scheduler_with_the_wrong_timesteps_is_caught(engine: Engine, tm
 
     right = await txt2img_score(engine, settings(), SCENES[:8])
     wrong = await txt2img_score(engine, settings(str(broken)), SCENES[:8])
-    assert right.rate >= 0.6, attribute_rates(right)
-    assert wrong.rate <= 0.25, attribute_rates(wrong)
+    assert right.rate >= 0.6, right.check_rates()
+    assert wrong.rate <= 0.25, wrong.check_rates()
