@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sfumato.core.api import SfumatoError
-from sfumato.core.models.download_cache import GIT_OID, SHA256, is_complete_snapshot
+from sfumato.core.models.hub_cache import GIT_OID, SHA256, is_complete_snapshot
 from sfumato.core.models.library import ImportedModel
 from sfumato.core.models.safetensors_header import read_header
 

@@ -20,8 +20,7 @@ from huggingface_hub.errors import CacheNotFound
 from sfumato.core.api import BadInput, ModelNotFound
 from sfumato.core.models import hub_cache
 from sfumato.core.models.catalog import CatalogEntry, EntryKind, catalog, find_entry
-from sfumato.core.models.download_cache import MODEL_CONFIG, MODEL_INDEX, SINGLE_MODEL_CLASSES
-from sfumato.core.models.download_settings import hub_cache_dir
+from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX, SINGLE_MODEL_CLASSES, hub_cache_dir
 from sfumato.core.models.integrity import (
     OnFile,
     VerifyReport,

@@ -11,8 +11,8 @@ from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
-from sfumato.core.models.download_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.hashing import short_hash
+from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.source import ModelSource, SourceKind, resolve_model
 from sfumato.core.previews import LatentPreviewer, Previewer, TinyDecoderPreviewer
 

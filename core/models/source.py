@@ -12,7 +12,7 @@ from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.models.catalog import find_entry
-from sfumato.core.models.download_cache import cached_snapshot
+from sfumato.core.models.hub_cache import cached_snapshot
 from sfumato.core.models.library import DEMO_ID, ImportKind, find_import
 
 LEGACY_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")

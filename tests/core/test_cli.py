@@ -16,7 +16,7 @@ from PIL import Image
 from sfumato.core import __version__
 from sfumato.core.api import Finished, LoadingModel, Mode, Step
 from sfumato.core.cli import main
-from sfumato.core.cli_progress import Progress
+from sfumato.core.cli.progress import Progress
 from sfumato.core.metadata import read_recipe
 from sfumato.core.schedulers import sampler_names
 

@@ -13,7 +13,7 @@ from sfumato.core.api import Mode
 from sfumato.core.metadata import read_recipe
 from sfumato.core.video import probe_video
 
-ZOOM_MODULE = "sfumato.core.cli_zoom"
+ZOOM_MODULE = "sfumato.core.cli.zoom"
 
 
 @pytest.fixture(autouse=True)

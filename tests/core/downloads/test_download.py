@@ -13,7 +13,7 @@ import pytest
 from diffusers import StableDiffusionPipeline
 from huggingface_hub import constants, hf_hub_download, scan_cache_dir
 
-from sfumato.core.models import download_space, hub_errors
+from sfumato.core.models import hub_errors
 from sfumato.core.models.download import (
     DownloadPlan,
     DownloadProgress,
@@ -22,6 +22,7 @@ from sfumato.core.models.download import (
     download,
     plan_download,
 )
+from sfumato.core.models.download import space as download_space
 from tests.core.downloads.repos import TINY_REPO
 from tests.support.fake_hub import DropAfter, FakeHub, FakeRepo, IgnoreRange, Reply, ShortBody, StallAfter
 

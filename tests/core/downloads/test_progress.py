@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfumato.core.models.download_progress import DownloadProgress, ProgressMeter
+from sfumato.core.models.download.progress import DownloadProgress, ProgressMeter
 
 
 class Clock:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from sfumato.core.cli import main
-from sfumato.core.cli_commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sfumato.core.cli.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from sfumato.core.metadata import read_recipe
 from sfumato.core.models.hub_errors import format_bytes
 from tests.core.downloads.repos import DECOYS, child_environment

@@ -12,7 +12,7 @@ import torch
 from diffusers import AutoencoderTiny
 
 from sfumato.core.api import Failed, Finished, Step, Txt2Img
-from sfumato.core.cli_commands import EXIT_OK
+from sfumato.core.cli.commands import EXIT_OK
 from sfumato.core.engine import Engine
 from sfumato.core.models.download import cached_snapshot, download, plan_download
 from sfumato.core.models.inventory import find_installed, list_installed

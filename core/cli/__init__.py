@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from sfumato.core import __version__
 from sfumato.core.api import SfumatoError
-from sfumato.core.cli_commands import (
+from sfumato.core.cli.commands import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -35,10 +35,10 @@ from sfumato.core.cli_commands import (
 
 # Each module has `register(commands: Commands) -> None`; subcommands appear in this order.
 COMMAND_MODULES: tuple[str, ...] = (
-    "sfumato.core.cli_generate",
-    "sfumato.core.cli_models",
-    "sfumato.core.cli_zoom",
-    "sfumato.core.cli_info",
+    "sfumato.core.cli.generate",
+    "sfumato.core.cli.models",
+    "sfumato.core.cli.zoom",
+    "sfumato.core.cli.info",
 )
 
 DEBUG_VARIABLE = "SFUMATO_DEBUG"

@@ -30,10 +30,10 @@ from sfumato.core.api import (
     SfumatoError,
     Step,
 )
-from sfumato.core.cli_arguments import number, whole_number
-from sfumato.core.cli_commands import EXIT_INTERRUPTED, EXIT_OK, Commands
-from sfumato.core.cli_plan import check_model
-from sfumato.core.cli_progress import Progress
+from sfumato.core.cli.arguments import number, whole_number
+from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
+from sfumato.core.cli.plan import check_model
+from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_process import EngineSettings
 from sfumato.core.imaging import load_image

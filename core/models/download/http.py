@@ -28,7 +28,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download_settings import HubSettings
+from sfumato.core.models.download.settings import HubSettings
 from sfumato.core.models.hub_errors import HubError
 
 T = TypeVar("T")

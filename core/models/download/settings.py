@@ -13,6 +13,8 @@ from pathlib import Path
 
 from huggingface_hub import constants, get_token
 
+from sfumato.core.models.hub_cache import expand_path, hub_cache_dir
+
 
 @dataclass(frozen=True)
 class HubSettings:
@@ -31,16 +33,6 @@ def hub_settings() -> HubSettings:
     )
 
 
-def hub_cache_dir() -> Path:
-    explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
-    if explicit:
-        return _expand(explicit)
-    home = os.environ.get("HF_HOME")
-    if home:
-        return _expand(home) / "hub"
-    return _expand(constants.HF_HUB_CACHE)
-
-
 def _endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
@@ -51,10 +43,10 @@ def _token() -> str | None:
     token_file = os.environ.get("HF_TOKEN_PATH") or (
         os.path.join(os.environ["HF_HOME"], "token") if os.environ.get("HF_HOME") else None
     )
-    if token_file and _expand(token_file) != _expand(constants.HF_TOKEN_PATH):
+    if token_file and expand_path(token_file) != expand_path(constants.HF_TOKEN_PATH):
         # HF_HOME changed since huggingface_hub was imported: its token file is the one that counts.
         try:
-            return _expand(token_file).read_text(encoding="utf-8").strip() or None
+            return expand_path(token_file).read_text(encoding="utf-8").strip() or None
         except OSError:
             return None
     return get_token() or None
@@ -66,7 +58,3 @@ def _offline() -> bool:
         if value:
             return value.strip().upper() in constants.ENV_VARS_TRUE_VALUES
     return constants.is_offline_mode()
-
-
-def _expand(path: str) -> Path:
-    return Path(os.path.expandvars(os.path.expanduser(path)))

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from sfumato.core.cli_commands import (
+from sfumato.core.cli.commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,

@@ -6,10 +6,10 @@ import argparse
 import os
 
 from sfumato.core.api import DEFAULT_SAMPLER, DEVICE_CHOICES
-from sfumato.core.cli_arguments import extend_margins, number, whole_number
-from sfumato.core.cli_commands import Commands
-from sfumato.core.cli_plan import plan_generation
-from sfumato.core.cli_run import engine_log_path, run_generation
+from sfumato.core.cli.arguments import extend_margins, number, whole_number
+from sfumato.core.cli.commands import Commands
+from sfumato.core.cli.plan import plan_generation
+from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_process import EngineSettings
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"

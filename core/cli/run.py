@@ -21,9 +21,9 @@ from typing import TextIO
 import numpy as np
 
 from sfumato.core.api import Cancelled, ErrorKind, Failed, Finished, Recipe, SfumatoError
-from sfumato.core.cli_commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, exit_code_for, print_error
-from sfumato.core.cli_plan import GenerationPlan
-from sfumato.core.cli_progress import Progress
+from sfumato.core.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, exit_code_for, print_error
+from sfumato.core.cli.plan import GenerationPlan
+from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_process import EngineSettings
 from sfumato.core.metadata import save_png

@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol
 from huggingface_hub.errors import HfHubHTTPError
 
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download_http import BodyEndedEarly, BodyStream, RetryBudget
+from sfumato.core.models.download.http import BodyEndedEarly, BodyStream, RetryBudget
 
 READ_CHUNK = 4 * 1024 * 1024
 _CONTENT_RANGE_START = re.compile(r"bytes (\d+)-")

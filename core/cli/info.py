@@ -13,7 +13,7 @@ from typing import Any
 
 from sfumato.core import __version__
 from sfumato.core.api import DEVICE_CHOICES
-from sfumato.core.cli_commands import EXIT_OK, Commands
+from sfumato.core.cli.commands import EXIT_OK, Commands
 
 
 def register(commands: Commands) -> None:
@@ -32,7 +32,7 @@ def info_rows(device: str = "auto") -> list[tuple[str, str]]:
     import torch
 
     from sfumato.core.devices import pick_device
-    from sfumato.core.models.download_settings import hub_cache_dir
+    from sfumato.core.models.hub_cache import hub_cache_dir
     from sfumato.core.paths import cache_dir, config_dir, data_dir
 
     choice = pick_device(device)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from sfumato.core.models.download_cache import (
+from sfumato.core.models.hub_cache import (
     MODEL_CONFIG,
     MODEL_INDEX,
     SINGLE_MODEL_CLASSES,

@@ -12,7 +12,15 @@ from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.api import BadInput
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download_cache import (
+from sfumato.core.models.download.http import TIMEOUT, RetryBudget, file_url, get_json, request_headers
+from sfumato.core.models.download.selection import (
+    is_weight_file,
+    not_a_pipeline,
+    select_pipeline_files,
+    select_single_model_files,
+)
+from sfumato.core.models.download.settings import hub_settings
+from sfumato.core.models.hub_cache import (
     COMMIT,
     GIT_OID,
     MODEL_CONFIG,
@@ -21,14 +29,6 @@ from sfumato.core.models.download_cache import (
     SINGLE_MODEL_CLASSES,
     is_safe_repo_path,
 )
-from sfumato.core.models.download_http import TIMEOUT, RetryBudget, file_url, get_json, request_headers
-from sfumato.core.models.download_selection import (
-    is_weight_file,
-    not_a_pipeline,
-    select_pipeline_files,
-    select_single_model_files,
-)
-from sfumato.core.models.download_settings import hub_settings
 
 DEFAULT_REVISION = "main"
 

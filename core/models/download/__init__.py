@@ -24,7 +24,13 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download_cache import (
+from sfumato.core.models.download.http import RetryBudget, file_url, request_headers
+from sfumato.core.models.download.plan import DownloadPlan, PlannedFile, plan_download
+from sfumato.core.models.download.progress import DownloadProgress, ProgressMeter
+from sfumato.core.models.download.settings import HubSettings, hub_settings
+from sfumato.core.models.download.space import ensure_room
+from sfumato.core.models.download.transfer import fetch_file
+from sfumato.core.models.hub_cache import (
     MODEL_CONFIG,
     MODEL_INDEX,
     UnsafePath,
@@ -38,12 +44,6 @@ from sfumato.core.models.download_cache import (
     snapshot_dir,
     write_ref,
 )
-from sfumato.core.models.download_http import RetryBudget, file_url, request_headers
-from sfumato.core.models.download_plan import DownloadPlan, PlannedFile, plan_download
-from sfumato.core.models.download_progress import DownloadProgress, ProgressMeter
-from sfumato.core.models.download_settings import HubSettings, hub_settings
-from sfumato.core.models.download_space import ensure_room
-from sfumato.core.models.download_transfer import fetch_file
 
 __all__ = [
     "DownloadPlan",

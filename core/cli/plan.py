@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, ModelInvalid, Outpaint, Txt2Img
-from sfumato.core.cli_commands import UsageError
+from sfumato.core.cli.commands import UsageError
 from sfumato.core.imaging import load_image, load_mask
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
