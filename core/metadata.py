@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import secrets
 import zlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from sfumato.core.api import BadInput, Mode, Recipe
+from sfumato.core.atomic import write_atomically
 
 PARAMETERS_CHUNK = "parameters"
 NEGATIVE_PREFIX = "Negative prompt:"
@@ -348,7 +345,7 @@ def save_png(path: Path, image: np.ndarray, recipe: Recipe | None) -> None:
     info = PngImagePlugin.PngInfo()
     if recipe is not None:
         info.add_text(PARAMETERS_CHUNK, format_parameters(recipe))  # iTXt when not latin-1
-    _write_atomically(path, lambda file: picture.save(file, format="PNG", pnginfo=info))
+    write_atomically(path, lambda file: picture.save(file, format="PNG", pnginfo=info))
 
 
 def read_recipe(path: Path) -> Recipe | None:
@@ -376,33 +373,6 @@ def _picture_of(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(image))
 
 
-def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        descriptor = os.open(temporary, flags, 0o666)
-    except OSError as error:
-        raise _save_failed(path, error) from error
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise _save_failed(path, error) from error
-        raise
-
-
-def _save_failed(path: Path, error: OSError) -> BadInput:
-    reason = error.strerror or str(error)
-    return BadInput(
-        f'Could not save "{path}": {reason}. Check that the folder exists, that you may write to it '
-        "and that the disk has free space."
-    )
 
 
 def _parameters_text(path: Path) -> str | None:

@@ -13,15 +13,14 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sfumato.core.api import BadInput, Recipe, SfumatoError
+from sfumato.core.api import BadInput, Recipe
+from sfumato.core.atomic import write_atomically
 from sfumato.core.imaging import load_image
 from sfumato.core.metadata import save_png
 
@@ -95,7 +94,7 @@ class RenderFolder:
             return None
 
     def save(self, manifest: Manifest) -> None:
-        _write_atomically(self.manifest_path, manifest.to_json().encode("utf-8"))
+        write_atomically(self.manifest_path, manifest.to_json().encode("utf-8"))
 
     def reusable(self, manifest: Manifest, records: list[dict[str, Any]]) -> list[np.ndarray]:
         """The stored keyframes that can be kept, in order: the longest run from keyframe 0 whose
@@ -136,17 +135,3 @@ def _file_digest(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with temporary.open("wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise SfumatoError(f'Could not save "{path}": {error.strerror or error}.') from error

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sfumato.core.api import BadInput
-from sfumato.desktop.document.atomic import PARTIAL_SUFFIX
+from sfumato.core.atomic import PARTIAL_SUFFIX
 from sfumato.desktop.document.document import Document
 from sfumato.desktop.document.ora import open_ora, parse_stack_xml, save_ora
 from sfumato.desktop.document.recipe_xml import qualified

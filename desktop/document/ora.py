@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from sfumato.core.api import BadInput
-from sfumato.desktop.document.atomic import atomic_write
+from sfumato.core.atomic import write_atomically
 from sfumato.desktop.document.document import Document
 from sfumato.desktop.document.frame import Frame
 from sfumato.desktop.document.geometry import Rect, union_all
@@ -62,7 +62,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def save_ora(document: Document, path: Path | str, *, compress_level: int = 6) -> None:
     """Write `document` to `path` atomically: the old file stays intact if anything fails."""
     target = Path(path)
-    atomic_write(target, lambda stream: write_ora(document, stream, compress_level=compress_level))
+    write_atomically(target, lambda stream: write_ora(document, stream, compress_level=compress_level))
 
 
 def _canvas_area(document: Document) -> Rect:

@@ -3,14 +3,13 @@ kept as one JSON file in the config folder. `SFUMATO_HOME` isolates it like ever
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from sfumato.core.api import BadInput
+from sfumato.core.atomic import write_atomically
 from sfumato.core.paths import config_dir
 
 log = logging.getLogger(__name__)
@@ -52,12 +51,8 @@ class Settings:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        content = json.dumps(self._values, indent=2, sort_keys=True).encode("utf-8")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(self._values, stream, indent=2, sort_keys=True)
-            os.replace(temporary, self.path)
-        except OSError as error:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+            write_atomically(self.path, content)
+        except BadInput as error:
             log.warning("could not save settings to %s: %s", self.path, error)
