@@ -1,4 +1,4 @@
-"""Where Sfumato keeps its own files, following each platform's conventions.
+"""Where Sfumato keeps its own files, in each platform's usual folders (found by platformdirs).
 
 `SFUMATO_HOME` puts everything under one folder (tests and portable installs use it).
 """
@@ -9,28 +9,26 @@ import os
 import sys
 from pathlib import Path
 
-APP_NAME = "Sfumato"
+import platformdirs
 
+# XDG folders are lower-case by convention; Windows and macOS folders carry the product's name.
+APP_NAME = "sfumato" if sys.platform.startswith("linux") else "Sfumato"
 
-def _platform_base(kind: str) -> Path:
-    home = Path.home()
-    if sys.platform == "win32":
-        root = os.environ.get("LOCALAPPDATA") or os.environ.get("APPDATA") or str(home / "AppData" / "Local")
-        return Path(root) / APP_NAME / kind
-    if sys.platform == "darwin":
-        folder = "Caches" if kind == "cache" else "Application Support"
-        return home / "Library" / folder / APP_NAME
-    variable, default = {
-        "data": ("XDG_DATA_HOME", home / ".local" / "share"),
-        "config": ("XDG_CONFIG_HOME", home / ".config"),
-        "cache": ("XDG_CACHE_HOME", home / ".cache"),
-    }[kind]
-    return Path(os.environ.get(variable) or default) / APP_NAME.lower()
+_PLATFORM_FOLDERS = {
+    "data": platformdirs.user_data_dir,
+    "config": platformdirs.user_config_dir,
+    "cache": platformdirs.user_cache_dir,
+}
 
 
 def _folder(kind: str) -> Path:
     override = os.environ.get("SFUMATO_HOME")
-    folder = Path(override) / kind if override else _platform_base(kind)
+    if override:
+        folder = Path(override) / kind
+    else:
+        folder = Path(_PLATFORM_FOLDERS[kind](APP_NAME, appauthor=False))
+        if sys.platform == "win32" and kind != "cache":
+            folder = folder / kind  # Windows puts data and config in one folder: keep them apart
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
