@@ -147,6 +147,12 @@ class History:
         self._clean_at = self._dropped + self._position
         self.changed.emit(self)
 
+    def mark_unsaved(self) -> None:
+        """No state in reach is saved anywhere (work brought back from an autosave, say): the
+        document counts as modified, whatever is undone or redone, until `mark_clean`."""
+        self._clean_at = None
+        self.changed.emit(self)
+
     def clear(self) -> None:
         self._steps.clear()
         self._sizes.clear()

@@ -133,12 +133,16 @@ class DocumentFiles(QObject):
         return find_recoverable(autosave_folder())
 
     def recover(self, recoverable: Recoverable) -> None:
-        """Open an autosave left by a crash; it stays unsaved (it has no file of its own yet)."""
+        """Open an autosave left by a crash. The work exists in no file of its own, so it counts as
+        unsaved (the title says so and quitting asks) until the artist saves it."""
         document = recoverable.open()
+        document.history.mark_unsaved()
+        # A fresh autosave under the recovered document's own name protects it from here on; the
+        # old one goes only once the new one is safely written.
+        fresh = write_autosave(document, autosave_folder())
+        if fresh != recoverable.path:
+            discard(autosave_folder(), recoverable)
         self.host.replace(document)
-        discard(autosave_folder(), recoverable)
-        # A fresh autosave under the recovered document's own name protects it from here on.
-        write_autosave(document, autosave_folder())
 
     def discard_recoverable(self, recoverable: Recoverable) -> None:
         discard(autosave_folder(), recoverable)
