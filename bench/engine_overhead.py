@@ -33,10 +33,9 @@ from diffusers import StableDiffusionPipeline
 
 from bench.measure import bench_environment, describe_machine, load_average, ratio, rotated, summary
 from bench.models import BenchModel, prepare_model
-from sfumato.core.api import Cancelled, Failed, Finished, Step, Txt2Img
+from sfumato.core.api import Cancelled, EngineSettings, Failed, Finished, Step, Txt2Img
 from sfumato.core.devices import DeviceChoice, pick_device
 from sfumato.core.engine import Engine
-from sfumato.core.engine_process import EngineSettings
 from sfumato.core.previews import LatentPreviewer
 from sfumato.core.schedulers import make_scheduler
 

@@ -30,8 +30,8 @@ import numpy as np
 
 from bench.measure import bench_environment, describe_machine, load_average, ratio, rotated, summary
 from bench.models import BenchModel, prepare_model
+from sfumato.core.api import EngineSettings
 from sfumato.core.engine import Engine
-from sfumato.core.engine_process import EngineSettings
 from sfumato.core.video import encode_video
 from sfumato.core.zoom.frames import ZoomRenderer, frame_positions
 from sfumato.core.zoom.geometry import zoom_geometry

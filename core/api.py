@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sfumato.core.engine_settings import EngineInfo as EngineInfo
+from sfumato.core.engine_settings import EngineSettings as EngineSettings
+
 DEFAULT_SAMPLER = "Euler a"
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 

@@ -28,8 +28,8 @@ from sfumato.core.api import (
     until_terminal,
 )
 from sfumato.core.engine_backends import Backend, ProcessBackend, ThreadBackend
-from sfumato.core.engine_process import EngineSettings
-from sfumato.core.protocol import Cancel, Ready, Submit
+from sfumato.core.engine_settings import EngineInfo, EngineSettings
+from sfumato.core.protocol import Cancel, Submit
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ CRASH_MESSAGE = (
 class Engine:
     def __init__(self, settings: EngineSettings, loop: asyncio.AbstractEventLoop) -> None:
         self.settings = settings
-        self.info: Ready | None = None
+        self.info: EngineInfo | None = None
         self._loop = loop
         self._ids = (f"job-{n}" for n in itertools.count(1))
         self._waiting: deque[tuple[str, Job]] = deque()
@@ -54,7 +54,7 @@ class Engine:
         self._streams: dict[str, asyncio.Queue[Event]] = {}
         self._unread: deque[str] = deque()
         self._subscribers: list[asyncio.Queue[Event]] = []
-        self._ready: asyncio.Future[Ready] = loop.create_future()
+        self._ready: asyncio.Future[EngineInfo] = loop.create_future()
         self._backend: Backend | None = None
         self._closing = False
         self._failed_starts = 0
@@ -191,7 +191,7 @@ class Engine:
     def _on_message(self, generation: object, message: Any) -> None:
         if generation is not self._generation:
             return
-        if isinstance(message, Ready):
+        if isinstance(message, EngineInfo):
             self._on_ready(message)
             return
         self._emit(message)
@@ -200,7 +200,7 @@ class Engine:
             self._running = None
             self._dispatch()
 
-    def _on_ready(self, ready: Ready) -> None:
+    def _on_ready(self, ready: EngineInfo) -> None:
         if ready.error:
             error = BadInput(ready.error)
             if not self._ready.done():

@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol, cast
 
-from sfumato.core.engine_process import EngineSettings, serve
+from sfumato.core.engine_process import serve
+from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.protocol import ProtocolError, Shutdown, read_message, write_message
 
 OnMessage = Callable[[Any], None]

@@ -8,7 +8,6 @@ prints cannot corrupt the message stream); the in-process engine runs `serve` in
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import platform
@@ -16,29 +15,14 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
 from sfumato.core.api import SfumatoError
-from sfumato.core.protocol import Cancel, Ready, Shutdown, Submit, read_message, write_message
+from sfumato.core.engine_settings import EngineInfo, EngineSettings
+from sfumato.core.protocol import Cancel, Shutdown, Submit, read_message, write_message
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    device: str = "auto"
-    preview_every: int = 1
-    in_process: bool = False
-    log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> EngineSettings:
-        return cls(**json.loads(text))
 
 
 def _versions() -> dict[str, str]:
@@ -70,9 +54,9 @@ def serve(settings: EngineSettings, receive: Callable[[], Any], send: Callable[[
     try:
         choice = pick_device(settings.device)
     except SfumatoError as error:
-        send(Ready("", "", "", _versions(), error=error.message))
+        send(EngineInfo("", "", "", _versions(), error=error.message))
         return
-    send(Ready(choice.device.type, choice.name, str(choice.dtype).removeprefix("torch."), _versions()))
+    send(EngineInfo(choice.device.type, choice.name, str(choice.dtype).removeprefix("torch."), _versions()))
     worker = Worker(choice, settings.preview_every)
     jobs: queue.Queue[Submit | None] = queue.Queue()
     cancelled: set[str] = set()

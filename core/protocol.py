@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from sfumato.core import api
+from sfumato.core.engine_settings import EngineInfo
 
 _LENGTH = struct.Struct("<Q")
 MAX_MESSAGE_BYTES = 2**34
@@ -39,21 +40,10 @@ class Shutdown:
     pass
 
 
-@dataclass(frozen=True)
-class Ready:
-    """The engine process's first message: where it runs and with what."""
-
-    device: str
-    device_name: str
-    dtype: str
-    versions: dict[str, str]
-    error: str = ""
-
-
 MESSAGE_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
-        Submit, Cancel, Shutdown, Ready,
+        Submit, Cancel, Shutdown, EngineInfo,
         api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Recipe,
         api.Queued, api.Started, api.LoadingModel, api.Step, api.Finished, api.Cancelled, api.Failed,
     )

@@ -19,8 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from sfumato.core import __version__
-from sfumato.core.api import SfumatoError
-from sfumato.core.engine_process import EngineSettings
+from sfumato.core.api import EngineSettings, SfumatoError
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.theme import apply_theme

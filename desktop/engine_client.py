@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from sfumato.core.api import (
     TERMINAL_EVENTS,
     Cancelled,
+    EngineSettings,
     ErrorKind,
     Event,
     Failed,
@@ -30,8 +31,7 @@ from sfumato.core.api import (
     Started,
     Step,
 )
-from sfumato.core.engine_process import EngineSettings
-from sfumato.core.protocol import Ready
+from sfumato.core.api import EngineInfo as Ready
 
 log = logging.getLogger(__name__)
 

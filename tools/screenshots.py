@@ -96,7 +96,7 @@ def paint_scene(window: object) -> None:
 async def take(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
-    from sfumato.core.engine_process import EngineSettings
+    from sfumato.core.api import EngineSettings
     from sfumato.desktop.app import load_samplers
     from sfumato.desktop.engine_client import EngineClient
     from sfumato.desktop.ui.main_window import MainWindow

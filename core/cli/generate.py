@@ -10,7 +10,7 @@ from sfumato.core.cli.arguments import extend_margins, number, whole_number
 from sfumato.core.cli.commands import Commands
 from sfumato.core.cli.plan import plan_generation
 from sfumato.core.cli.run import engine_log_path, run_generation
-from sfumato.core.engine_process import EngineSettings
+from sfumato.core.engine_settings import EngineSettings
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
 

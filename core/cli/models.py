@@ -20,7 +20,7 @@ from sfumato.core.cli.commands import (
     Commands,
     print_error,
 )
-from sfumato.core.models.hub_errors import format_bytes
+from sfumato.core.formatting import format_bytes, format_duration
 
 if TYPE_CHECKING:
     from sfumato.core.models.download import DownloadPlan, DownloadProgress
@@ -237,15 +237,6 @@ def progress_line(progress: DownloadProgress) -> str:
         parts.append(f"{format_duration(progress.eta_seconds)} left")
     parts.append(f"file {min(progress.files_done + 1, progress.files_total)}/{progress.files_total}")
     return ", ".join(parts) + (f" {progress.file}" if progress.file else "")
-
-
-def format_duration(seconds: float) -> str:
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 # ---- import, convert -----------------------------------------------------------------------------

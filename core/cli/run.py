@@ -25,7 +25,7 @@ from sfumato.core.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, ex
 from sfumato.core.cli.plan import GenerationPlan
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
-from sfumato.core.engine_process import EngineSettings
+from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.metadata import save_png
 from sfumato.core.paths import cache_dir
 

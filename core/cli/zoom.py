@@ -35,7 +35,7 @@ from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
 from sfumato.core.cli.plan import check_model
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
-from sfumato.core.engine_process import EngineSettings
+from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.imaging import load_image
 from sfumato.core.metadata import save_png
 from sfumato.core.morph_api import Morph, check_morph, morph_frame_count

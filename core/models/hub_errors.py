@@ -8,6 +8,7 @@ They are `SfumatoError`s, so a front end shows `message` and may act on `kind`. 
 from __future__ import annotations
 
 from sfumato.core.api import ErrorKind, ModelInvalid, ModelNotFound, SfumatoError
+from sfumato.core.formatting import format_bytes
 
 TOKEN_HELP = (
     "Give Sfumato your Hugging Face access token: set the HF_TOKEN environment variable, "
@@ -196,14 +197,6 @@ def cancelled(repo_id: str) -> DownloadCancelled:
         f"Download of “{repo_id}” cancelled. The part already downloaded is kept, so starting it again "
         "continues where it stopped."
     )
-
-
-def format_bytes(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1000
-    raise AssertionError("unreachable")
 
 
 def _duration(seconds: float) -> str:

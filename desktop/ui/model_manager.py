@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from sfumato.core.api import SfumatoError
+from sfumato.core.formatting import format_bytes
 from sfumato.core.models.catalog import CatalogEntry, EntryKind, catalog
 from sfumato.core.models.convert import import_legacy
 from sfumato.core.models.download import download, plan_download
-from sfumato.core.models.hub_errors import DownloadCancelled, format_bytes
+from sfumato.core.models.hub_errors import DownloadCancelled
 from sfumato.core.models.imports import import_file
 from sfumato.core.models.inventory import InstalledModel, Origin, list_installed, remove, verify
 from sfumato.desktop.ui.model_manager_parts import (

@@ -10,10 +10,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from sfumato.core.api import SfumatoError
-from sfumato.core.cli.models import format_duration
+from sfumato.core.formatting import format_bytes, format_duration
 from sfumato.core.models.catalog import CatalogEntry
 from sfumato.core.models.download import DownloadProgress
-from sfumato.core.models.hub_errors import format_bytes
 from sfumato.core.models.inventory import Status
 from sfumato.desktop.ui.model_picker import BASE_NAMES
 

@@ -14,8 +14,8 @@ import torch
 
 from sfumato.core.cli import main
 from sfumato.core.cli.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from sfumato.core.formatting import format_bytes
 from sfumato.core.metadata import read_recipe
-from sfumato.core.models.hub_errors import format_bytes
 from tests.core.downloads.repos import DECOYS, child_environment
 from tests.core.models.addon_files import kohya_lora
 from tests.core.models.conftest import go_offline

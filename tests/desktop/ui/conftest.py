@@ -13,7 +13,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from sfumato.core.engine_process import EngineSettings
+from sfumato.core.api import EngineSettings
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings

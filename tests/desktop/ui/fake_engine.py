@@ -12,6 +12,7 @@ import numpy as np
 
 from sfumato.core.api import (
     Cancelled,
+    EngineInfo,
     ErrorKind,
     Event,
     Failed,
@@ -23,14 +24,13 @@ from sfumato.core.api import (
     Step,
     job_mode,
 )
-from sfumato.core.protocol import Ready
 
-READY = Ready("cpu", "Test CPU", "float32", {"sfumato": "test"})
+READY = EngineInfo("cpu", "Test CPU", "float32", {"sfumato": "test"})
 
 
 class FakeEngine:
     def __init__(self) -> None:
-        self.info: Ready | None = READY
+        self.info: EngineInfo | None = READY
         self.worker_pid: int | None = None
         self.jobs: dict[str, Job] = {}
         self.cancel_requests: list[str] = []

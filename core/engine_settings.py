@@ -1,0 +1,33 @@
+"""How the engine is started, and what it reports once it runs: plain data, no torch, so a front end
+can start an engine and show where it runs without loading the engine's libraries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    device: str = "auto"
+    preview_every: int = 1
+    in_process: bool = False
+    log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EngineSettings:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """The engine's first message: where it runs and with what (`error` says why it cannot)."""
+
+    device: str
+    device_name: str
+    dtype: str
+    versions: dict[str, str]
+    error: str = ""
