@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import tomllib
@@ -12,34 +11,6 @@ from tools.readme_commands import readme_command
 
 ROOT = Path(__file__).resolve().parent.parent
 QT_MODULES = ("PySide6", "PyQt5", "PyQt6", "PySide2", "qasync", "shiboken6")
-
-
-def _imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text("utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-def _qt_imports(folder: Path) -> list[str]:
-    found = []
-    for path in sorted(folder.rglob("*.py")):
-        for name in _imported_modules(path):
-            if name.split(".")[0] in QT_MODULES:
-                found.append(f"{path.relative_to(ROOT)} imports {name}")
-    return found
-
-
-def test_core_never_imports_qt() -> None:
-    assert _qt_imports(ROOT / "core") == []
-
-
-def test_the_document_model_never_imports_qt() -> None:
-    assert _qt_imports(ROOT / "desktop" / "document") == []
 
 
 def test_importing_the_engine_loads_no_qt() -> None:
