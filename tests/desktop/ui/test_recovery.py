@@ -18,16 +18,16 @@ from tests.desktop.ui.test_studio import open_window
 def crash_with_unsaved_work(qtbot: QtBot, client: EngineClient, layer: str) -> None:
     crashed = open_window(qtbot, client)
     crashed.host.document.add_layer(layer, pixels=solid(8, 8, (1, 2, 3, 255)))
-    crashed.autosave()
+    crashed.recovery.autosave()
     crashed.hide()  # the process "dies": no close, the autosave stays behind
 
 
 def recover_on_launch(qtbot: QtBot, client: EngineClient) -> MainWindow:
     studio = open_window(qtbot, client)
-    assert studio.offer_recovery() is not None and studio.recovery_box is not None
-    recover = next(b for b in studio.recovery_box.buttons() if b.text() == "Recover")
+    assert studio.offer_recovery() is not None and studio.recovery.box is not None
+    recover = next(b for b in studio.recovery.box.buttons() if b.text() == "Recover")
     qtbot.mouseClick(recover, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: studio.recovery_box is None)
+    qtbot.waitUntil(lambda: studio.recovery.box is None)
     return studio
 
 

@@ -68,7 +68,7 @@ def test_save_open_and_recent_files(window: MainWindow, tmp_path: Path) -> None:
     assert not window.host.document.layers
     window.files.open(saved)
     assert [layer.name for layer in window.host.document.layers] == ["sky"]
-    assert [action.text() for action in window.recent_menu.actions()] == ["harbour.ora"]
+    assert [action.text() for action in window.menus.recent_menu.actions()] == ["harbour.ora"]
 
 
 def test_exports_carry_the_recipe_of_a_lone_generation(window: MainWindow, tmp_path: Path) -> None:
@@ -91,15 +91,15 @@ def test_exports_carry_the_recipe_of_a_lone_generation(window: MainWindow, tmp_p
 def test_work_left_by_a_crash_is_offered_back(qtbot: QtBot, client: EngineClient) -> None:
     crashed = open_window(qtbot, client)
     crashed.host.document.add_layer("unsaved work", pixels=solid(8, 8, (1, 2, 3, 255)))
-    crashed.autosave()
+    crashed.recovery.autosave()
     crashed.hide()  # the process "dies": no close, the autosave stays behind
 
     studio = open_window(qtbot, client)
     offered = studio.offer_recovery()
-    assert offered is not None and studio.recovery_box is not None
-    recover = next(b for b in studio.recovery_box.buttons() if b.text() == "Recover")
+    assert offered is not None and studio.recovery.box is not None
+    recover = next(b for b in studio.recovery.box.buttons() if b.text() == "Recover")
     qtbot.mouseClick(recover, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: studio.recovery_box is None)
+    qtbot.waitUntil(lambda: studio.recovery.box is None)
     assert [layer.name for layer in studio.host.document.layers] == ["unsaved work"]
     assert studio.files.recoverable() != [] and studio.files.recoverable()[0].path != offered.path
 
@@ -107,18 +107,18 @@ def test_work_left_by_a_crash_is_offered_back(qtbot: QtBot, client: EngineClient
 def test_discarding_recovery_removes_the_autosave(qtbot: QtBot, client: EngineClient) -> None:
     crashed = open_window(qtbot, client)
     crashed.host.document.add_layer("scrap")
-    crashed.autosave()
+    crashed.recovery.autosave()
     crashed.hide()
     studio = open_window(qtbot, client)
     studio.offer_recovery()
-    assert studio.recovery_box is not None
+    assert studio.recovery.box is not None
     discard = next(
         b
-        for b in studio.recovery_box.buttons()
-        if studio.recovery_box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+        for b in studio.recovery.box.buttons()
+        if studio.recovery.box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
     )
     qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: studio.recovery_box is None)
+    qtbot.waitUntil(lambda: studio.recovery.box is None)
     assert studio.files.recoverable() == [] and studio.host.document.layers == ()
     assert studio.offer_recovery() is None
 
@@ -128,11 +128,11 @@ def test_dropped_images_become_layers_where_they_land(window: MainWindow, tmp_pa
     Image.fromarray(np.full((10, 12, 3), (9, 99, 199), np.uint8)).save(picture)
     canvas = window.canvas
     x, y = canvas.viewport.to_widget(40, 24)
-    window.drop_files([picture], QPointF(x, y))
+    window.file_commands.drop_files([picture], QPointF(x, y))
     (layer,) = window.host.document.layers
     assert (layer.name, layer.x, layer.y, layer.pixels.shape) == ("photo", 40, 24, (10, 12, 4))
 
-    window.drop_files([tmp_path / "missing.png"])
+    window.file_commands.drop_files([tmp_path / "missing.png"])
     assert any("missing.png" in text for text in window.open_messages)
 
 
@@ -208,7 +208,7 @@ def test_an_unchanged_document_is_autosaved_once(window: MainWindow) -> None:
 def test_a_clean_exit_leaves_no_autosave_behind(qtbot: QtBot, client: EngineClient) -> None:
     studio = open_window(qtbot, client)
     studio.host.document.add_layer("sketch")
-    studio.autosave()
+    studio.recovery.autosave()
     assert studio.files.recoverable() != []
     forget_changes(studio)  # the artist chose not to keep the sketch: closing asks nothing more
     assert studio.close()
