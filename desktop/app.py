@@ -24,8 +24,6 @@ from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.theme import apply_theme
 
-log = logging.getLogger(__name__)
-
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sfumato", description="Sfumato studio")
@@ -53,18 +51,6 @@ def application() -> QApplication:
     return app
 
 
-async def load_samplers(window: MainWindow) -> None:
-    """Fill the sampler list; the catalogue imports the heavy libraries, so off the UI thread."""
-    from sfumato.core.schedulers import sampler_names
-
-    try:
-        names = await asyncio.to_thread(sampler_names)
-    except Exception as error:  # the default sampler still works without the list
-        log.warning("could not list the samplers: %s", error)
-        return
-    window.generation.set_samplers(names)
-
-
 async def run_studio(window: MainWindow, file: Path | None = None) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -79,10 +65,8 @@ async def run_studio(window: MainWindow, file: Path | None = None) -> int:
         window.guarded(lambda: window.files.open(file))
     else:
         window.offer_recovery()
-    samplers = asyncio.ensure_future(load_samplers(window))
     await window.client.start()
     await closed
-    samplers.cancel()
     await window.client.close()
     return 0
 

@@ -97,7 +97,6 @@ async def take(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from sfumato.core.api import EngineSettings
-    from sfumato.desktop.app import load_samplers
     from sfumato.desktop.engine_client import EngineClient
     from sfumato.desktop.ui.main_window import MainWindow
     from sfumato.desktop.ui.tool_settings import Tool
@@ -107,7 +106,6 @@ async def take(out: Path) -> list[Path]:
     window.resize(*WINDOW_SIZE)
     window.show()
     await client.start()
-    await load_samplers(window)
     paint_scene(window)
     window.canvas.fit()
     window.canvas.zoom_out()

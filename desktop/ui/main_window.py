@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from sfumato.core.schedulers import sampler_names
 from sfumato.desktop.document import Document
 from sfumato.desktop.document.autosave import Recoverable
 from sfumato.desktop.engine_client import EngineClient, EngineState
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.file_commands = FileCommands(self.files, self.canvas, self.messages, self.status, self)
         self.recovery = CrashRecovery(self.files, self.messages, self.status, self)
         self.generation = GenerationPanel()
+        self.generation.set_samplers(sampler_names())  # the catalogue's names: plain data, no diffusers
         self.layers = LayersPanel(self.host)
         self.history = HistoryPanel(self.host)
         self.queue = QueuePanel(client)
