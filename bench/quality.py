@@ -24,9 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from bench.measure import describe_machine
-from sfumato.core.demo import DEMO_MODEL_ID
-from sfumato.core.demo.harness import (
+from bench.demo_model.harness import (
     Score,
     Settings,
     evaluation_scenes,
@@ -35,6 +33,8 @@ from sfumato.core.demo.harness import (
     txt2img_score,
     zoom_out_score,
 )
+from bench.measure import describe_machine
+from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine, EngineSettings
 
 GOAL = 0.9

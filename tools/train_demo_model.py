@@ -1,6 +1,6 @@
 """Train Sfumato's built-in demo model from procedurally drawn scenes, on the CPU, in one command.
 
-    OMP_NUM_THREADS=2 .venv/bin/python tools/train_demo_model.py
+    OMP_NUM_THREADS=2 .venv/bin/python -m tools.train_demo_model
 
 writes `resources/demo-model/`: a Stable Diffusion-style pipeline in the diffusers layout (UNet with
 cross-attention, AutoencoderKL, CLIP text encoder with a word-level vocabulary made here, a cosine
@@ -35,9 +35,9 @@ import torch
 from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from sfumato.core.demo.scenes import COLOURS, Scene, all_scenes, caption, is_held_out, render
-from sfumato.core.demo.word_tokenizer import write_word_tokenizer
+from bench.demo_model.scenes import COLOURS, Scene, all_scenes, caption, is_held_out, render
 from sfumato.core.prompts import prompt_chunks
+from tools.word_tokenizer import write_word_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "resources" / "demo-model"
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline.save_pretrained(staging, safe_serialization=True)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         record = {
-            "command": "OMP_NUM_THREADS=2 python tools/train_demo_model.py " + " ".join(argv or sys.argv[1:]),
+            "command": "OMP_NUM_THREADS=2 python -m tools.train_demo_model " + " ".join(argv or sys.argv[1:]),
             "seed": SEED,
             "vae_steps": args.vae_steps,
             "unet_steps": args.unet_steps,

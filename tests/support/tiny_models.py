@@ -20,7 +20,7 @@ from diffusers import (
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from sfumato.core.demo.word_tokenizer import write_word_tokenizer
+from tools.word_tokenizer import write_word_tokenizer
 
 NATIVE_SIZE = 64
 TEXT_DIM = 32

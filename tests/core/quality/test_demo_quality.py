@@ -13,9 +13,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from sfumato.core.api import Inpaint, Job
-from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
-from sfumato.core.demo.harness import (
+from bench.demo_model.harness import (
     Settings,
     evaluation_scenes,
     inpaint_score,
@@ -23,6 +21,8 @@ from sfumato.core.demo.harness import (
     txt2img_score,
     zoom_out_score,
 )
+from sfumato.core.api import Inpaint, Job
+from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
 from sfumato.core.engine import Engine
 
 STEPS = 20

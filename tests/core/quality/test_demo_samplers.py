@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.demo_model.harness import Settings, evaluation_scenes, txt2img_score
+from bench.demo_model.scenes import caption, render
 from sfumato.core.api import Img2Img
 from sfumato.core.demo import DEMO_MODEL_ID
-from sfumato.core.demo.harness import Settings, evaluation_scenes, txt2img_score
-from sfumato.core.demo.scenes import caption, render
 from sfumato.core.engine import Engine
 from sfumato.core.schedulers import sampler_names
 

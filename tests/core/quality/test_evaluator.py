@@ -7,14 +7,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sfumato.core.demo.evaluate import (
+from bench.demo_model.evaluate import (
     changed_fraction,
     judge,
     muddy_fraction,
     read_image,
     seam_contrast,
 )
-from sfumato.core.demo.scenes import (
+from bench.demo_model.scenes import (
     COLOURS,
     POSITIONS,
     SHAPES,

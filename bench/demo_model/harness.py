@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sfumato.core.api import Inpaint, Job, Outpaint, Txt2Img
-from sfumato.core.demo.evaluate import (
+from bench.demo_model.evaluate import (
     Verdict,
     background_fraction,
     changed_fraction,
@@ -27,7 +26,7 @@ from sfumato.core.demo.evaluate import (
     read_image,
     seam_contrast,
 )
-from sfumato.core.demo.scenes import (
+from bench.demo_model.scenes import (
     COLOURS,
     SHAPES,
     Scene,
@@ -37,6 +36,7 @@ from sfumato.core.demo.scenes import (
     render,
     shape_box,
 )
+from sfumato.core.api import Inpaint, Job, Outpaint, Txt2Img
 from sfumato.core.engine import Engine
 from sfumato.core.masks import grow_mask
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from sfumato.core.demo.scenes import COLOURS, POSITIONS, SHAPES, SIZE_FRACTION, Scene, draw_shape, read_prompt
+from bench.demo_model.scenes import COLOURS, POSITIONS, SHAPES, SIZE_FRACTION, Scene, draw_shape, read_prompt
 
 _PALETTE = np.array(list(COLOURS.values()), dtype=np.float32)
 _NAMES = list(COLOURS)
