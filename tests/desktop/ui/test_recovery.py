@@ -80,3 +80,18 @@ def test_discarding_recovered_work_at_quit_removes_its_autosave(qtbot: QtBot, cl
     assert quit_answering(studio, QMessageBox.StandardButton.Discard) != []
     assert not studio.isVisible()
     assert open_window(qtbot, client).files.recoverable() == []
+
+
+def test_a_save_that_fails_at_quit_keeps_the_window_and_the_autosave(
+    qtbot: QtBot, client: EngineClient, tmp_path: Path
+) -> None:
+    crash_with_unsaved_work(qtbot, client, "unsaved work")
+    studio = recover_on_launch(qtbot, client)
+    blocker = tmp_path / "not a folder"
+    blocker.write_text("a file where the folder should be")
+    studio.host.set_path(blocker / "kept.ora")
+
+    assert quit_answering(studio, QMessageBox.StandardButton.Save) != []
+    assert studio.isVisible() and studio.isWindowModified()
+    assert any("kept.ora" in text for text in studio.open_messages)
+    assert studio.files.recoverable() != []
