@@ -40,6 +40,7 @@ from sfumato.core.imaging import load_image
 from sfumato.core.metadata import save_png
 from sfumato.core.morph_api import Morph, check_morph, morph_frame_count
 from sfumato.core.video import check_video_output, write_video
+from sfumato.core.zoom.cues import parse_cue
 from sfumato.core.zoom.progress import (
     FrameEncoded,
     KeyframeFinished,
@@ -63,8 +64,9 @@ The keyframes are saved as PNGs with their recipes in a folder next to the video
 --keyframes-dir). If the render is cancelled or stops, run the same command again: it continues
 from the last finished keyframe. Keyframes whose settings changed are made again.
 
---prompt-at changes the prompt from a keyframe on (`3:a castle`) or from a time in the video
-(`4.5s:a castle`); give it as often as needed.
+--prompt-at changes the prompt from a keyframe on (`3:a castle`; keyframes are counted from 0, so
+keyframe 3 fills the screen 3 keyframe durations in) or from a time in the video (`4.5s:a castle`);
+give it as often as needed.
 """
 
 MORPH_DESCRIPTION = """\
@@ -92,7 +94,7 @@ def register(commands: Commands) -> None:
         action="append",
         default=[],
         metavar="K:TEXT",
-        help="from keyframe K (or from K seconds, written like 4.5s) on, use prompt TEXT",
+        help="from keyframe K (0 is the first; or from K seconds, written like 4.5s) on, use prompt TEXT",
     )
     zoom.add_argument("--direction", choices=[d.value for d in Direction], default="out", help="default out")
     zoom.add_argument("--init", metavar="IMAGE", help="start from this image instead of generating one")
@@ -171,7 +173,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 # ---- argument types ---------------------------------------------------------------------------------
 
 _SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
-_CUE_AT = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(s?)\s*")
 
 
 def image_size(text: str) -> tuple[int, int]:
@@ -186,16 +187,11 @@ def image_size(text: str) -> tuple[int, int]:
 
 
 def prompt_cue(text: str) -> PromptCue:
-    """`K:TEXT` (from keyframe K) or `Ts:TEXT` (from T seconds into the video)."""
-    at, colon, prompt = text.partition(":")
-    found = _CUE_AT.fullmatch(at)
-    if not colon or found is None or (not found.group(2) and "." in found.group(1)):
-        raise argparse.ArgumentTypeError(
-            f"expected KEYFRAME:PROMPT or SECONDSs:PROMPT (like 3:a castle or 4.5s:a castle), not '{text}'"
-        )
-    if found.group(2):
-        return PromptCue(prompt.strip(), seconds=float(found.group(1)))
-    return PromptCue(prompt.strip(), keyframe=int(found.group(1)))
+    """`K:TEXT` (from keyframe K, 0 being the first) or `Ts:TEXT` (from T seconds into the video)."""
+    try:
+        return parse_cue(text)
+    except BadInput as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def seed_list(text: str) -> tuple[int, ...]:
@@ -308,7 +304,7 @@ def run_morph_command(args: argparse.Namespace) -> int:
 
 
 async def _morph_frames(engine: Engine, job: Morph, progress: Progress) -> list[tuple[np.ndarray, Any]]:
-    job_id = engine.submit(job)
+    job_id = engine.submit(job, listen=True)
     count = morph_frame_count(job)
     try:
         async for event in engine.events(job_id):
