@@ -146,7 +146,7 @@ class EngineRunner:
         start = time.perf_counter()
         step_times: list[float] = []
         image: np.ndarray | None = None
-        async for event in self.engine.events(self.engine.submit(self.job)):
+        async for event in self.engine.events(self.engine.submit(self.job, listen=True)):
             match event:
                 case Step():
                     step_times.append(time.perf_counter())

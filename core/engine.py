@@ -1,5 +1,9 @@
 """The engine's async API: submit jobs, stream their events, cancel them.
 
+A job's own event stream is kept only when its submitter asks to listen (`submit(job, listen=True)`),
+and only until that listener has read the job's last event: a front end that follows every job through
+`all_events()` leaves nothing behind, however many previews its jobs send.
+
 Jobs wait in a queue here, in the caller's process, and go to the serving loop one at a time. If the
 engine process dies, the running job fails with ENGINE_CRASHED, a fresh process starts, and the queue
 carries on.
@@ -35,7 +39,6 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 300.0
 MAX_RESTARTS_WITHOUT_PROGRESS = 3
-_UNREAD_STREAMS_KEPT = 64
 
 CRASH_MESSAGE = (
     "The engine stopped unexpectedly{code} while working on this job. It has been restarted and "
@@ -52,7 +55,6 @@ class Engine:
         self._waiting: deque[tuple[str, Job]] = deque()
         self._running: str | None = None
         self._streams: dict[str, asyncio.Queue[Event]] = {}
-        self._unread: deque[str] = deque()
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._ready: asyncio.Future[EngineInfo] = loop.create_future()
         self._backend: Backend | None = None
@@ -105,11 +107,14 @@ class Engine:
 
     # ---- jobs ----------------------------------------------------------------------------------
 
-    def submit(self, job: Job) -> str:
+    def submit(self, job: Job, *, listen: bool = False) -> str:
+        """Queue `job` and return its id. With `listen`, its events wait for `events(job_id)`, from the
+        first (Queued) on; without, only `all_events()` subscribers hear them."""
         if self._closing:
             raise SfumatoError("The engine is shutting down.")
         job_id = next(self._ids)
-        self._streams[job_id] = asyncio.Queue()
+        if listen:
+            self._streams[job_id] = asyncio.Queue()
         self._waiting.append((job_id, job))
         self._emit(Queued(job_id, len(self._waiting) - (0 if self._running else 1)))
         self._dispatch()
@@ -133,10 +138,11 @@ class Engine:
         return self._running
 
     async def events(self, job_id: str) -> AsyncIterator[Event]:
-        """The events of one job, ending with its Finished, Cancelled or Failed."""
+        """The events of a job submitted with `listen=True`, ending with its Finished, Cancelled or
+        Failed. Stopping early drops the rest."""
         stream = self._streams.get(job_id)
         if stream is None:
-            raise KeyError(f"no events are kept for {job_id}")
+            raise KeyError(f"no events are kept for {job_id}: submit it with listen=True, and read them once")
         try:
             async for event in until_terminal(stream):
                 yield event
@@ -155,7 +161,7 @@ class Engine:
 
     async def run(self, job: Job) -> Finished:
         """Submit `job` and wait for its images; failures and cancels raise SfumatoError."""
-        job_id = self.submit(job)
+        job_id = self.submit(job, listen=True)
         async for event in self.events(job_id):
             if isinstance(event, Finished):
                 return event
@@ -171,15 +177,8 @@ class Engine:
         stream = self._streams.get(event.job_id)
         if stream is not None:
             stream.put_nowait(event)
-            if isinstance(event, TERMINAL_EVENTS):
-                self._forget_unread(event.job_id)
         for subscriber in self._subscribers:
             subscriber.put_nowait(event)
-
-    def _forget_unread(self, job_id: str) -> None:
-        self._unread.append(job_id)
-        while len(self._unread) > _UNREAD_STREAMS_KEPT:
-            self._streams.pop(self._unread.popleft(), None)
 
     def _dispatch(self) -> None:
         if self._running or not self._waiting or self._backend is None:

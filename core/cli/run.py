@@ -65,7 +65,7 @@ async def _generate(plan: GenerationPlan, settings: EngineSettings, out: TextIO,
 async def _follow(
     engine: Engine, plan: GenerationPlan, interrupts: _Interrupts, out: TextIO, progress: Progress
 ) -> int:
-    job_id = engine.submit(plan.job)
+    job_id = engine.submit(plan.job, listen=True)
     interrupts.cancel_job = lambda: engine.cancel(job_id)
     async for event in engine.events(job_id):
         progress.show(event)

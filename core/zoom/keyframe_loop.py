@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sfumato.core.api import Cancelled, Failed, Finished, Job, Recipe, SfumatoError, Step
-from sfumato.core.engine import Engine
+from sfumato.core.job_runner import JobRunner
 from sfumato.core.zoom.keyframes import (
     KeyframeSpec,
     Kind,
@@ -35,7 +35,7 @@ from sfumato.core.zoom.settings import SEED_RANGE, ZoomSettings, check_settings
 
 
 async def render_keyframes(
-    engine: Engine,
+    engine: JobRunner,
     settings: ZoomSettings,
     folder_path: Path,
     *,
@@ -86,10 +86,10 @@ async def render_keyframes(
 
 
 async def _generate(
-    engine: Engine, job: Job, spec: KeyframeSpec, on_progress: OnProgress
+    engine: JobRunner, job: Job, spec: KeyframeSpec, on_progress: OnProgress
 ) -> tuple[np.ndarray, Recipe]:
     count = spec.settings.keyframes
-    job_id = engine.submit(job)
+    job_id = engine.submit(job, listen=True)
     try:
         async for event in engine.events(job_id):
             match event:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sfumato.core.api import BadInput
-from sfumato.core.engine import Engine
+from sfumato.core.job_runner import JobRunner
 from sfumato.core.video import check_video_output, write_video
 from sfumato.core.zoom.frames import ZoomRenderer, frame_positions
 from sfumato.core.zoom.geometry import zoom_geometry
@@ -81,7 +81,7 @@ async def export_zoom(
 
 
 async def render_zoom(
-    engine: Engine,
+    engine: JobRunner,
     settings: ZoomSettings,
     folder: Path,
     video: ZoomVideo,

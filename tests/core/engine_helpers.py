@@ -11,7 +11,7 @@ async def collect(engine: Engine, job_id: str) -> list[Event]:
 
 
 async def run_events(engine: Engine, job: Job) -> list[Event]:
-    return await collect(engine, engine.submit(job))
+    return await collect(engine, engine.submit(job, listen=True))
 
 
 def terminal(events: list[Event]) -> Event:

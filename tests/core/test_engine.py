@@ -93,7 +93,7 @@ async def test_jobs_run_in_order_and_the_loaded_model_is_reused(engine: Engine, 
 
 
 async def test_queued_positions(engine: Engine, tiny_model_dir: Path) -> None:
-    ids = [engine.submit(tiny_job(tiny_model_dir, seed=s)) for s in (1, 2, 3)]
+    ids = [engine.submit(tiny_job(tiny_model_dir, seed=s), listen=True) for s in (1, 2, 3)]
     positions = []
     for job_id in ids:
         events = await collect(engine, job_id)
@@ -105,7 +105,7 @@ async def test_queued_positions(engine: Engine, tiny_model_dir: Path) -> None:
 async def test_cancel_stops_within_one_step_and_the_next_job_succeeds(
     engine: Engine, tiny_model_dir: Path
 ) -> None:
-    job_id = engine.submit(tiny_job(tiny_model_dir, steps=40))
+    job_id = engine.submit(tiny_job(tiny_model_dir, steps=40), listen=True)
     events = []
     async for event in engine.events(job_id):
         events.append(event)
@@ -119,9 +119,9 @@ async def test_cancel_stops_within_one_step_and_the_next_job_succeeds(
 
 
 async def test_cancel_removes_a_waiting_job_from_the_queue(engine: Engine, tiny_model_dir: Path) -> None:
-    first = engine.submit(tiny_job(tiny_model_dir, steps=6))
-    second = engine.submit(tiny_job(tiny_model_dir))
-    third = engine.submit(tiny_job(tiny_model_dir))
+    first = engine.submit(tiny_job(tiny_model_dir, steps=6), listen=True)
+    second = engine.submit(tiny_job(tiny_model_dir), listen=True)
+    third = engine.submit(tiny_job(tiny_model_dir), listen=True)
     assert engine.waiting() == [second, third]
     engine.cancel(second)
     assert engine.waiting() == [third]
@@ -149,8 +149,8 @@ async def test_bad_jobs_fail_with_a_kind_and_a_message(
 
 
 async def test_a_failed_job_does_not_stop_the_queue(engine: Engine, tiny_model_dir: Path) -> None:
-    bad = engine.submit(tiny_job(tiny_model_dir, width=30))
-    good = engine.submit(tiny_job(tiny_model_dir))
+    bad = engine.submit(tiny_job(tiny_model_dir, width=30), listen=True)
+    good = engine.submit(tiny_job(tiny_model_dir), listen=True)
     assert isinstance(terminal(await collect(engine, bad)), Failed)
     assert isinstance(terminal(await collect(engine, good)), Finished)
 
@@ -179,3 +179,16 @@ async def test_switching_modes_on_the_same_model_reuses_its_weights(
         assert isinstance(terminal(events), Finished)
         loads += sum(isinstance(e, LoadingModel) for e in events)
     assert loads == 1
+
+
+async def test_only_listened_jobs_keep_their_events(engine: Engine, tiny_model_dir: Path) -> None:
+    unheard = engine.submit(tiny_job(tiny_model_dir))
+    heard = engine.submit(tiny_job(tiny_model_dir, seed=8), listen=True)
+    events = await collect(engine, heard)
+    assert isinstance(events[0], Queued) and isinstance(terminal(events), Finished)
+    # A job nobody listens to runs, but none of its events (previews, images) are kept for later.
+    with pytest.raises(KeyError, match="no events are kept"):
+        await anext(engine.events(unheard))
+    # Nor are a listened job's, once they have been read.
+    with pytest.raises(KeyError, match="no events are kept"):
+        await anext(engine.events(heard))

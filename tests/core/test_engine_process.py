@@ -44,8 +44,8 @@ async def test_a_killed_engine_fails_the_running_job_restarts_and_runs_the_next(
 ) -> None:
     first_pid = process_engine.worker_pid
     assert first_pid is not None
-    doomed = process_engine.submit(job(tiny_model_dir, steps=400))
-    waiting = process_engine.submit(job(tiny_model_dir))
+    doomed = process_engine.submit(job(tiny_model_dir, steps=400), listen=True)
+    waiting = process_engine.submit(job(tiny_model_dir), listen=True)
     events = []
     async for event in process_engine.events(doomed):
         events.append(event)
