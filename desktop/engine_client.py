@@ -1,4 +1,9 @@
-"""The studio's link to the engine: owns it, turns its events into Qt signals, keeps track of its state.
+"""The studio's link to the engine: owns it, hands its events on as they are, keeps track of its state.
+
+Every engine event (`sfumato.core.api`) reaches the studio once, through the `event` signal; each panel
+takes apart the ones it cares about with a `match` and ignores the rest. Code that follows one job to
+its end (the zoom) submits it with `listen=True` and reads `events(job_id)`: the client runs jobs like
+the engine does (`JobRunner`). Nothing is kept of a job nobody listens to.
 
 The engine runs in its own process by default (in-process for tests and scripts). It restarts itself
 when its process dies; the client reports the crash and carries on, and nothing touches the document.
@@ -18,18 +23,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from sfumato.core.api import (
     TERMINAL_EVENTS,
-    Cancelled,
     EngineSettings,
     ErrorKind,
     Event,
     Failed,
-    Finished,
     Job,
     LoadingModel,
-    Queued,
     SfumatoError,
     Started,
     Step,
+    until_terminal,
 )
 from sfumato.core.api import EngineInfo as Ready
 
@@ -82,13 +85,7 @@ def real_engine(settings: EngineSettings) -> EngineFactory:
 
 class EngineClient(QObject):
     state_changed = Signal(str)
-    queue_changed = Signal()
-    job_started = Signal(str)
-    progress = Signal(str, int, int, int, int)  # job id, step, total, image, images
-    preview = Signal(str, object)  # job id, RGB uint8 array
-    finished = Signal(str, object, object)  # job id, images, recipes
-    failed = Signal(str, str, str)  # job id, ErrorKind value, message
-    cancelled = Signal(str)
+    engine_event = Signal(object)  # a sfumato.core.api Event, once the client has followed it
     crashed = Signal(str)  # message for the artist
 
     def __init__(
@@ -106,6 +103,7 @@ class EngineClient(QObject):
         self._state = EngineState.STOPPED
         self.error = ""
         self.jobs: dict[str, Job] = {}
+        self._listeners: dict[str, asyncio.Queue[Event]] = {}
         self._restart_poll = QTimer(self)
         self._restart_poll.setInterval(RESTART_POLL_MS)
         self._restart_poll.timeout.connect(self._check_restarted)
@@ -156,12 +154,27 @@ class EngineClient(QObject):
 
     # ---- jobs ----------------------------------------------------------------------------------
 
-    def submit(self, job: Job) -> str:
+    def submit(self, job: Job, *, listen: bool = False) -> str:
+        """Queue `job`; its id. With `listen`, `events(job_id)` yields its events from the first on."""
         if self._engine is None or not self.ready:
             raise SfumatoError(self.error or "The engine is not ready yet. Wait a moment and try again.")
         job_id = self._engine.submit(job)
         self.jobs[job_id] = job
+        if listen:  # before any of its events can arrive: they come through the event loop
+            self._listeners[job_id] = asyncio.Queue()
         return job_id
+
+    async def events(self, job_id: str) -> AsyncIterator[Event]:
+        """The events of a job submitted with `listen=True`, ending with its Finished, Cancelled or
+        Failed. Stopping early drops the rest."""
+        stream = self._listeners.get(job_id)
+        if stream is None:
+            raise KeyError(f"no events are kept for {job_id}: submit it with listen=True, and read them once")
+        try:
+            async for event in until_terminal(stream):
+                yield event
+        finally:
+            self._listeners.pop(job_id, None)
 
     def cancel(self, job_id: str) -> None:
         if self._engine is not None:
@@ -185,34 +198,24 @@ class EngineClient(QObject):
 
     def _on_event(self, event: Event) -> None:
         match event:
-            case Queued():
-                self.queue_changed.emit()
-            case Started(job_id):
+            case Started() | Step():
                 self._set_state(EngineState.GENERATING)
-                self.job_started.emit(job_id)
-                self.queue_changed.emit()
             case LoadingModel():
                 self._set_state(EngineState.LOADING)
-            case Step(job_id, step, total, image, images, preview):
-                self._set_state(EngineState.GENERATING)
-                self.progress.emit(job_id, step, total, image, images)
-                if preview is not None:
-                    self.preview.emit(job_id, preview)
-            case Finished(job_id, images, recipes):
-                self.finished.emit(job_id, images, recipes)
-            case Cancelled(job_id):
-                self.cancelled.emit(job_id)
-            case Failed(job_id, kind, message):
-                if kind is ErrorKind.ENGINE_CRASHED:
-                    self._set_state(EngineState.RESTARTING)
-                    self._restart_poll.start()
-                    self.crashed.emit(message)
-                self.failed.emit(job_id, kind.value, message)
+            case Failed(kind=ErrorKind.ENGINE_CRASHED, message=message):
+                self._set_state(EngineState.RESTARTING)
+                self._restart_poll.start()
+                self.crashed.emit(message)
+            case _:
+                pass
         if isinstance(event, TERMINAL_EVENTS):
             self.jobs.pop(event.job_id, None)
             if self._state not in (EngineState.RESTARTING, EngineState.FAILED) and self.running is None:
                 self._set_state(EngineState.IDLE)
-            self.queue_changed.emit()
+        listener = self._listeners.get(event.job_id)
+        if listener is not None:
+            listener.put_nowait(event)
+        self.engine_event.emit(event)
 
     def _check_restarted(self) -> None:
         if self._engine is not None and self._engine.info is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sfumato.core.api import Mode, Recipe, SfumatoError
+from sfumato.core.api import Cancelled, Event, Failed, Finished, Mode, Recipe, SfumatoError, Started, Step
 from sfumato.desktop.document import Document, Layer, Rect
 from sfumato.desktop.document.commands import ChangeLayerStack
 from sfumato.desktop.engine_client import EngineClient
@@ -65,12 +65,7 @@ class GenerationController(QObject):
         boxes.keep_all.connect(self.keep_all_candidates)
         boxes.discard.connect(self.discard_candidate)
         boxes.discard_all.connect(self.discard_all_candidates)
-        client.job_started.connect(self._on_started)
-        client.progress.connect(self._on_progress)
-        client.preview.connect(self._on_preview)
-        client.finished.connect(self._on_finished)
-        client.failed.connect(self._on_failed)
-        client.cancelled.connect(self._on_cancelled)
+        client.engine_event.connect(self._on_event)
         host.changed.connect(lambda _change: self._mode_timer.start())
         host.replaced.connect(self._on_replaced)
         self._refresh_automatic_mode()
@@ -123,22 +118,34 @@ class GenerationController(QObject):
 
     # ---- engine events -------------------------------------------------------------------------
 
-    def _on_started(self, job_id: str) -> None:
-        if job_id in self.submitted:
-            self.panel.set_running(True)
-            self.panel.set_progress(0.0, "Starting…")
+    def _on_event(self, event: Event) -> None:
+        if event.job_id not in self.submitted:
+            return  # another panel's job, or one from before a restart
+        match event:
+            case Started():
+                self.panel.set_running(True)
+                self.panel.set_progress(0.0, "Starting…")
+            case Step():
+                self._on_step(event)
+            case Finished(job_id, images, recipes):
+                self._on_finished(job_id, images, recipes)
+            case Failed(job_id, message=message):
+                if self._end(job_id) is not None:
+                    self.error.emit(message)
+            case Cancelled(job_id):
+                if self._end(job_id) is not None:
+                    self.message.emit("Generation cancelled")
+            case _:
+                pass
 
-    def _on_progress(self, job_id: str, step: int, total: int, image: int, images: int) -> None:
-        if job_id not in self.submitted:
-            return
-        fraction = (image * total + step) / max(images * total, 1)
-        text = f"Step {step} of {total}" + (f" · image {image + 1} of {images}" if images > 1 else "")
+    def _on_step(self, step: Step) -> None:
+        total, image, images = step.total, step.image, step.images
+        fraction = (image * total + step.step) / max(images * total, 1)
+        text = f"Step {step.step} of {total}" + (f" · image {image + 1} of {images}" if images > 1 else "")
         self.panel.set_progress(fraction, text)
-
-    def _on_preview(self, job_id: str, preview: np.ndarray) -> None:
-        submitted = self.submitted.get(job_id)
-        if submitted is not None and submitted.document is self.host.document and not self.candidates:
-            self.canvas.set_frame_image(preview, submitted.plan.rect)
+        submitted = self.submitted[step.job_id]
+        if step.preview is not None and submitted.document is self.host.document and not self.candidates:
+            self.canvas.set_frame_image(step.preview, submitted.plan.rect)
 
     def _on_finished(self, job_id: str, images: tuple[np.ndarray, ...], recipes: tuple[Recipe, ...]) -> None:
         submitted = self._end(job_id)
@@ -160,14 +167,6 @@ class GenerationController(QObject):
         self.candidate_index = 0
         self._show_candidate()
         self.message.emit(f"{len(images)} candidates: keep the ones you like")
-
-    def _on_failed(self, job_id: str, kind: str, message: str) -> None:
-        if self._end(job_id) is not None:
-            self.error.emit(message)
-
-    def _on_cancelled(self, job_id: str) -> None:
-        if self._end(job_id) is not None:
-            self.message.emit("Generation cancelled")
 
     def _end(self, job_id: str) -> Submitted | None:
         submitted = self.submitted.pop(job_id, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from sfumato.core.api import Job, job_mode
+from sfumato.core.api import Cancelled, Event, Failed, Finished, Job, Queued, Started, job_mode
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.widgets import tool_button
 
@@ -24,12 +24,19 @@ class QueuePanel(QListWidget):
         super().__init__(parent)
         self.setObjectName("queuePanel")
         self.client = client
-        client.queue_changed.connect(self.rebuild)
+        client.engine_event.connect(self._on_event)
         client.state_changed.connect(self.rebuild)
         self.rebuild()
 
     def job_ids(self) -> list[str]:
         return [str(self.item(row).data(JOB_ROLE)) for row in range(self.count())]
+
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case Queued() | Started() | Finished() | Cancelled() | Failed():
+                self.rebuild()
+            case _:
+                pass
 
     def rebuild(self, _state: str = "") -> None:
         self.clear()

@@ -1,5 +1,6 @@
-"""The engine client: engine events arrive as Qt signals, a crash is reported and survived, and the
-Qt event loop keeps answering while a real generation runs."""
+"""The engine client: the engine's typed events arrive as they are, a listened job's events can be read
+to its end, a crash is reported and survived, and the Qt event loop keeps answering while a real
+generation runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ import qasync
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from sfumato.core.api import ErrorKind, Txt2Img
+from sfumato.core.api import (
+    Cancelled,
+    ErrorKind,
+    Event,
+    Failed,
+    Finished,
+    Queued,
+    Started,
+    Step,
+    Txt2Img,
+)
 from sfumato.desktop.engine_client import EngineClient, EngineState
 from tests.desktop.ui.conftest import run
 from tests.desktop.ui.fake_engine import FakeEngine
@@ -24,32 +35,46 @@ def _job(model: str = "model", **overrides: object) -> Txt2Img:
     return Txt2Img(**settings)
 
 
-def test_engine_events_arrive_as_signals_in_order(
+def test_engine_events_arrive_as_they_are_in_order(
     qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
 ) -> None:
-    received: list[tuple] = []
-    client.job_started.connect(lambda job_id: received.append(("started", job_id)))
-    client.progress.connect(lambda job_id, step, total, *_: received.append(("step", step, total)))
-    client.preview.connect(lambda job_id, preview: received.append(("preview", preview.shape)))
-    client.finished.connect(lambda job_id, images, recipes: received.append(("finished", len(images))))
+    received: list[Event] = []
+    client.engine_event.connect(received.append)
 
     job_id = client.submit(_job(batch=2))
-    qtbot.waitUntil(lambda: ("started", job_id) in received)
+    qtbot.waitUntil(lambda: any(isinstance(event, Started) for event in received))
     assert client.state is EngineState.GENERATING
-    fake_engine.step(1, 4, preview=np.zeros((8, 8, 3), np.uint8))
+    preview = np.zeros((8, 8, 3), np.uint8)
+    fake_engine.step(1, 4, preview=preview)
     fake_engine.step(2, 4)
-    fake_engine.finish()
-    qtbot.waitUntil(lambda: received[-1][0] == "finished")
+    images = fake_engine.finish()
+    qtbot.waitUntil(lambda: isinstance(received[-1], Finished))
 
-    assert received == [
-        ("started", job_id),
-        ("step", 1, 4),
-        ("preview", (8, 8, 3)),
-        ("step", 2, 4),
-        ("finished", 2),
-    ]
+    assert [type(event) for event in received] == [Queued, Started, Step, Step, Finished]
+    assert {event.job_id for event in received} == {job_id}
+    first_step, finished = received[2], received[-1]
+    assert isinstance(first_step, Step) and first_step.preview is preview, "previews travel unchanged"
+    assert isinstance(finished, Finished) and finished.images == images
     assert client.state is EngineState.IDLE
     assert client.jobs == {}
+
+
+def test_a_listened_job_yields_all_its_events_and_nothing_is_kept_after(
+    qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    job_id = client.submit(_job(), listen=True)
+    unheard = client.submit(_job(prompt="nobody listens"))
+    fake_engine.step(1, 4, preview=np.zeros((8, 8, 3), np.uint8))
+    fake_engine.finish()
+
+    async def read(of: str) -> list[Event]:
+        return [event async for event in client.events(of)]
+
+    events = run(qtbot, read(job_id))
+    assert [type(event) for event in events] == [Queued, Started, Step, Finished]
+    for gone in (job_id, unheard):
+        with pytest.raises(KeyError, match="no events are kept"):
+            run(qtbot, read(gone))
 
 
 def test_waiting_jobs_are_listed_and_can_be_removed(
@@ -61,9 +86,10 @@ def test_waiting_jobs_are_listed_and_can_be_removed(
     assert client.running == first
     assert client.waiting() == [second, third]
 
-    with qtbot.waitSignal(client.cancelled) as cancelled:
-        client.cancel(second)
-    assert cancelled.args == [second]
+    events: list[Event] = []
+    client.engine_event.connect(events.append)
+    client.cancel(second)
+    qtbot.waitUntil(lambda: Cancelled(second) in events)
     assert client.waiting() == [third]
 
 
@@ -71,15 +97,17 @@ def test_a_crash_is_reported_and_the_client_carries_on(
     qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
 ) -> None:
     crashes: list[str] = []
-    failures: list[tuple[str, str]] = []
+    failures: list[tuple[str, ErrorKind]] = []
     client.crashed.connect(crashes.append)
-    client.failed.connect(lambda job_id, kind, message: failures.append((job_id, kind)))
+    client.engine_event.connect(
+        lambda event: failures.append((event.job_id, event.kind)) if isinstance(event, Failed) else None
+    )
     job_id = client.submit(_job())
     qtbot.waitUntil(lambda: client.state is EngineState.GENERATING)
 
     fake_engine.crash()
     qtbot.waitUntil(lambda: bool(crashes))
-    assert failures == [(job_id, ErrorKind.ENGINE_CRASHED.value)]
+    assert failures == [(job_id, ErrorKind.ENGINE_CRASHED)]
     assert client.state is EngineState.RESTARTING
 
     fake_engine.come_back()
@@ -105,15 +133,15 @@ def test_an_engine_that_cannot_start_leaves_a_plain_message(qtbot: QtBot, qt_loo
 def test_the_event_loop_keeps_answering_during_a_real_generation(
     qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
 ) -> None:
-    finished: list[str] = []
-    real_client.finished.connect(lambda job_id, images, recipes: finished.append(job_id))
+    events: list[Event] = []
+    real_client.engine_event.connect(events.append)
     interval_ms = 5
     ticks: list[float] = []
     timer = QTimer(interval=interval_ms, timerType=Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     real_client.submit(_job(str(tiny_model_dir), steps=40, width=128, height=128))
-    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    qtbot.waitUntil(lambda: any(isinstance(event, Finished) for event in events), timeout=60_000)
     timer.stop()
 
     lateness_ms = np.diff(np.asarray(ticks)) * 1000 - interval_ms

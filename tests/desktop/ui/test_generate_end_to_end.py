@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from sfumato.core.api import Mode
+from sfumato.core.api import Event, Mode, Step
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings
@@ -38,8 +38,8 @@ def test_generate_button_adds_the_image_as_one_undoable_layer(
 ) -> None:
     window = studio(qtbot, real_client, tiny_model_dir, "a red circle", seed=11, frame_at=(128, 64))
     document, panel = window.host.document, window.generation
-    previews: list[object] = []
-    real_client.preview.connect(lambda job_id, preview: previews.append(preview))
+    events: list[Event] = []
+    real_client.engine_event.connect(events.append)
 
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(document.layers) == 1, timeout=60_000)
@@ -50,6 +50,7 @@ def test_generate_button_adds_the_image_as_one_undoable_layer(
     assert (layer.x, layer.y, layer.pixels.shape) == (128, 64, (64, 64, 4))
     assert layer.name == "a red circle"
     assert np.ptp(layer.pixels[..., :3]) > 0, "the model painted something, not a flat fill"
+    previews = [event.preview for event in events if isinstance(event, Step) and event.preview is not None]
     assert previews, "the live preview reached the window"
     assert not window.canvas.frame_image_shown, "the preview is gone once the result landed"
     assert document.history.labels[-1] == "Generated layer"

@@ -1,5 +1,6 @@
 """The Zoom panel on the real in-process engine: keyframes arrive as thumbnails, a cancelled render
-continues where it stopped, the finished zoom plays in the panel and exports as a video."""
+continues where it stopped, the finished zoom plays in the panel and exports as a video; prompt
+changes read the same as on the command line."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
+from sfumato.core import cli
 from sfumato.core.api import BadInput
+from sfumato.core.cli.zoom import zoom_settings
 from sfumato.core.video import probe_video
 from sfumato.core.zoom.frames import frame_positions
 from sfumato.core.zoom.manifest import keyframe_name
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.main_window import MainWindow
-from sfumato.desktop.ui.zoom_panel import FROM_FRAME, FROM_PROMPT, ZoomPanel, parse_prompt_changes
+from sfumato.desktop.ui.zoom_panel import ZoomPanel
+from sfumato.desktop.ui.zoom_plan import FROM_FRAME, FROM_PROMPT
 
 SIZE = 64
 
@@ -44,7 +48,7 @@ def panel(qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path) -> Iter
     zoom.seconds.setValue(1.0)
     yield zoom
     zoom.cancel()
-    zoom.stop_preview()
+    zoom.player.stop()
 
 
 def test_keyframes_arrive_then_the_zoom_plays_and_exports(
@@ -57,13 +61,14 @@ def test_keyframes_arrive_then_the_zoom_plays_and_exports(
 
     panel.start()
     assert not panel.start_button.isEnabled()
-    assert panel.task is not None
-    qtbot.waitUntil(panel.task.done, timeout=30_000)
+    task = panel.controller.task
+    assert task is not None
+    qtbot.waitUntil(task.done, timeout=30_000)
     assert panel.status.text().startswith("Done"), panel.status.text()
     assert panel.thumbnails.count() == 3
     assert shown_while_running == [True, True, True]
 
-    qtbot.waitUntil(lambda: panel.preview_frame >= 3, timeout=5_000)
+    qtbot.waitUntil(lambda: panel.player.frame >= 3, timeout=5_000)
     shown = panel.preview.pixmap()
     assert not shown.isNull() and (shown.width(), shown.height()) == (SIZE, SIZE)
 
@@ -72,12 +77,12 @@ def test_keyframes_arrive_then_the_zoom_plays_and_exports(
     qtbot.waitUntil(refused.done, timeout=5_000)
     assert refused.result() == 0 and "no such folder" in panel.status.text()
 
-    task = panel.export(tmp_path / "zoom.mp4")
-    assert task is not None
-    qtbot.waitUntil(task.done, timeout=20_000)
+    export = panel.export(tmp_path / "zoom.mp4")
+    assert export is not None
+    qtbot.waitUntil(export.done, timeout=20_000)
     video = probe_video(tmp_path / "zoom.mp4")
     assert (video.width, video.height) == (SIZE, SIZE)
-    assert video.frames == task.result() == len(frame_positions(3, 4, 1.0))
+    assert video.frames == export.result() == len(frame_positions(3, 4, 1.0))
 
 
 def test_cancel_keeps_finished_keyframes_and_start_continues(qtbot: QtBot, panel: ZoomPanel) -> None:
@@ -89,12 +94,13 @@ def test_cancel_keeps_finished_keyframes_and_start_continues(qtbot: QtBot, panel
 
     panel.keyframe_shown.connect(cancel_after_second)
     panel.start()
-    assert panel.task is not None
-    qtbot.waitUntil(panel.task.done, timeout=30_000)
-    assert panel.task.cancelled()
+    task = panel.controller.task
+    assert task is not None
+    qtbot.waitUntil(task.done, timeout=30_000)
+    assert task.cancelled()
     assert "Cancelled" in panel.status.text()
     qtbot.waitUntil(panel.start_button.isEnabled, timeout=2_000)
-    folder = panel.folder
+    folder = panel.controller.folder
     assert folder is not None
     kept = [(folder / keyframe_name(index)).stat().st_mtime_ns for index in range(2)]
     assert not (folder / keyframe_name(2)).exists()
@@ -102,25 +108,45 @@ def test_cancel_keeps_finished_keyframes_and_start_continues(qtbot: QtBot, panel
     panel.keyframe_shown.disconnect(cancel_after_second)
     with qtbot.waitSignal(panel.render_done, timeout=30_000):
         panel.start()
-    assert panel.folder == folder
+    assert panel.controller.folder == folder
     assert panel.thumbnails.count() == 3
     assert [(folder / keyframe_name(index)).stat().st_mtime_ns for index in range(2)] == kept
-    assert len(panel.keyframes) == 3
+    keyframes = panel.controller.keyframes
+    assert len(keyframes) == 3
     # the frame's contents are the first keyframe
-    assert np.array_equal(panel.keyframes[0][0, 0], [200, 0, 0])
+    assert np.array_equal(keyframes[0][0, 0], [200, 0, 0])
 
 
-def test_prompt_changes_are_read_from_keyframe_lines() -> None:
-    cues = parse_prompt_changes("2: a castle\n\n3:  the sea \n4.5s: a storm")
-    assert [(cue.keyframe, cue.seconds, cue.prompt) for cue in cues] == [
-        (1, None, "a castle"),
-        (2, None, "the sea"),
-        (None, 4.5, "a storm"),
-    ]
-    with pytest.raises(BadInput, match="line 1"):
-        parse_prompt_changes("castle")
-    with pytest.raises(BadInput, match="numbered 1, 2, 3"):
-        parse_prompt_changes("0: a castle")
+def test_prompt_changes_mean_the_same_in_the_panel_and_on_the_command_line(
+    panel: ZoomPanel, tiny_model_dir: Path
+) -> None:
+    cues = ["3: a castle", "6.5s: the sea", "0: a meadow"]
+    panel.keyframe_count.setValue(8)
+    panel.seconds.setValue(1.0)
+    panel.prompt_changes.setPlainText("\n".join(cues) + "\n")
+    in_panel = panel.settings()
+
+    parser = cli.build_parser()
+    at = [argument for cue in cues for argument in ("--prompt-at", cue)]
+    args = parser.parse_args(["zoom", "--model", str(tiny_model_dir), "--prompt", "a lighthouse",
+                              "--keyframes", "8", "--out", "z.mp4", *at])  # fmt: skip
+    on_command_line = zoom_settings(args)
+
+    assert in_panel.cues == on_command_line.cues
+    prompts = [in_panel.prompt_for(keyframe) for keyframe in range(8)]
+    assert prompts == [on_command_line.prompt_for(keyframe) for keyframe in range(8)]
+    # 0 is the first keyframe; keyframe 3 fills the screen 3 seconds in; 6.5 s is into keyframe 7.
+    assert prompts == ["a meadow"] * 3 + ["a castle"] * 4 + ["the sea"]
+
+
+def test_a_prompt_change_that_cannot_be_read_names_its_line(panel: ZoomPanel) -> None:
+    panel.prompt_changes.setPlainText("2: a castle\n\ncastle")
+    panel.start()
+    assert not panel.running
+    assert "line 3" in panel.status.text() and "3: a castle" in panel.status.text()
+    panel.prompt_changes.setPlainText("2.5: a castle")
+    with pytest.raises(BadInput, match="whole numbers"):
+        panel.settings()
 
 
 def test_the_generate_menu_opens_the_zoom_panel_set_to_the_frame(qtbot: QtBot, window: MainWindow) -> None:
