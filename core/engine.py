@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sfumato.core.api import (
@@ -31,11 +31,13 @@ from sfumato.core.api import (
     SfumatoError,
     until_terminal,
 )
-from sfumato.core.engine_backends import Backend, ProcessBackend, ThreadBackend
+from sfumato.core.engine_backends import Backend, OnExit, OnMessage, ProcessBackend, ThreadBackend
 from sfumato.core.engine_settings import EngineInfo, EngineSettings
 from sfumato.core.protocol import Cancel, Submit
 
 log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[EngineSettings, OnMessage, OnExit], Backend]
 
 START_TIMEOUT = 300.0
 MAX_RESTARTS_WITHOUT_PROGRESS = 3
@@ -47,8 +49,16 @@ CRASH_MESSAGE = (
 
 
 class Engine:
-    def __init__(self, settings: EngineSettings, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        loop: asyncio.AbstractEventLoop,
+        backend: BackendFactory | None = None,
+    ) -> None:
         self.settings = settings
+        self._make_backend: BackendFactory = backend or (
+            ThreadBackend if settings.in_process else ProcessBackend
+        )
         self.info: EngineInfo | None = None
         self._loop = loop
         self._ids = (f"job-{n}" for n in itertools.count(1))
@@ -64,15 +74,17 @@ class Engine:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     @classmethod
-    async def start(cls, settings: EngineSettings | None = None) -> Engine:
-        """Start the engine and wait until it has chosen its device."""
-        engine = cls(settings or EngineSettings(), asyncio.get_running_loop())
+    async def start(
+        cls, settings: EngineSettings | None = None, *, backend: BackendFactory | None = None
+    ) -> Engine:
+        """Start the engine and wait until it has chosen its device. `backend`: where its serving loop
+        runs, when not in the usual process or thread (`settings.in_process`)."""
+        engine = cls(settings or EngineSettings(), asyncio.get_running_loop(), backend)
         engine._launch()
         engine.info = await asyncio.wait_for(asyncio.shield(engine._ready), START_TIMEOUT)
         return engine
 
     def _launch(self) -> None:
-        backend_class = ThreadBackend if self.settings.in_process else ProcessBackend
         generation = object()
         self._generation = generation
 
@@ -83,7 +95,7 @@ class Engine:
             if not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._on_exit, generation, code)
 
-        self._backend = backend_class(self.settings, on_message, on_exit)
+        self._backend = self._make_backend(self.settings, on_message, on_exit)
 
     async def close(self) -> None:
         self._closing = True

@@ -3,6 +3,8 @@ results land as undoable layers at the frame, batches become candidates, and fai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -228,3 +230,25 @@ def test_the_automatic_mode_is_shown_before_generating(studio: MainWindow, qtbot
     qtbot.waitUntil(lambda: mode.itemText(0) == "Automatic (txt2img)")
     studio.host.document.add_layer("paint", pixels=solid(64, 64, (1, 2, 3, 255)))
     qtbot.waitUntil(lambda: mode.itemText(0) == "Automatic (img2img)")
+
+
+@dataclass(frozen=True)
+class NewKindOfEvent:
+    """An event this studio does not know (a newer engine's)."""
+
+    job_id: str
+    note: str
+
+
+def test_events_the_studio_does_not_know_are_passed_over(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    handed_on: list[object] = []
+    studio.client.engine_event.connect(handed_on.append)
+    job_id = generate(studio, qtbot, fake_engine)
+    new = NewKindOfEvent(job_id, "image 1 of 2 is ready")
+    fake_engine.emit(new)  # type: ignore[arg-type]
+    finish(studio, qtbot, fake_engine)
+    assert new in handed_on, "the client hands on what it does not know, for panels that might"
+    assert len(studio.host.document.layers) == 1
+    assert studio.open_messages == []
