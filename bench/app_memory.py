@@ -54,7 +54,7 @@ class OldRetentionEngine(Engine):
         if isinstance(event, TERMINAL_EVENTS):
             self._old_unread.append(event.job_id)
             while len(self._old_unread) > OLD_UNREAD_STREAMS_KEPT:
-                self._streams.pop(self._old_unread.popleft(), None)
+                self._listened.forget(self._old_unread.popleft())
 
 
 def scripted_engine(engine_class: type[Engine] = Engine) -> EngineFactory:

@@ -29,10 +29,10 @@ from sfumato.core.api import (
     Job,
     Queued,
     SfumatoError,
-    until_terminal,
 )
 from sfumato.core.engine_backends import Backend, OnExit, OnMessage, ProcessBackend, ThreadBackend
 from sfumato.core.engine_settings import EngineInfo, EngineSettings
+from sfumato.core.job_runner import ListenedJobs
 from sfumato.core.protocol import Cancel, Submit
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Engine:
         self._ids = (f"job-{n}" for n in itertools.count(1))
         self._waiting: deque[tuple[str, Job]] = deque()
         self._running: str | None = None
-        self._streams: dict[str, asyncio.Queue[Event]] = {}
+        self._listened = ListenedJobs()
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._ready: asyncio.Future[EngineInfo] = loop.create_future()
         self._backend: Backend | None = None
@@ -126,7 +126,7 @@ class Engine:
             raise SfumatoError("The engine is shutting down.")
         job_id = next(self._ids)
         if listen:
-            self._streams[job_id] = asyncio.Queue()
+            self._listened.listen(job_id)
         self._waiting.append((job_id, job))
         self._emit(Queued(job_id, len(self._waiting) - (0 if self._running else 1)))
         self._dispatch()
@@ -149,17 +149,10 @@ class Engine:
     def running(self) -> str | None:
         return self._running
 
-    async def events(self, job_id: str) -> AsyncIterator[Event]:
+    def events(self, job_id: str) -> AsyncIterator[Event]:
         """The events of a job submitted with `listen=True`, ending with its Finished, Cancelled or
         Failed. Stopping early drops the rest."""
-        stream = self._streams.get(job_id)
-        if stream is None:
-            raise KeyError(f"no events are kept for {job_id}: submit it with listen=True, and read them once")
-        try:
-            async for event in until_terminal(stream):
-                yield event
-        finally:
-            self._streams.pop(job_id, None)
+        return self._listened.events(job_id)
 
     async def all_events(self) -> AsyncIterator[Event]:
         """Every event of every job, in order, for as long as the caller listens."""
@@ -186,9 +179,7 @@ class Engine:
     # ---- inside the event loop -----------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
-        stream = self._streams.get(event.job_id)
-        if stream is not None:
-            stream.put_nowait(event)
+        self._listened.put(event)
         for subscriber in self._subscribers:
             subscriber.put_nowait(event)
 

@@ -32,9 +32,9 @@ from sfumato.core.api import (
     SfumatoError,
     Started,
     Step,
-    until_terminal,
 )
 from sfumato.core.api import EngineInfo as Ready
+from sfumato.core.job_runner import ListenedJobs
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class EngineClient(QObject):
         self._state = EngineState.STOPPED
         self.error = ""
         self.jobs: dict[str, Job] = {}
-        self._listeners: dict[str, asyncio.Queue[Event]] = {}
+        self._listened = ListenedJobs()
         self._restart_poll = QTimer(self)
         self._restart_poll.setInterval(RESTART_POLL_MS)
         self._restart_poll.timeout.connect(self._check_restarted)
@@ -161,20 +161,13 @@ class EngineClient(QObject):
         job_id = self._engine.submit(job)
         self.jobs[job_id] = job
         if listen:  # before any of its events can arrive: they come through the event loop
-            self._listeners[job_id] = asyncio.Queue()
+            self._listened.listen(job_id)
         return job_id
 
-    async def events(self, job_id: str) -> AsyncIterator[Event]:
+    def events(self, job_id: str) -> AsyncIterator[Event]:
         """The events of a job submitted with `listen=True`, ending with its Finished, Cancelled or
         Failed. Stopping early drops the rest."""
-        stream = self._listeners.get(job_id)
-        if stream is None:
-            raise KeyError(f"no events are kept for {job_id}: submit it with listen=True, and read them once")
-        try:
-            async for event in until_terminal(stream):
-                yield event
-        finally:
-            self._listeners.pop(job_id, None)
+        return self._listened.events(job_id)
 
     def cancel(self, job_id: str) -> None:
         if self._engine is not None:
@@ -212,9 +205,7 @@ class EngineClient(QObject):
             self.jobs.pop(event.job_id, None)
             if self._state not in (EngineState.RESTARTING, EngineState.FAILED) and self.running is None:
                 self._set_state(EngineState.IDLE)
-        listener = self._listeners.get(event.job_id)
-        if listener is not None:
-            listener.put_nowait(event)
+        self._listened.put(event)
         self.engine_event.emit(event)
 
     def _check_restarted(self) -> None:
