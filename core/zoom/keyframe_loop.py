@@ -101,6 +101,8 @@ async def _generate(
                     raise SfumatoError(f"Keyframe {spec.index + 1} of {count} failed: {message}", kind)
                 case Cancelled():
                     break
+                case _:
+                    pass
     except asyncio.CancelledError:
         engine.cancel(job_id)
         raise

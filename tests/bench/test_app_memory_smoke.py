@@ -6,13 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from bench.app_memory import main
 
 
 def test_the_benchmark_reports_old_and_new_retention(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    qapp: QApplication, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Run on the test session's QApplication: a bare QCoreApplication made here would be the only
+    # one the process can have, and later widget tests need a QApplication.
     out = tmp_path / "memory.json"
     assert main(["--jobs", "80", "--size", "64", "--steps", "2", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
