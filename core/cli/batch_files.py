@@ -33,10 +33,6 @@ class BatchFiles:
     def failed(self) -> int:
         return len(self._failed)
 
-    @property
-    def expected(self) -> int:
-        return len(self._paths)
-
     def write(self, index: int, image: np.ndarray, recipe: Recipe) -> None:
         """Save image `index` now; a failure is printed as an error and the batch carries on."""
         if index in self._written or index in self._failed or not 0 <= index < len(self._paths):

@@ -60,7 +60,8 @@ async def _generate(plan: GenerationPlan, settings: EngineSettings, out: TextIO,
         if engine is not None:
             await engine.close()
         elif not starting.done():
-            starting.cancel()
+            starting.cancel()  # stops the engine process it was starting
+            await asyncio.gather(starting, return_exceptions=True)
 
 
 async def _follow(
