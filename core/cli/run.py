@@ -73,6 +73,7 @@ async def _follow(
         progress.show(event)
         match event:
             case ImageReady(index=index, image=image, recipe=recipe):
+                progress.end_line()  # the path (or an error) gets a line of its own below the bar
                 files.write(index, image, recipe)
             case Finished(images=images, recipes=recipes):
                 files.write_all(images, recipes)
