@@ -211,6 +211,17 @@ class Step:
 
 
 @dataclass(frozen=True, eq=False)
+class ImageReady:
+    """Image `index` (0-based) of the job is done. It comes as soon as that image is, so a front end
+    can keep it even if the rest of the batch fails or is cancelled; Finished carries it again."""
+
+    job_id: str
+    index: int
+    image: np.ndarray
+    recipe: Recipe
+
+
+@dataclass(frozen=True, eq=False)
 class Finished:
     job_id: str
     images: tuple[np.ndarray, ...]
@@ -229,7 +240,7 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | LoadingModel | Step | Finished | Cancelled | Failed
+Event = Queued | Started | LoadingModel | Step | ImageReady | Finished | Cancelled | Failed
 TERMINAL_EVENTS = (Finished, Cancelled, Failed)
 
 

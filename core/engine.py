@@ -6,7 +6,8 @@ and only until that listener has read the job's last event: a front end that fol
 
 Jobs wait in a queue here, in the caller's process, and go to the serving loop one at a time. If the
 engine process dies, the running job fails with ENGINE_CRASHED, a fresh process starts, and the queue
-carries on.
+carries on. An engine that keeps dying is restarted later and later, and the jobs waiting for it fail
+after a few crashes in a row (see `RestartPolicy`): every job gets an outcome.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sfumato.core.api import (
     SfumatoError,
 )
 from sfumato.core.engine_backends import Backend, OnExit, OnMessage, ProcessBackend, ThreadBackend
+from sfumato.core.engine_restarts import RestartPolicy
 from sfumato.core.engine_settings import EngineInfo, EngineSettings
 from sfumato.core.job_runner import ListenedJobs
 from sfumato.core.protocol import Cancel, Submit
@@ -39,12 +41,13 @@ log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[EngineSettings, OnMessage, OnExit], Backend]
 
-START_TIMEOUT = 300.0
-MAX_RESTARTS_WITHOUT_PROGRESS = 3
-
 CRASH_MESSAGE = (
-    "The engine stopped unexpectedly{code} while working on this job. It has been restarted and "
+    "The engine stopped unexpectedly{code} while working on this job. It is being restarted and "
     "nothing in your document was changed; you can run the job again."
+)
+GAVE_UP_MESSAGE = (
+    "The engine stopped {crashes} times in a row{code}, so this job was not run. See the engine's log "
+    "for the cause; it is being restarted, and you can run the job again."
 )
 
 
@@ -54,8 +57,10 @@ class Engine:
         settings: EngineSettings,
         loop: asyncio.AbstractEventLoop,
         backend: BackendFactory | None = None,
+        restarts: RestartPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self.restarts = restarts or RestartPolicy()
         self._make_backend: BackendFactory = backend or (
             ThreadBackend if settings.in_process else ProcessBackend
         )
@@ -69,19 +74,30 @@ class Engine:
         self._ready: asyncio.Future[EngineInfo] = loop.create_future()
         self._backend: Backend | None = None
         self._closing = False
-        self._failed_starts = 0
+        self._generation: object | None = None  # the running backend's; None while there is none
+        self._crashes = 0  # in a row, with no job ending in between
+        self._restart: asyncio.TimerHandle | None = None
+        self._unusable: SfumatoError | None = None  # why the engine cannot run here at all
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
     @classmethod
     async def start(
-        cls, settings: EngineSettings | None = None, *, backend: BackendFactory | None = None
+        cls,
+        settings: EngineSettings | None = None,
+        *,
+        backend: BackendFactory | None = None,
+        restarts: RestartPolicy | None = None,
     ) -> Engine:
         """Start the engine and wait until it has chosen its device. `backend`: where its serving loop
         runs, when not in the usual process or thread (`settings.in_process`)."""
-        engine = cls(settings or EngineSettings(), asyncio.get_running_loop(), backend)
+        engine = cls(settings or EngineSettings(), asyncio.get_running_loop(), backend, restarts)
         engine._launch()
-        engine.info = await asyncio.wait_for(asyncio.shield(engine._ready), START_TIMEOUT)
+        try:
+            engine.info = await asyncio.shield(engine._ready)
+        except BaseException:
+            await engine.close()
+            raise
         return engine
 
     def _launch(self) -> None:
@@ -95,16 +111,32 @@ class Engine:
             if not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._on_exit, generation, code)
 
-        self._backend = self._make_backend(self.settings, on_message, on_exit)
+        try:
+            self._backend = self._make_backend(self.settings, on_message, on_exit)
+        except OSError as error:
+            self._loop.call_soon(self._stopped, generation, f" ({error.strerror or error})")
+            return
+        self._loop.call_later(self.restarts.start_timeout, self._check_started, generation)
 
     async def close(self) -> None:
+        """Stop the engine: waiting jobs are cancelled, and so is the running one."""
         self._closing = True
+        if self._restart is not None:
+            self._restart.cancel()
         for job_id, _job in list(self._waiting):
             self._emit(Cancelled(job_id))
         self._waiting.clear()
         if self._backend is not None:
             backend, self._backend = self._backend, None
+            if self.info is None:
+                backend.kill()  # still starting: it has nothing to finish
+            elif self._running is not None:
+                backend.send(Cancel(self._running))
             await asyncio.to_thread(backend.close, 10.0)
+        self._generation = None  # what the old engine still had in its pipe comes too late
+        if self._running is not None:
+            self._emit(Cancelled(self._running))
+            self._running = None
 
     async def __aenter__(self) -> Engine:
         return self
@@ -127,6 +159,9 @@ class Engine:
         job_id = next(self._ids)
         if listen:
             self._listened.listen(job_id)
+        if self._unusable is not None:
+            self._emit(Failed(job_id, self._unusable.kind, self._unusable.message))
+            return job_id
         self._waiting.append((job_id, job))
         self._emit(Queued(job_id, len(self._waiting) - (0 if self._running else 1)))
         self._dispatch()
@@ -184,7 +219,7 @@ class Engine:
             subscriber.put_nowait(event)
 
     def _dispatch(self) -> None:
-        if self._running or not self._waiting or self._backend is None:
+        if self._running or not self._waiting or self._backend is None or self.info is None:
             return
         job_id, job = self._waiting.popleft()
         self._running = job_id
@@ -198,16 +233,17 @@ class Engine:
             return
         self._emit(message)
         if isinstance(message, TERMINAL_EVENTS) and message.job_id == self._running:
-            self._failed_starts = 0
+            self._crashes = 0
             self._running = None
             self._dispatch()
 
     def _on_ready(self, ready: EngineInfo) -> None:
         if ready.error:
-            error = BadInput(ready.error)
+            # The engine cannot run here (a missing device, say); starting it again would not help.
+            self._unusable = BadInput(ready.error)
             if not self._ready.done():
-                self._ready.set_exception(error)
-            self._fail_waiting(error.message, ErrorKind.BAD_INPUT)
+                self._ready.set_exception(self._unusable)
+            self._fail_waiting(self._unusable.message, self._unusable.kind)
             return
         self.info = ready
         if not self._ready.done():
@@ -215,27 +251,45 @@ class Engine:
         self._dispatch()
 
     def _on_exit(self, generation: object, code: int | None) -> None:
+        self._stopped(generation, f" (exit code {code})" if code is not None else "")
+
+    def _check_started(self, generation: object) -> None:
+        if generation is not self._generation or self.info is not None or self._closing:
+            return
+        if self._backend is not None:
+            self._backend.kill()
+        self._stopped(generation, f" (it was not ready within {self.restarts.start_timeout:g} seconds)")
+
+    def _stopped(self, generation: object, detail: str) -> None:
+        """The engine of `generation` is gone: fail its job, and start another one after a while."""
         if generation is not self._generation or self._closing:
             return
-        detail = f" (exit code {code})" if code is not None else ""
+        self._generation = None
+        self._backend = None
+        self.info = None
         log.error("engine stopped%s", detail)
         if self._running is not None:
             self._emit(Failed(self._running, ErrorKind.ENGINE_CRASHED, CRASH_MESSAGE.format(code=detail)))
             self._running = None
-        self._failed_starts += 1
         if not self._ready.done():
             self._ready.set_exception(
                 SfumatoError(f"The engine could not start{detail}.", ErrorKind.ENGINE_CRASHED)
             )
             return
-        if self._failed_starts > MAX_RESTARTS_WITHOUT_PROGRESS:
-            self._backend = None
-            self._fail_waiting(
-                "The engine keeps stopping; see the log for the cause.", ErrorKind.ENGINE_CRASHED
-            )
+        if self._unusable is not None:
             return
-        self.info = None
-        self._launch()
+        self._crashes += 1
+        if self.restarts.gives_up(self._crashes):
+            message = GAVE_UP_MESSAGE.format(crashes=self._crashes, code=detail)
+            self._fail_waiting(message, ErrorKind.ENGINE_CRASHED)
+        delay = self.restarts.delay(self._crashes)
+        log.info("starting the engine again in %g seconds", delay)
+        self._restart = self._loop.call_later(delay, self._relaunch)
+
+    def _relaunch(self) -> None:
+        self._restart = None
+        if not self._closing:
+            self._launch()
 
     def _fail_waiting(self, message: str, kind: ErrorKind) -> None:
         while self._waiting:

@@ -30,6 +30,8 @@ class Backend(Protocol):
 
     def close(self, timeout: float) -> None: ...
 
+    def kill(self) -> None: ...
+
 
 def _engine_environment() -> dict[str, str]:
     """OpenMP threads that spin while waiting steal the cores the app and the engine share on a
@@ -117,3 +119,6 @@ class ThreadBackend:
     def close(self, timeout: float) -> None:
         self._inbox.put(Shutdown())
         self._thread.join(timeout)
+
+    def kill(self) -> None:
+        """A thread cannot be stopped from outside; it is left to end on its own."""

@@ -4,6 +4,7 @@ thread of the caller's process for the in-process engine."""
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from sfumato.core.api import (
     Event,
     Failed,
     Finished,
+    ImageReady,
     Job,
     LoadingModel,
     SfumatoError,
@@ -24,7 +26,7 @@ from sfumato.core.api import (
 from sfumato.core.devices import DeviceChoice, is_out_of_memory, release_memory
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.tasks import run_task
-from sfumato.core.tasks.common import JobCancelled, TaskContext
+from sfumato.core.tasks.common import JobCancelled, Output, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,8 @@ class Worker:
         self.models = ModelCache(device)
 
     def run(self, job_id: str, job: Job, emit: Emit, is_cancelled: Callable[[], bool]) -> None:
-        """Run `job`, emitting Started, LoadingModel, Step… and exactly one terminal event."""
+        """Run `job`, emitting Started, LoadingModel, Step, an ImageReady per image as soon as it is done,
+        and exactly one terminal event."""
         emit(Started(job_id))
         try:
             if is_cancelled():
@@ -55,7 +58,12 @@ class Worker:
             def on_step(step: int, total: int, image: int, images: int, preview: np.ndarray | None) -> None:
                 emit(Step(job_id, step, total, image, images, preview))
 
-            ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every)
+            indexes = itertools.count()
+
+            def on_output(output: Output) -> None:
+                emit(ImageReady(job_id, next(indexes), output.image, output.recipe))
+
+            ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every, on_output)
             outputs = run_task(job, ctx)
             emit(Finished(job_id, tuple(o.image for o in outputs), tuple(o.recipe for o in outputs)))
         except JobCancelled:

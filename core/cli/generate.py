@@ -25,8 +25,11 @@ The mode follows from the options:
   otherwise text to image
 
 With --batch N, `--out out.png` writes out.png, out-1.png, ..., out-(N-1).png; image k has seed
-SEED+k. Existing files are replaced. The paths written are printed, one per line.
-Press Ctrl+C to cancel: nothing is saved, and the exit code is 130.
+SEED+k. Existing files are replaced. Each image is written as soon as it is made, and its path
+printed, one per line; an image that cannot be written is reported and the others are still
+written (the exit code is then 1).
+Press Ctrl+C to cancel: the images already made are kept, and the exit code is 130. SIGTERM (and
+SIGHUP) cancel the same way, with exit code 143 (129).
 """
 
 

@@ -1,9 +1,10 @@
 """Running one generation job from the command line: start the engine, follow the job's events,
-save the images, and turn Ctrl+C into a clean cancel.
+save the images, and turn Ctrl+C or SIGTERM into a clean cancel.
 
-The first Ctrl+C cancels the job (the engine stops within one step and nothing is saved); a second
-one stops waiting for that. Images are only written once the whole job has finished, each one
-atomically, so an interrupted run never leaves a partial file behind.
+Each image is written as soon as the engine has made it, atomically, so an interrupted run keeps
+the images already made and never leaves a partial file behind. The first Ctrl+C (SIGINT), SIGTERM
+or SIGHUP cancels the job (the engine stops within one step) and the run exits with 128 + the
+signal's number: 130 for Ctrl+C, 143 for SIGTERM. A second one stops waiting for the cancel.
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-import numpy as np
-
-from sfumato.core.api import Cancelled, ErrorKind, Failed, Finished, Recipe, SfumatoError
+from sfumato.core.api import Cancelled, ErrorKind, Failed, Finished, ImageReady
+from sfumato.core.cli.batch_files import BatchFiles
 from sfumato.core.cli.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, exit_code_for, print_error
 from sfumato.core.cli.plan import GenerationPlan
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_settings import EngineSettings
-from sfumato.core.metadata import save_png
 from sfumato.core.paths import cache_dir
 
 _ENGINE_FAULTS = frozenset({ErrorKind.ENGINE_CRASHED, ErrorKind.INTERNAL})
+_SIGNALLED = 128  # a shell reports a program stopped by signal N as 128 + N
 
 
 def engine_log_path() -> Path:
@@ -46,63 +46,65 @@ def run_generation(plan: GenerationPlan, settings: EngineSettings, out: TextIO |
 
 async def _generate(plan: GenerationPlan, settings: EngineSettings, out: TextIO, progress: Progress) -> int:
     interrupts = _Interrupts(asyncio.get_running_loop(), progress)
+    files = BatchFiles(plan.outputs, out)
     starting = asyncio.ensure_future(Engine.start(settings))
     engine: Engine | None = None
     try:
         with interrupts.installed():
             engine = await starting
-            return await _follow(engine, plan, interrupts, out, progress)
+            return await _follow(engine, plan, interrupts, files, progress)
     except asyncio.CancelledError:
-        progress.message("Stopped.")
-        return EXIT_INTERRUPTED
+        progress.message(f"Stopped; {files.summary()}.")
+        return interrupts.exit_code
     finally:
         if engine is not None:
             await engine.close()
         elif not starting.done():
-            starting.cancel()
+            starting.cancel()  # stops the engine process it was starting
+            await asyncio.gather(starting, return_exceptions=True)
 
 
 async def _follow(
-    engine: Engine, plan: GenerationPlan, interrupts: _Interrupts, out: TextIO, progress: Progress
+    engine: Engine, plan: GenerationPlan, interrupts: _Interrupts, files: BatchFiles, progress: Progress
 ) -> int:
     job_id = engine.submit(plan.job, listen=True)
     interrupts.cancel_job = lambda: engine.cancel(job_id)
     async for event in engine.events(job_id):
         progress.show(event)
         match event:
-            case Finished() | Failed() if interrupts.count:
-                break  # the job ended some other way just as it was being cancelled
+            case ImageReady(index=index, image=image, recipe=recipe):
+                progress.end_line()  # the path (or an error) gets a line of its own below the bar
+                files.write(index, image, recipe)
             case Finished(images=images, recipes=recipes):
-                return _save(plan.outputs, images, recipes, out)
+                files.write_all(images, recipes)
+                if interrupts.count:
+                    break  # the job finished just as it was being cancelled
+                return EXIT_FAILED if files.failed else EXIT_OK
             case Cancelled():
                 break
+            case Failed() if interrupts.count:
+                break  # the job ended some other way just as it was being cancelled
             case Failed(kind=kind, message=message):
                 if kind in _ENGINE_FAULTS and engine.worker_pid is not None:
                     message += f" The engine's log is in {engine_log_path()}."
+                if files.written:
+                    message += f" Before that, {files.summary()}."
                 print_error(message)
                 return exit_code_for(kind)
-    progress.message("Cancelled; no images were saved.")
-    return EXIT_INTERRUPTED
-
-
-def _save(
-    paths: tuple[Path, ...], images: tuple[np.ndarray, ...], recipes: tuple[Recipe, ...], out: TextIO
-) -> int:
-    for path, image, recipe in zip(paths, images, recipes, strict=False):
-        try:
-            save_png(path, image, recipe)
-        except SfumatoError as error:
-            print_error(error.message)
-            return EXIT_FAILED
-        print(path, file=out, flush=True)
-    return EXIT_OK
+    progress.message(f"Cancelled; {files.summary()}.")
+    return interrupts.exit_code
 
 
 class _Interrupts:
-    """Ctrl+C while the job runs cancels it; before that, or a second time, stops the run."""
+    """A stop signal while the job runs cancels it; before that, or a second time, stops the run."""
+
+    SIGNALS = tuple(
+        getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, progress: Progress) -> None:
         self.count = 0
+        self.exit_code = EXIT_INTERRUPTED
         self.cancel_job: Callable[[], None] | None = None
         self._loop = loop
         self._progress = progress
@@ -113,17 +115,20 @@ class _Interrupts:
         if threading.current_thread() is not threading.main_thread():
             yield  # signal handlers can only be set from the main thread
             return
-        previous = signal.signal(signal.SIGINT, self._on_signal)
+        previous = {number: signal.signal(number, self._on_signal) for number in self.SIGNALS}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
-    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
-        self._loop.call_soon_threadsafe(self._interrupted)
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._loop.call_soon_threadsafe(self._interrupted, signum)
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, signum: int) -> None:
         self.count += 1
+        if self.count == 1:
+            self.exit_code = _SIGNALLED + signum
         if self.count == 1 and self.cancel_job is not None:
             self._progress.message("Cancelling… (press Ctrl+C again to stop waiting)")
             self.cancel_job()

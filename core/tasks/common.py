@@ -34,6 +34,10 @@ class JobCancelled(Exception):
     """Raised from inside the denoising loop to stop at once, skipping the VAE decode."""
 
 
+def _hand_on_nothing(_output: Output) -> None:
+    pass
+
+
 @dataclass
 class TaskContext:
     model: LoadedModel
@@ -41,10 +45,17 @@ class TaskContext:
     on_step: StepCallback
     is_cancelled: Callable[[], bool]
     preview_every: int = 1
+    on_output: Callable[[Output], None] = _hand_on_nothing
 
     def check_cancelled(self) -> None:
         if self.is_cancelled():
             raise JobCancelled
+
+    def deliver(self, output: Output) -> Output:
+        """Hand a finished image on at once, so it is kept even if a later image of the batch fails
+        or the job is cancelled; returns `output` for the task's own list."""
+        self.on_output(output)
+        return output
 
 
 @dataclass(frozen=True)

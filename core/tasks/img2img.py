@@ -51,5 +51,5 @@ def run(job: Img2Img, ctx: TaskContext) -> list[Output]:
             )
         image = decode(ctx, latents)
         recipe = make_recipe(ctx, job, Mode.IMG2IMG, seed, job.width, job.height, strength=job.strength)
-        outputs.append(Output(image, recipe))
+        outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs

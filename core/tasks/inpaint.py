@@ -99,5 +99,5 @@ def run(job: Inpaint, ctx: TaskContext) -> list[Output]:
         recipe = make_recipe(
             ctx, job, Mode.INPAINT, seed, width, height, strength=job.strength, mask_blur=job.mask_blur
         )
-        outputs.append(Output(image, recipe))
+        outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs

@@ -96,7 +96,7 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
             extras.update({"Morph to": prompts[following], "Morph position": f"{position:.4g}"})
             extras["Morph seed to"] = str(seeds[following])
         recipe = replace(recipe, prompt=prompts[index], extras=extras)
-        outputs.append(Output(decode(ctx, latents), recipe))
+        outputs.append(ctx.deliver(Output(decode(ctx, latents), recipe)))
     return outputs
 
 

@@ -44,5 +44,5 @@ def run(job: Outpaint, ctx: TaskContext) -> list[Output]:
             ctx, job, Mode.OUTPAINT, seed, width, height, strength=strength, mask_blur=job.mask_blur,
             extras={"Outpaint": f"{job.left},{job.top},{job.right},{job.bottom}"},
         )  # fmt: skip
-        outputs.append(Output(image, recipe))
+        outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs

@@ -40,5 +40,6 @@ def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
                 ctx, StableDiffusionPipeline, job, embeds, seed, index, width=job.width, height=job.height
             )
         image = decode(ctx, latents)
-        outputs.append(Output(image, make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)))
+        recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
+        outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs

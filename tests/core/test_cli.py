@@ -16,6 +16,7 @@ from PIL import Image
 from sfumato.core import __version__
 from sfumato.core.api import Finished, LoadingModel, Mode, Step
 from sfumato.core.cli import main
+from sfumato.core.cli.plan import output_paths
 from sfumato.core.cli.progress import Progress
 from sfumato.core.metadata import read_recipe
 from sfumato.core.schedulers import sampler_names
@@ -155,24 +156,30 @@ def test_outpaint_adds_the_margins(
     assert recipe is not None and recipe.mode is Mode.OUTPAINT
 
 
-def test_ctrl_c_cancels_the_job_and_saves_nothing(
+def test_ctrl_c_cancels_the_job_and_keeps_the_images_already_made(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     class PressCtrlCWhenAnImageIsDone(io.StringIO):
         def write(self, text: str) -> int:
-            if "image 1/" in text:
+            if "image 2/" in text:
                 os.kill(os.getpid(), signal.SIGINT)
             return super().write(text)
 
     stderr = PressCtrlCWhenAnImageIsDone()
     monkeypatch.setattr(sys, "stderr", stderr)
-    out = tmp_path / "never.png"
+    out = tmp_path / "kept.png"
     code = main(tiny_args(tiny_model_dir, out, "--width", "64", "--height", "64", "--batch", "50"))
 
     assert code == 130
-    assert list(tmp_path.iterdir()) == []
     assert "image 50/50" not in stderr.getvalue()
-    assert capsys.readouterr().out == ""
+    count = len(list(tmp_path.iterdir()))
+    assert 1 <= count < 50, "the first image was made before Ctrl+C, and the batch stopped there"
+    kept = output_paths(out, count)
+    assert sorted(tmp_path.iterdir()) == sorted(kept)  # whole files only, the first ones of the batch
+    seeds = [recipe.seed for path in kept if (recipe := read_recipe(path)) is not None]
+    assert seeds == list(range(seeds[0], seeds[0] + count))
+    assert capsys.readouterr().out.splitlines() == [str(path) for path in kept]
+    assert f"Cancelled; {len(kept)} of 50 images were saved." in stderr.getvalue()
 
 
 def test_the_real_entry_point_runs_the_engine_in_its_own_process(
