@@ -93,7 +93,7 @@ class Request:
     height: int = _setting(512, label="Height")
     clip_skip: int = _setting(
         1, label="Clip skip", a1111="Clip skip", flag="--clip-skip", minimum=1, maximum=12, advanced=True,
-        help="1 (default) uses the text encoder's last layer, 2 the one before it (as some models want)",
+        help="1 to 12: 1 (default) conditions on the text encoder's last layer, 2 on the one before it, ...",
     )  # fmt: skip
 
 
