@@ -70,7 +70,7 @@ _DEFAULTS = Recipe(prompt="")
 def format_parameters(recipe: Recipe) -> str:
     """The recipe as AUTOMATIC1111 "parameters" text."""
     text = _compose(recipe, exact_prompts=False)
-    header_lines = text.split("\n")[:-1]
+    header_lines = text.strip().split("\n")[:-1]  # as `parse_parameters` will read them
     if _split_prompts(header_lines) != (recipe.prompt, recipe.negative):
         text = _compose(recipe, exact_prompts=True)
     return text
@@ -184,7 +184,13 @@ def parse_parameters(text: str) -> Recipe:
         if value is not None:
             read[declared.name] = value
     mode = written_mode or _infer_mode(read.get("strength"), read.get("mask_blur"), values)
-    shared = {"prompt": prompt, "negative": negative, "sampler": sampler, "width": width, "height": height}
+    shared: dict[str, Any] = {
+        "prompt": prompt,
+        "negative": negative,
+        "sampler": sampler,
+        "width": width,
+        "height": height,
+    }
     return Recipe(**shared, **read, mode=mode, extras=values)
 
 
@@ -281,7 +287,7 @@ def _pop_size(values: dict[str, str]) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _pop_typed(values: dict[str, str], key: str, type_name: str) -> object:
+def _pop_typed(values: dict[str, str], key: str, type_name: str) -> Any:
     """The value of `key` as the field type named `type_name` ("int", "float | None", "str"), or None."""
     base = type_name.removesuffix(" | None")
     if base == "int":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -228,16 +228,18 @@ def encode_prompts(
     return torch.cat(encoded[:count], dim=1), torch.cat(encoded[count:], dim=1)
 
 
-def _layer_count(text_encoder: torch.nn.Module) -> int:
+def _layer_count(text_encoder: Any) -> int:
     return int(text_encoder.config.num_hidden_layers)
 
 
-def _hidden_states(text_encoder: torch.nn.Module, ids: torch.Tensor, clip_skip: int) -> torch.Tensor:
+def _hidden_states(text_encoder: Any, ids: torch.Tensor, clip_skip: int) -> torch.Tensor:
     """The encoder's output for `ids`; with clip skip, an earlier layer's, through the final layer
     norm as AUTOMATIC1111 and diffusers do."""
     if clip_skip <= 1:
         hidden: torch.Tensor = text_encoder(ids)[0]
         return hidden
     states = text_encoder(ids, output_hidden_states=True).hidden_states
-    earlier: torch.Tensor = text_encoder.text_model.final_layer_norm(states[-clip_skip])
+    # transformers 4 keeps the layers under `text_model`; transformers 5 puts them on the model itself.
+    final_layer_norm = getattr(text_encoder, "text_model", text_encoder).final_layer_norm
+    earlier: torch.Tensor = final_layer_norm(states[-clip_skip])
     return earlier

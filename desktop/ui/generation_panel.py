@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -249,14 +250,15 @@ class GenerationPanel(QWidget):
                 write_value(widget, state[name])
 
 
-def _advanced_boxes() -> dict[str, QWidget]:
+def _advanced_boxes() -> dict[str, QSpinBox]:
     """A spin box for each generation setting declared as advanced, by field name."""
-    boxes: dict[str, QWidget] = {}
+    boxes: dict[str, QSpinBox] = {}
     for name, declared in _REQUEST_FIELDS.items():
         how = setting_of(declared)
         if how.advanced:
             assert how.minimum is not None and how.maximum is not None, f"{name} needs a declared range"
-            boxes[name] = spin_box(int(how.minimum), int(how.maximum), int(declared.default))
+            assert isinstance(declared.default, int), f"{name} needs a whole-number default"
+            boxes[name] = spin_box(int(how.minimum), int(how.maximum), declared.default)
             boxes[name].setObjectName(name)
             boxes[name].setToolTip(how.help)
     return boxes

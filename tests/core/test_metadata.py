@@ -43,6 +43,7 @@ OUR_RECIPES = {
     "surrounding spaces": Recipe(prompt="  indented\nline with trailing space ", negative=" padded "),
     "prompt ending like a parameters line": Recipe(prompt="a\nSteps: 1, Sampler: X, Seed: 2, Size: 8x8"),
     "windows line ends": Recipe(prompt="one\r\ntwo", negative="three\r\n"),
+    "prompt starting with blank lines": Recipe(prompt="\n\nsea"),
 }
 
 
