@@ -12,6 +12,7 @@ from sfumato.core.api import Recipe, Request, request_values
 from sfumato.desktop.document import Document
 from sfumato.desktop.document.frame import Frame
 from sfumato.desktop.document.ora import open_ora, save_ora
+from sfumato.desktop.document.recipe_xml import qualified, recipe_from_attributes, recipe_to_attributes
 from tests.support.requests import recipes, requests
 
 
@@ -37,3 +38,12 @@ def test_a_request_survives_an_ora_file(request: Request) -> None:
 @given(recipes())
 def test_every_recipe_field_survives_an_ora_file(recipe: Recipe) -> None:
     assert reopened_recipe(recipe) == recipe
+
+
+def test_layers_saved_before_clip_skip_existed_open_with_clip_skip_1() -> None:
+    attributes = recipe_to_attributes(Recipe(prompt="an old harbour", seed=3))
+    del attributes[qualified("clip-skip")]
+
+    recipe = recipe_from_attributes(attributes, "old.ora")
+
+    assert recipe == Recipe(prompt="an old harbour", seed=3) and recipe.clip_skip == 1
