@@ -75,7 +75,7 @@ def extend_margins(text: str) -> tuple[int, int, int, int]:
 
 
 def add_request_options(group: argparse._ActionsContainer) -> None:
-    """The options of the generation settings every command shares (`--steps`, `--clip-skip`, ...),
+    """The options of the generation settings every command shares (`--steps`, `--seed`, ...),
     from their declaration in `sfumato.core.api.Request`."""
     for declared in request_fields():
         how = setting_of(declared)
