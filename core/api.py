@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -28,19 +29,99 @@ class Mode(enum.StrEnum):
     OUTPAINT = "outpaint"
 
 
+@dataclass(frozen=True)
+class Setting:
+    """How one field of a request shows outside Python: its name for the artist (also used in
+    messages), its key in AUTOMATIC1111 "parameters" text, its command-line option, and its range."""
+
+    label: str
+    a1111: str | None = None  # None: not a `Key: value` pair of its own (the prompts, the size)
+    always_written: bool = False  # otherwise the pair is left out while the field has its default
+    flag: str | None = None  # None: not an option of its own on the command line
+    help: str = ""
+    metavar: str = "N"
+    minimum: float | None = None
+    maximum: float | None = None
+    advanced: bool = False  # shown among the Generate panel's advanced settings
+
+
+SETTING = "sfumato.setting"
+
+
+def _setting(default: Any = MISSING, **how: Any) -> Any:
+    return field(default=default, metadata={SETTING: Setting(**how)})
+
+
+def setting_of(declared: Field[Any]) -> Setting:
+    """The `Setting` a field of `Request`, a job or `Recipe` is declared with."""
+    found = declared.metadata.get(SETTING)
+    if not isinstance(found, Setting):
+        raise TypeError(f"the field {declared.name!r} is not a declared setting")
+    return found
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
-class JobBase:
-    """What every generation needs. `seed` -1 means "pick one"; the recipe records the one used."""
+class Request:
+    """The settings every form of a generation shares, declared once: engine jobs, recipes (PNG
+    text and .ora layers), zoom settings, the Generate panel and the command line derive from these
+    fields. `seed` -1 means "pick one"; a recipe records the one used. `clip_skip` 2 conditions on the
+    text encoder's second-to-last layer, like AUTOMATIC1111's "Clip skip"."""
+
+    prompt: str = _setting(label="Prompt")
+    negative: str = _setting(
+        "", label="Negative prompt", flag="--negative", metavar="TEXT", help="what it should not show"
+    )
+    steps: int = _setting(
+        20, label="Steps", a1111="Steps", always_written=True, flag="--steps", help="default 20", minimum=1
+    )
+    sampler: str = _setting(
+        DEFAULT_SAMPLER,
+        label="Sampler",
+        flag="--sampler",
+        metavar="NAME",
+        help=f'default "{DEFAULT_SAMPLER}"',
+    )
+    cfg: float = _setting(
+        7.0, label="CFG scale", a1111="CFG scale", always_written=True, flag="--cfg", metavar="F",
+        help="prompt guidance, default 7", minimum=0,
+    )  # fmt: skip
+    seed: int = _setting(
+        -1, label="Seed", a1111="Seed", always_written=True, flag="--seed", help="default -1: a random seed",
+        minimum=-1,
+    )  # fmt: skip
+    width: int = _setting(512, label="Width")
+    height: int = _setting(512, label="Height")
+    clip_skip: int = _setting(
+        1, label="Clip skip", a1111="Clip skip", flag="--clip-skip", minimum=1, maximum=12, advanced=True,
+        help="1 to 12: 1 (default) conditions on the text encoder's last layer, 2 on the one before it, ...",
+    )  # fmt: skip
+
+
+def request_fields() -> tuple[Field[Any], ...]:
+    return fields(Request)
+
+
+def request_values(source: Request) -> dict[str, Any]:
+    """The shared settings of a job, recipe, zoom or panel settings, by field name."""
+    return {declared.name: getattr(source, declared.name) for declared in request_fields()}
+
+
+def check_request(request: Request) -> None:
+    """Refuse a setting outside its declared range, in plain words."""
+    for declared in request_fields():
+        how = setting_of(declared)
+        if how.minimum is None or how.maximum is None:
+            continue  # open-ended settings are checked where their limits are known
+        value = getattr(request, declared.name)
+        if not how.minimum <= value <= how.maximum:
+            raise BadInput(f"{how.label} must be between {how.minimum:g} and {how.maximum:g}; got {value}.")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JobBase(Request):
+    """What every engine job needs: the shared settings, the model and how many images to make."""
 
     model: str
-    prompt: str
-    negative: str = ""
-    sampler: str = DEFAULT_SAMPLER
-    steps: int = 20
-    cfg: float = 7.0
-    seed: int = -1
-    width: int = 512
-    height: int = 512
     batch: int = 1
 
 
@@ -114,22 +195,14 @@ def job_mode(job: Job) -> Mode:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Recipe:
+class Recipe(Request):
     """Everything needed to reproduce one image; written into PNG metadata and onto layers."""
 
-    prompt: str
-    negative: str = ""
-    sampler: str = DEFAULT_SAMPLER
-    steps: int = 20
-    cfg: float = 7.0
-    seed: int = 0
-    width: int = 512
-    height: int = 512
-    model: str = ""
-    model_hash: str = ""
+    model_hash: str = _setting("", label="Model hash", a1111="Model hash")
+    model: str = _setting("", label="Model", a1111="Model")
     mode: Mode = Mode.TXT2IMG
-    strength: float | None = None
-    mask_blur: int | None = None
+    strength: float | None = _setting(None, label="Denoising strength", a1111="Denoising strength")
+    mask_blur: int | None = _setting(None, label="Mask blur", a1111="Mask blur")
     extras: dict[str, str] = field(default_factory=dict)
 
 

@@ -7,8 +7,9 @@ last line of `Key: value` pairs joined by ", ":
     Negative prompt: blurry
     Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x768, ...
 
-Values holding a comma, colon, quote or line break are JSON-quoted. Keys a Recipe does not model
-(Clip skip, Lora hashes, Version, ADetailer ...) travel in `Recipe.extras` and are written back as read.
+Values holding a comma, colon, quote or line break are JSON-quoted. Which recipe field is which key
+is declared on the fields themselves (`Setting.a1111` in `sfumato.core.api`). Keys a Recipe does not
+model (Lora hashes, Version, ADetailer ...) travel in `Recipe.extras` and are written back as read.
 Our own files also carry `Sfumato mode`, so they read back exactly; the mode of other files is inferred.
 """
 
@@ -18,27 +19,22 @@ import contextlib
 import json
 import re
 import zlib
+from dataclasses import Field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from sfumato.core.api import BadInput, Mode, Recipe
+from sfumato.core.api import SETTING, BadInput, Mode, Recipe, setting_of
 from sfumato.core.atomic import write_atomically
 
 PARAMETERS_CHUNK = "parameters"
 NEGATIVE_PREFIX = "Negative prompt:"
 
-STEPS = "Steps"
 SAMPLER = "Sampler"
 SCHEDULE_TYPE = "Schedule type"
-CFG_SCALE = "CFG scale"
-SEED = "Seed"
 SIZE = "Size"
-MODEL_HASH = "Model hash"
-MODEL = "Model"
-DENOISING_STRENGTH = "Denoising strength"
-MASK_BLUR = "Mask blur"
 SFUMATO_MODE = "Sfumato mode"
 # Written only when the plain prompt lines would not read back exactly (e.g. a prompt line that
 # starts with "Negative prompt:" or ends in spaces).
@@ -51,8 +47,14 @@ SAMPLER_SCHEDULE_SUFFIXES = ("Karras", "Exponential")
 _INPAINT_KEYS = ("Inpaint area", "Masked area padding", "Mask mode", "Masked content")
 # With hires fix, a txt2img image carries a Denoising strength that belongs to the second pass.
 _HIRES_KEYS = ("Hires upscale", "Hires resize", "Hires upscaler", "Hires steps", "First pass size")
-_CORE_KEYS = frozenset({STEPS, SAMPLER, CFG_SCALE, SEED, SIZE})
-_RECIPE_KEYS = _CORE_KEYS | {MODEL_HASH, MODEL, DENOISING_STRENGTH, MASK_BLUR}
+# The recipe fields declared with a `Key: value` pair of their own, in the order they are written.
+_KEY_OF = {
+    declared.name: key
+    for declared in fields(Recipe)
+    if SETTING in declared.metadata and (key := setting_of(declared).a1111) is not None
+}
+_CORE_KEYS = frozenset({_KEY_OF["steps"], SAMPLER, _KEY_OF["cfg"], _KEY_OF["seed"], SIZE})
+_RECIPE_KEYS = _CORE_KEYS | frozenset(_KEY_OF.values())
 _SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE})
 _MIN_PAIRS = 3
 
@@ -68,7 +70,7 @@ _DEFAULTS = Recipe(prompt="")
 def format_parameters(recipe: Recipe) -> str:
     """The recipe as AUTOMATIC1111 "parameters" text."""
     text = _compose(recipe, exact_prompts=False)
-    header_lines = text.split("\n")[:-1]
+    header_lines = text.strip().split("\n")[:-1]  # as `parse_parameters` will read them
     if _split_prompts(header_lines) != (recipe.prompt, recipe.negative):
         text = _compose(recipe, exact_prompts=True)
     return text
@@ -86,27 +88,20 @@ def _compose(recipe: Recipe, *, exact_prompts: bool) -> str:
 
 
 def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
-    base_sampler, schedule = split_sampler(recipe.sampler)
-    pairs = [(STEPS, str(recipe.steps)), (SAMPLER, base_sampler)]
-    if schedule:
-        pairs.append((SCHEDULE_TYPE, schedule))
-    pairs += [
-        (CFG_SCALE, _format_number(recipe.cfg)),
-        (SEED, str(recipe.seed)),
-        (SIZE, f"{recipe.width}x{recipe.height}"),
-    ]
-    if recipe.model_hash:
-        pairs.append((MODEL_HASH, recipe.model_hash))
-    if recipe.model:
-        pairs.append((MODEL, recipe.model))
-    if recipe.strength is not None:
-        pairs.append((DENOISING_STRENGTH, _format_number(recipe.strength)))
-    if recipe.mask_blur is not None:
-        pairs.append((MASK_BLUR, str(recipe.mask_blur)))
+    pairs: list[tuple[str, str]] = []
+    for declared in fields(Recipe):
+        value = getattr(recipe, declared.name)
+        if declared.name == "sampler":
+            base_sampler, schedule = split_sampler(value)
+            pairs += [(SAMPLER, base_sampler), *([(SCHEDULE_TYPE, schedule)] if schedule else [])]
+        elif declared.name == "width":
+            pairs.append((SIZE, f"{recipe.width}x{recipe.height}"))
+        elif declared.name in _KEY_OF and _is_written(declared, value):
+            pairs.append((_KEY_OF[declared.name], _format_value(value)))
 
     # Modelled keys come from the recipe fields, never from extras; a hires-fix "Denoising strength"
     # lives in extras (the recipe has no strength then).
-    taken = {key for key, _ in pairs} | (_RECIPE_KEYS - {DENOISING_STRENGTH}) | _SFUMATO_KEYS
+    taken = {key for key, _ in pairs} | (_RECIPE_KEYS - {_KEY_OF["strength"]}) | _SFUMATO_KEYS
     for key, value in recipe.extras.items():
         if key in taken:
             continue
@@ -115,6 +110,14 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
         pairs.append((key, str(value)))
     pairs.append((SFUMATO_MODE, Mode(recipe.mode).value))
     return pairs
+
+
+def _is_written(declared: Field[Any], value: object) -> bool:
+    return value is not None and (setting_of(declared).always_written or value != declared.default)
+
+
+def _format_value(value: object) -> str:
+    return _format_number(value) if isinstance(value, float) else str(value)
 
 
 def split_sampler(sampler: str) -> tuple[str, str]:
@@ -171,25 +174,24 @@ def parse_parameters(text: str) -> Recipe:
 
     written_mode = _mode_named(values.pop(SFUMATO_MODE, ""))
     is_hires_txt2img = any(key in values for key in _HIRES_KEYS)
-    strength = None if is_hires_txt2img else _pop_optional_float(values, DENOISING_STRENGTH)
-    mask_blur = _pop_optional_int(values, MASK_BLUR)
+    sampler = _pop_sampler(values)
     width, height = _pop_size(values)
-    return Recipe(
-        prompt=prompt,
-        negative=negative,
-        sampler=_pop_sampler(values),
-        steps=_pop_int(values, STEPS, _DEFAULTS.steps),
-        cfg=_pop_float(values, CFG_SCALE, _DEFAULTS.cfg),
-        seed=_pop_int(values, SEED, _DEFAULTS.seed),
-        width=width,
-        height=height,
-        model=values.pop(MODEL, _DEFAULTS.model),
-        model_hash=values.pop(MODEL_HASH, _DEFAULTS.model_hash),
-        strength=strength,
-        mask_blur=mask_blur,
-        mode=written_mode or _infer_mode(strength, mask_blur, values),
-        extras=values,
-    )
+    read: dict[str, Any] = {}
+    for declared in fields(Recipe):
+        if declared.name not in _KEY_OF or (declared.name == "strength" and is_hires_txt2img):
+            continue  # a hires-fix "Denoising strength" belongs to the second pass: it stays in extras
+        value = _pop_typed(values, _KEY_OF[declared.name], str(declared.type))
+        if value is not None:
+            read[declared.name] = value
+    mode = written_mode or _infer_mode(read.get("strength"), read.get("mask_blur"), values)
+    shared: dict[str, Any] = {
+        "prompt": prompt,
+        "negative": negative,
+        "sampler": sampler,
+        "width": width,
+        "height": height,
+    }
+    return Recipe(**shared, **read, mode=mode, extras=values)
 
 
 def _parameter_values(line: str) -> dict[str, str]:
@@ -285,9 +287,14 @@ def _pop_size(values: dict[str, str]) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _pop_int(values: dict[str, str], key: str, default: int) -> int:
-    number = _pop_optional_int(values, key)
-    return default if number is None else number
+def _pop_typed(values: dict[str, str], key: str, type_name: str) -> Any:
+    """The value of `key` as the field type named `type_name` ("int", "float | None", "str"), or None."""
+    base = type_name.removesuffix(" | None")
+    if base == "int":
+        return _pop_optional_int(values, key)
+    if base == "float":
+        return _pop_optional_float(values, key)
+    return values.pop(key, None)
 
 
 def _pop_optional_int(values: dict[str, str], key: str) -> int | None:
@@ -301,11 +308,6 @@ def _pop_optional_int(values: dict[str, str], key: str) -> int | None:
         if number.is_integer():
             return int(number)
     raise BadInput(f'The setting "{key}" is "{text}"; it should be a whole number.')
-
-
-def _pop_float(values: dict[str, str], key: str, default: float) -> float:
-    number = _pop_optional_float(values, key)
-    return default if number is None else number
 
 
 def _pop_optional_float(values: dict[str, str], key: str) -> float | None:
@@ -371,8 +373,6 @@ def _picture_of(image: np.ndarray) -> Image.Image:
         dtype = getattr(image, "dtype", type(image).__name__)
         raise ValueError(f"save_png needs a uint8 array of shape (H, W, 3 or 4), got {shape} {dtype}")
     return Image.fromarray(np.ascontiguousarray(image))
-
-
 
 
 def _parameters_text(path: Path) -> str | None:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+from sfumato.core.api import BadInput
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -192,12 +194,21 @@ def encode_prompts(
     negative: str,
     device: torch.device,
     dtype: torch.dtype,
+    clip_skip: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Encode prompt and negative prompt into (prompt_embeds, negative_embeds), each (1, 77*k, dim).
 
     Both have the same number of chunks k (the shorter is padded with empty chunks) so classifier-free
     guidance can batch them; pass them to diffusers as `prompt_embeds=` / `negative_prompt_embeds=`.
+    `clip_skip` 1 takes the encoder's last layer; 2 the one before it, and so on (AUTOMATIC1111's
+    "Clip skip").
     """
+    layers = _layer_count(text_encoder)
+    if clip_skip > layers:
+        raise BadInput(
+            f"Clip skip is {clip_skip}, but this model's text encoder has only {layers} layers; "
+            f"use at most {layers}."
+        )
     positive_chunks = prompt_chunks(tokenizer, prompt)
     negative_chunks = prompt_chunks(tokenizer, negative)
     count = max(len(positive_chunks), len(negative_chunks))
@@ -211,7 +222,24 @@ def encode_prompts(
         # One chunk per call: batching would make a chunk's numbers depend on its batch neighbours.
         for chunk in chunks:
             ids = torch.tensor([chunk.ids], dtype=torch.long, device=device)
-            hidden = text_encoder(ids)[0]
+            hidden = _hidden_states(text_encoder, ids, clip_skip)
             weights = torch.tensor([chunk.weights], dtype=torch.float32, device=hidden.device)
             encoded.append(_weighted(hidden.float(), weights).to(device=device, dtype=dtype))
     return torch.cat(encoded[:count], dim=1), torch.cat(encoded[count:], dim=1)
+
+
+def _layer_count(text_encoder: Any) -> int:
+    return int(text_encoder.config.num_hidden_layers)
+
+
+def _hidden_states(text_encoder: Any, ids: torch.Tensor, clip_skip: int) -> torch.Tensor:
+    """The encoder's output for `ids`; with clip skip, an earlier layer's, through the final layer
+    norm as AUTOMATIC1111 and diffusers do."""
+    if clip_skip <= 1:
+        hidden: torch.Tensor = text_encoder(ids)[0]
+        return hidden
+    states = text_encoder(ids, output_hidden_states=True).hidden_states
+    # transformers 4 keeps the layers under `text_model`; transformers 5 puts them on the model itself.
+    final_layer_norm = getattr(text_encoder, "text_model", text_encoder).final_layer_norm
+    earlier: torch.Tensor = final_layer_norm(states[-clip_skip])
+    return earlier

@@ -5,22 +5,25 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from dataclasses import Field
+from typing import Any
 
+from sfumato.core.api import request_fields, setting_of
 from sfumato.core.imaging import OUTPAINT_STEP
 
 EXTEND_SIDES = ("left", "top", "right", "bottom")
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """A whole number of at least `minimum`."""
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """A whole number of at least `minimum` (and at most `maximum`)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, not '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {_range(minimum, maximum, False)}, not {value}")
         return value
 
     return parse
@@ -69,3 +72,38 @@ def extend_margins(text: str) -> tuple[int, int, int, int]:
         raise argparse.ArgumentTypeError("all four margins are 0; give at least one side to extend")
     left, top, right, bottom = margins
     return left, top, right, bottom
+
+
+def add_request_options(group: argparse._ActionsContainer) -> None:
+    """The options of the generation settings every command shares (`--steps`, `--seed`, ...),
+    from their declaration in `sfumato.core.api.Request`."""
+    for declared in request_fields():
+        how = setting_of(declared)
+        if how.flag is not None:
+            group.add_argument(
+                how.flag,
+                type=_value_type(declared),
+                default=declared.default,
+                metavar=how.metavar,
+                help=how.help,
+            )
+
+
+def request_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of the options `add_request_options` added, by field name."""
+    return {
+        declared.name: getattr(args, declared.name)
+        for declared in request_fields()
+        if setting_of(declared).flag is not None
+    }
+
+
+def _value_type(declared: Field[Any]) -> Callable[[str], Any]:
+    how = setting_of(declared)
+    if declared.type == "str":
+        return str
+    if how.minimum is None:
+        raise TypeError(f"the option {how.flag} needs a declared minimum")
+    if declared.type == "int":
+        return whole_number(int(how.minimum), None if how.maximum is None else int(how.maximum))
+    return number(how.minimum, how.maximum)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from sfumato.core.api import DEFAULT_SAMPLER, DEVICE_CHOICES
-from sfumato.core.cli.arguments import extend_margins, number, whole_number
+from sfumato.core.api import DEVICE_CHOICES
+from sfumato.core.cli.arguments import add_request_options, extend_margins, number, whole_number
 from sfumato.core.cli.commands import Commands
-from sfumato.core.cli.plan import plan_generation
+from sfumato.core.cli.plan import plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
 
@@ -48,20 +48,12 @@ def register(commands: Commands) -> None:
         " a diffusers model folder or a .safetensors checkpoint",
     )
     what.add_argument("--prompt", required=True, metavar="TEXT", help="what the image should show")
-    what.add_argument("--negative", default="", metavar="TEXT", help="what it should not show")
     what.add_argument(
         "--out", required=True, metavar="PATH", help="the .png file to write (see above for batches)"
     )
 
     how = parser.add_argument_group("how")
-    how.add_argument(
-        "--sampler", default=DEFAULT_SAMPLER, metavar="NAME", help=f'default "{DEFAULT_SAMPLER}"'
-    )
-    how.add_argument("--steps", type=whole_number(1), default=20, metavar="N", help="default 20")
-    how.add_argument("--cfg", type=number(0), default=7.0, metavar="F", help="prompt guidance, default 7")
-    how.add_argument(
-        "--seed", type=whole_number(-1), default=-1, metavar="N", help="default -1: a random seed"
-    )
+    add_request_options(how)
     how.add_argument(
         "--width",
         type=whole_number(8),
@@ -106,7 +98,7 @@ def register(commands: Commands) -> None:
 
 
 def generate(args: argparse.Namespace) -> int:
-    plan = plan_generation(args)
+    plan = plan_from_arguments(args)
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
     log_file = "" if in_process else str(engine_log_path())
     settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process, log_file=log_file)

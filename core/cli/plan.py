@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, ModelInvalid, Outpaint, Txt2Img
+from sfumato.core.cli.arguments import request_options
 from sfumato.core.cli.commands import UsageError
 from sfumato.core.imaging import load_image, load_mask
 from sfumato.core.models.checkpoint_kind import identify
@@ -30,7 +31,7 @@ class GenerationPlan:
     outputs: tuple[Path, ...]
 
 
-def plan_generation(args: argparse.Namespace) -> GenerationPlan:
+def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
     check_option_combinations(args)
     find_sampler(args.sampler)
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
@@ -104,15 +105,8 @@ def check_model(reference: str) -> None:
 
 
 def build_job(args: argparse.Namespace) -> Job:
-    common: dict[str, Any] = dict(
-        model=args.model,
-        prompt=args.prompt,
-        negative=args.negative,
-        sampler=args.sampler,
-        steps=args.steps,
-        cfg=args.cfg,
-        seed=args.seed,
-        batch=args.batch,
+    common: dict[str, Any] = request_options(args) | dict(
+        model=args.model, prompt=args.prompt, batch=args.batch
     )
     # Options left out keep the job's own defaults (they differ between modes).
     common.update(

@@ -21,7 +21,6 @@ from typing import Any, TextIO, TypeVar
 import numpy as np
 
 from sfumato.core.api import (
-    DEFAULT_SAMPLER,
     DEVICE_CHOICES,
     BadInput,
     Cancelled,
@@ -30,7 +29,7 @@ from sfumato.core.api import (
     SfumatoError,
     Step,
 )
-from sfumato.core.cli.arguments import number, whole_number
+from sfumato.core.cli.arguments import add_request_options, number, request_options, whole_number
 from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
 from sfumato.core.cli.plan import check_model
 from sfumato.core.cli.progress import Progress
@@ -152,13 +151,7 @@ def register(commands: Commands) -> None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--negative", default="", metavar="TEXT", help="what it should not show")
-    parser.add_argument(
-        "--sampler", default=DEFAULT_SAMPLER, metavar="NAME", help=f'default "{DEFAULT_SAMPLER}"'
-    )
-    parser.add_argument("--steps", type=whole_number(1), default=20, metavar="N", help="default 20")
-    parser.add_argument("--cfg", type=number(0), default=7.0, metavar="F", help="prompt guidance, default 7")
-    parser.add_argument("--seed", type=whole_number(-1), default=-1, metavar="N", help="default -1: random")
+    add_request_options(parser)
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
     parser.add_argument(
         "--out",
@@ -208,10 +201,10 @@ def seed_list(text: str) -> tuple[int, ...]:
 def zoom_settings(args: argparse.Namespace) -> ZoomSettings:
     width, height = args.size or DEFAULT_SIZE
     return ZoomSettings(
-        model=args.model, prompt=args.prompt, cues=tuple(args.prompt_at), negative=args.negative,
-        sampler=args.sampler, steps=args.steps, cfg=args.cfg, seed=args.seed, width=width, height=height,
-        direction=Direction(args.direction), keyframes=args.keyframes, factor=args.factor,
-        strength=args.strength, mask_blur=args.mask_blur, seconds_per_keyframe=args.seconds_per_keyframe,
+        **request_options(args), model=args.model, prompt=args.prompt, cues=tuple(args.prompt_at),
+        width=width, height=height, direction=Direction(args.direction), keyframes=args.keyframes,
+        factor=args.factor, strength=args.strength, mask_blur=args.mask_blur,
+        seconds_per_keyframe=args.seconds_per_keyframe,
     )  # fmt: skip
 
 
@@ -274,8 +267,8 @@ class _ZoomProgressLines:
 def morph_job(args: argparse.Namespace) -> Morph:
     width, height = args.size or DEFAULT_SIZE
     return Morph(
-        model=args.model, prompt=args.prompts, negative=args.negative, sampler=args.sampler, steps=args.steps,
-        cfg=args.cfg, seed=args.seed, width=width, height=height, seeds=args.seeds or (), frames=args.frames,
+        **request_options(args), model=args.model, prompt=args.prompts, width=width, height=height,
+        seeds=args.seeds or (), frames=args.frames,
     )  # fmt: skip
 
 

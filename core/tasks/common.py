@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from sfumato.core.api import BadInput, JobBase, Mode, Recipe
+from sfumato.core.api import BadInput, JobBase, Mode, Recipe, check_request, request_values
 from sfumato.core.devices import DeviceChoice
 from sfumato.core.models.loader import LoadedModel
 from sfumato.core.prompts import encode_prompts
@@ -84,6 +84,7 @@ def check_common(job: JobBase) -> None:
     if job.seed < -1 or job.seed >= SEED_RANGE:
         raise BadInput(f"Seed must be -1 (random) or between 0 and {SEED_RANGE - 1}; got {job.seed}.")
     find_sampler(job.sampler)
+    check_request(job)
 
 
 def check_strength(strength: float) -> None:
@@ -139,8 +140,9 @@ def resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
     c = ctx.model.components
+    device, dtype = ctx.device.device, ctx.device.dtype
     return encode_prompts(
-        c["tokenizer"], c["text_encoder"], job.prompt, job.negative, ctx.device.device, ctx.device.dtype
+        c["tokenizer"], c["text_encoder"], job.prompt, job.negative, device, dtype, clip_skip=job.clip_skip
     )
 
 
@@ -250,15 +252,9 @@ def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
 def make_recipe(
     ctx: TaskContext, job: JobBase, mode: Mode, seed: int, width: int, height: int, **extra: Any
 ) -> Recipe:
+    used = {"sampler": find_sampler(job.sampler).name, "seed": seed, "width": width, "height": height}
     return Recipe(
-        prompt=job.prompt,
-        negative=job.negative,
-        sampler=find_sampler(job.sampler).name,
-        steps=job.steps,
-        cfg=job.cfg,
-        seed=seed,
-        width=width,
-        height=height,
+        **request_values(job) | used,
         model=ctx.model.name,
         model_hash=ctx.model.hash,
         mode=mode,

@@ -75,7 +75,7 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
     check_morph(job)
     prompts = morph_prompts(job.prompt)
     seeds = list(job.seeds) or batch_seeds(job) * len(prompts)
-    embeds = _encode_all(ctx, prompts, job.negative)
+    embeds = _encode_all(ctx, prompts, job.negative, job.clip_skip)
     dtype = embeds[0][0].dtype
     noises = {seed: _noise(ctx, job, seed, dtype)[0] for seed in set(seeds)}
     plan = frame_plan(len(prompts), job.frames)
@@ -100,13 +100,14 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
     return outputs
 
 
-def _encode_all(ctx: TaskContext, prompts: list[str], negative: str) -> list[Embeds]:
+def _encode_all(ctx: TaskContext, prompts: list[str], negative: str, clip_skip: int) -> list[Embeds]:
     """Every prompt's embeddings, padded with empty chunks to one length so they can be blended."""
     c = ctx.model.components
     device, dtype = ctx.device.device, ctx.device.dtype
 
     def encoded(prompt: str, negative_prompt: str) -> Embeds:
-        return encode_prompts(c["tokenizer"], c["text_encoder"], prompt, negative_prompt, device, dtype)
+        encoder = c["text_encoder"]
+        return encode_prompts(c["tokenizer"], encoder, prompt, negative_prompt, device, dtype, clip_skip)
 
     embeds = [encoded(prompt, negative) for prompt in prompts]
     longest = max(positive.shape[1] for positive, _negative in embeds)

@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from sfumato.core.api import Img2Img, Job, Outpaint, Recipe, Txt2Img
+from sfumato.core.api import Img2Img, Job, Outpaint, Recipe, Txt2Img, request_fields, request_values
 from sfumato.core.imaging import OUTPAINT_STEP, resize
 from sfumato.core.zoom.geometry import crop_box, shrunk_size
 from sfumato.core.zoom.settings import SEED_RANGE, Direction, ZoomSettings
+
+_FIRST_RECORDED = frozenset({"prompt", "negative", "sampler", "steps", "cfg", "seed", "width", "height"})
+_DEFAULTS = {declared.name: declared.default for declared in request_fields()}
 
 
 class Kind(enum.StrEnum):
@@ -52,10 +55,15 @@ class KeyframeSpec:
         }
         if self.kind == Kind.IMAGE:
             return {**record, "image_sha256": self.image_digest}
+        # Settings added since the first zoom format are recorded only when set, so that keyframes
+        # made before they existed are still reused.
+        shared = request_values(s) | {"prompt": self.prompt, "seed": self.seed}
+        record.update(model=s.model)
         record.update(
-            model=s.model, prompt=self.prompt, negative=s.negative, sampler=s.sampler, steps=s.steps,
-            cfg=s.cfg, seed=self.seed,
-        )  # fmt: skip
+            (name, value)
+            for name, value in shared.items()
+            if name in _FIRST_RECORDED or value != _DEFAULTS[name]
+        )
         if self.kind != Kind.TXT2IMG:
             record.update(direction=s.direction.value, factor=s.factor, strength=s.redraw_strength)
         if self.kind == Kind.OUTPAINT:
@@ -98,10 +106,7 @@ def fit_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def keyframe_job(spec: KeyframeSpec, previous: np.ndarray | None) -> Job:
     """The engine job that makes keyframe `spec` from the keyframe before it."""
     s = spec.settings
-    common: dict[str, Any] = dict(
-        model=s.model, prompt=spec.prompt, negative=s.negative, sampler=s.sampler, steps=s.steps, cfg=s.cfg,
-        seed=spec.seed, width=s.width, height=s.height,
-    )  # fmt: skip
+    common: dict[str, Any] = request_values(s) | {"model": s.model, "prompt": spec.prompt, "seed": spec.seed}
     if spec.kind == Kind.TXT2IMG:
         return Txt2Img(**common)
     if previous is None:

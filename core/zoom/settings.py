@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sfumato.core.api import DEFAULT_SAMPLER, BadInput
+from sfumato.core.api import BadInput, Request, check_request
 from sfumato.core.zoom.geometry import Direction, widest_mask_blur
 
 __all__ = ["Direction", "PromptCue", "ZoomSettings", "check_settings"]
@@ -38,23 +38,16 @@ class PromptCue:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ZoomSettings:
+class ZoomSettings(Request):
     """An infinite zoom: `keyframes` images, each `factor` times wider (out) or narrower (in) in view
-    than the one before, played at `seconds_per_keyframe`. `prompt` is used until a cue changes it.
+    than the one before, played at `seconds_per_keyframe`. `prompt` is used until a cue changes it;
+    the other generation settings (`Request`'s) apply to every keyframe, `width`×`height` its size.
 
     `strength`: zooming in, how much each enlarged crop is redrawn (default 0.5); zooming out, how
     much the new border is repainted (None: full for inpainting models, most for others)."""
 
     model: str
-    prompt: str
     cues: tuple[PromptCue, ...] = ()
-    negative: str = ""
-    sampler: str = DEFAULT_SAMPLER
-    steps: int = 20
-    cfg: float = 7.0
-    seed: int = -1
-    width: int = 512
-    height: int = 512
     direction: Direction = Direction.OUT
     keyframes: int = 8
     factor: float = 2.0
@@ -83,6 +76,7 @@ class ZoomSettings:
 
 def check_settings(settings: ZoomSettings) -> None:
     """Refuse settings that cannot make a zoom, with a message saying what to change."""
+    check_request(settings)
     if not 2 <= settings.keyframes <= MAX_KEYFRAMES:
         raise BadInput(f"A zoom needs 2 to {MAX_KEYFRAMES} keyframes; {settings.keyframes} were asked for.")
     if not MIN_FACTOR <= settings.factor <= MAX_FACTOR:

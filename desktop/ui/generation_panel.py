@@ -17,18 +17,21 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe
-from sfumato.desktop.ui.generation_plan import GenerationSettings
+from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe, request_fields, setting_of
+from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
 from sfumato.desktop.ui.prompt_highlighter import PromptHighlighter
+from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
 
 MAX_SEED = 2**31 - 1
 AUTOMATIC = "auto"
+_REQUEST_FIELDS = {declared.name: declared for declared in request_fields()}
 
 
 def _prompt_box(name: str, placeholder: str, lines: int) -> QPlainTextEdit:
@@ -115,6 +118,7 @@ class GenerationPanel(QWidget):
         self.mask_blur = spin_box(0, 64, 4, suffix=" px")
         self.batch = spin_box(1, 16, 1)
         self.only_masked = check_box("Only masked area at full resolution")
+        self.advanced = _advanced_boxes()
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generate")
         self.generate_button.setToolTip("Generate into the frame (Ctrl+Enter)")
@@ -130,6 +134,13 @@ class GenerationPanel(QWidget):
         self.progress.setValue(0)
         self.candidates = CandidatesBox()
         self.candidates.hide()
+        # The panel's values by name: the settings' fields, plus "random_seed".
+        self.values: dict[str, QWidget] = {
+            "prompt": self.prompt, "negative": self.negative, "sampler": self.sampler,
+            "steps": self.steps, "cfg": self.cfg, "seed": self.seed, "random_seed": self.random_seed,
+            "strength": self.strength, "mask_blur": self.mask_blur, "batch": self.batch,
+            "only_masked": self.only_masked, **self.advanced,
+        }  # fmt: skip
         self._build_layout()
 
     def _build_layout(self) -> None:
@@ -148,6 +159,10 @@ class GenerationPanel(QWidget):
         form.addRow("Mask blur", self.mask_blur)
         form.addRow("Batch", self.batch)
         form.addRow("", self.only_masked)
+        advanced = QGroupBox("Advanced")
+        advanced_form = QFormLayout(advanced)
+        for name, box in self.advanced.items():
+            advanced_form.addRow(setting_of(_REQUEST_FIELDS[name]).label, box)
         fields = QWidget()
         fields.setObjectName("generationFields")
         column = QVBoxLayout(fields)
@@ -159,6 +174,7 @@ class GenerationPanel(QWidget):
         column.addWidget(QLabel("Negative prompt"))
         column.addWidget(self.negative)
         column.addLayout(form)
+        column.addWidget(advanced)
         column.addStretch(1)
         # The settings scroll when the dock is short; Generate, progress and candidates stay in view.
         scroll = QScrollArea()
@@ -178,20 +194,12 @@ class GenerationPanel(QWidget):
     # ---- settings ------------------------------------------------------------------------------
 
     def settings(self) -> GenerationSettings:
+        values = {name: read_value(widget) for name, widget in self.values.items()}
+        if values.pop("random_seed"):
+            values["seed"] = -1
         mode = self.mode.currentData()
         return GenerationSettings(
-            model=self.models.model(),
-            prompt=self.prompt.toPlainText(),
-            negative=self.negative.toPlainText(),
-            sampler=self.sampler.currentText(),
-            steps=self.steps.value(),
-            cfg=self.cfg.value(),
-            seed=-1 if self.random_seed.isChecked() else self.seed.value(),
-            strength=self.strength.value(),
-            mask_blur=self.mask_blur.value(),
-            batch=self.batch.value(),
-            only_masked=self.only_masked.isChecked(),
-            mode=None if mode == AUTOMATIC else Mode(mode),
+            **values, model=self.models.model(), mode=None if mode == AUTOMATIC else Mode(mode)
         )
 
     def set_samplers(self, names: list[str]) -> None:
@@ -227,62 +235,30 @@ class GenerationPanel(QWidget):
 
     def apply_recipe(self, recipe: Recipe) -> None:
         """Fill the panel from a generated layer's recipe, its seed fixed, ready to tweak and run."""
-        self.restore(
-            {
-                "prompt": recipe.prompt,
-                "negative": recipe.negative,
-                "sampler": recipe.sampler,
-                "steps": recipe.steps,
-                "cfg": recipe.cfg,
-                "seed": min(recipe.seed, MAX_SEED),
-                "random_seed": False,
-                **({"strength": recipe.strength} if recipe.strength is not None else {}),
-                **({"mask_blur": recipe.mask_blur} if recipe.mask_blur is not None else {}),
-            }
-        )
+        self.restore(recipe_values(recipe) | {"random_seed": False})
         if recipe.model in self.models.models():
             self.models.select(recipe.model)
 
     def state(self) -> dict[str, Any]:
         """The panel's values, to restore next time."""
-        return {
-            "model": self.models.model(),
-            "prompt": self.prompt.toPlainText(),
-            "negative": self.negative.toPlainText(),
-            "sampler": self.sampler.currentText(),
-            "steps": self.steps.value(),
-            "cfg": self.cfg.value(),
-            "seed": self.seed.value(),
-            "random_seed": self.random_seed.isChecked(),
-            "strength": self.strength.value(),
-            "mask_blur": self.mask_blur.value(),
-            "batch": self.batch.value(),
-            "only_masked": self.only_masked.isChecked(),
-        }
+        return {"model": self.models.model()} | {name: read_value(box) for name, box in self.values.items()}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put back values from `state()`; anything missing or of the wrong type keeps its default."""
+        for name, widget in self.values.items():
+            if name in state:
+                write_value(widget, state[name])
 
-        def value(key: str, kind: type | tuple[type, ...]) -> Any:
-            item = state.get(key)
-            return item if isinstance(item, kind) and (kind is bool or not isinstance(item, bool)) else None
 
-        if (text := value("prompt", str)) is not None:
-            self.prompt.setPlainText(text)
-        if (text := value("negative", str)) is not None:
-            self.negative.setPlainText(text)
-        if (sampler := value("sampler", str)) is not None:
-            if self.sampler.findText(sampler) < 0:
-                self.sampler.addItem(sampler)
-            self.sampler.setCurrentText(sampler)
-        for key, box in (("steps", self.steps), ("seed", self.seed), ("mask_blur", self.mask_blur)):
-            if (number := value(key, int)) is not None:
-                box.setValue(number)
-        if (batch := value("batch", int)) is not None:
-            self.batch.setValue(batch)
-        for key, spin in (("cfg", self.cfg), ("strength", self.strength)):
-            if (number := value(key, (int, float))) is not None:
-                spin.setValue(float(number))
-        for key, check in (("random_seed", self.random_seed), ("only_masked", self.only_masked)):
-            if (flag := value(key, bool)) is not None:
-                check.setChecked(flag)
+def _advanced_boxes() -> dict[str, QSpinBox]:
+    """A spin box for each generation setting declared as advanced, by field name."""
+    boxes: dict[str, QSpinBox] = {}
+    for name, declared in _REQUEST_FIELDS.items():
+        how = setting_of(declared)
+        if how.advanced:
+            assert how.minimum is not None and how.maximum is not None, f"{name} needs a declared range"
+            assert isinstance(declared.default, int), f"{name} needs a whole-number default"
+            boxes[name] = spin_box(int(how.minimum), int(how.maximum), declared.default)
+            boxes[name].setObjectName(name)
+            boxes[name].setToolTip(how.help)
+    return boxes

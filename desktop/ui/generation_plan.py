@@ -12,7 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, Mode, Outpaint, Recipe, Txt2Img
+from sfumato.core.api import (
+    BadInput,
+    Img2Img,
+    Inpaint,
+    Job,
+    Mode,
+    Outpaint,
+    Recipe,
+    Request,
+    Txt2Img,
+    request_values,
+)
 from sfumato.desktop.document import Content, Document, FrameCoverage, Rect
 from sfumato.desktop.document.compositing import composite
 from sfumato.desktop.document.frame import SNAP
@@ -22,15 +33,12 @@ from sfumato.desktop.document.layers import Layer
 BACKDROP = 128
 
 
-@dataclass(frozen=True)
-class GenerationSettings:
+@dataclass(frozen=True, kw_only=True)
+class GenerationSettings(Request):
+    """The Generate panel's settings: the shared generation settings (their width and height are
+    replaced by the frame's when planned) and how the picture under the frame is used."""
+
     model: str
-    prompt: str
-    negative: str = ""
-    sampler: str = "Euler a"
-    steps: int = 20
-    cfg: float = 7.0
-    seed: int = -1
     strength: float = 0.75
     mask_blur: int = 4
     batch: int = 1
@@ -55,20 +63,16 @@ def automatic_mode(coverage: FrameCoverage) -> Mode:
     return Mode.IMG2IMG
 
 
+def recipe_values(recipe: Recipe) -> dict[str, Any]:
+    """The panel settings a recipe gives, by name: the shared ones, and strength and mask blur when
+    its mode had them."""
+    made_with = {name: getattr(recipe, name) for name in ("strength", "mask_blur")}
+    return request_values(recipe) | {name: value for name, value in made_with.items() if value is not None}
+
+
 def settings_from_recipe(recipe: Recipe, model: str, seed: int = -1) -> GenerationSettings:
     """The panel settings that make `recipe` again (with `seed`; -1 picks a new one)."""
-    return GenerationSettings(
-        model=model,
-        prompt=recipe.prompt,
-        negative=recipe.negative,
-        sampler=recipe.sampler,
-        steps=recipe.steps,
-        cfg=recipe.cfg,
-        seed=seed,
-        strength=recipe.strength if recipe.strength is not None else GenerationSettings.strength,
-        mask_blur=recipe.mask_blur if recipe.mask_blur is not None else GenerationSettings.mask_blur,
-        mode=recipe.mode,
-    )
+    return GenerationSettings(**recipe_values(recipe) | {"seed": seed}, model=model, mode=recipe.mode)
 
 
 def plan_generation(
@@ -84,17 +88,8 @@ def plan_generation(
         raise BadInput("Choose a model first: use the model picker in the Generate panel.")
     rect = rect or document.frame.rect
     mode = settings.mode or automatic_mode(document.frame_coverage())
-    common: dict[str, Any] = dict(
-        model=settings.model,
-        prompt=settings.prompt,
-        negative=settings.negative,
-        sampler=settings.sampler,
-        steps=settings.steps,
-        cfg=settings.cfg,
-        seed=settings.seed,
-        width=rect.width,
-        height=rect.height,
-        batch=settings.batch,
+    common: dict[str, Any] = request_values(settings) | dict(
+        width=rect.width, height=rect.height, model=settings.model, batch=settings.batch
     )
     pixels = composite([layer for layer in document.layers if layer is not without], rect)
     if mode is Mode.TXT2IMG:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sfumato.core.api import BadInput
+from sfumato.core.api import BadInput, request_values
 from sfumato.core.paths import data_dir
 from sfumato.core.zoom.cues import parse_cues
 from sfumato.core.zoom.settings import Direction, ZoomSettings
@@ -38,12 +38,12 @@ def zoom_settings(form: ZoomForm, generation: GenerationSettings) -> ZoomSetting
     of the Generate panel."""
     if not generation.model:
         raise BadInput("Choose a model in the Generate panel first.")
+    own = {"prompt": form.prompt.strip() or generation.prompt, "width": form.width // 8 * 8,
+           "height": form.height // 8 * 8}  # fmt: skip
     return ZoomSettings(
-        model=generation.model, prompt=form.prompt.strip() or generation.prompt,
-        cues=parse_cues(form.prompt_changes), negative=generation.negative,
-        sampler=generation.sampler, steps=generation.steps, cfg=generation.cfg, seed=generation.seed,
-        width=form.width // 8 * 8, height=form.height // 8 * 8, direction=form.direction,
-        keyframes=form.keyframes, factor=form.factor, seconds_per_keyframe=form.seconds_per_keyframe,
+        **request_values(generation) | own, model=generation.model, cues=parse_cues(form.prompt_changes),
+        direction=form.direction, keyframes=form.keyframes, factor=form.factor,
+        seconds_per_keyframe=form.seconds_per_keyframe,
     )  # fmt: skip
 
 

@@ -94,6 +94,21 @@ def test_txt2img_batch_writes_numbered_pngs_that_carry_their_recipes(
     ]
 
 
+def test_clip_skip_changes_the_image_and_is_stored_in_its_recipe(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images = {}
+    for clip_skip in ("1", "2"):
+        out = tmp_path / f"skip-{clip_skip}.png"
+        argv = tiny_args(tiny_model_dir, out, "--width", "64", "--height", "64", "--seed", "3")
+        code, _stdout, stderr = run_cli(capsys, *argv, "--clip-skip", clip_skip)
+        assert code == 0, stderr
+        recipe = read_recipe(out)
+        assert recipe is not None and recipe.clip_skip == int(clip_skip)
+        images[clip_skip] = np.asarray(Image.open(out))
+    assert not np.array_equal(images["1"], images["2"])
+
+
 def test_img2img_keeps_the_init_size_by_default(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -262,6 +277,7 @@ BAD_INPUTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "unknown sampler": (["--sampler", "Euler b"], ("Euler b", *sampler_names())),
     "negative steps": (["--steps", "-3"], ("--steps", "-3")),
     "zero batch": (["--batch", "0"], ("--batch",)),
+    "clip skip above 12": (["--clip-skip", "13"], ("--clip-skip", "from 1 to 12", "13")),
     "strength above 1": (["--init", "{image}", "--strength", "1.5"], ("--strength",)),
     "mask without init": (["--mask", "{small mask}"], ("--mask", "--init")),
     "extend without init": (["--extend", "0,0,64,0"], ("--extend", "--init")),

@@ -64,6 +64,12 @@ def test_zoom_writes_the_videos_and_keyframes_and_continues_when_run_again(
     assert stderr.count("kept from an earlier run") == 3
     assert "saved" not in stderr
 
+    code, stdout, stderr = run_cli(capsys, *argv, "--clip-skip", "2")
+    assert code == 0, stderr
+    assert "kept from an earlier run" not in stderr  # another clip skip makes other keyframes
+    recipes = [read_recipe(keyframes / f"keyframe-00{k}.png") for k in range(3)]
+    assert [r.clip_skip for r in recipes if r] == [2, 2, 2]
+
 
 @pytest.mark.parametrize(
     ("extra", "message"),

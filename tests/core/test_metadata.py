@@ -34,14 +34,16 @@ OUR_RECIPES = {
     "img2img": Recipe(prompt="watercolour", mode=Mode.IMG2IMG, strength=0.35, cfg=0.1 + 0.2),
     "inpaint": Recipe(prompt="a red scarf", mode=Mode.INPAINT, strength=1.0, mask_blur=4),
     "outpaint": Recipe(prompt="more sky", mode=Mode.OUTPAINT, strength=None, mask_blur=8),
+    "clip skip": Recipe(prompt="anime knight", clip_skip=2),
     "extras": Recipe(
         prompt="knight",
-        extras={"Clip skip": "2", "Lora hashes": "armor: 1a2b3c, cape, long: 4d5e6f", "Version": "v1.10.1"},
+        extras={"Lora hashes": "armor: 1a2b3c, cape, long: 4d5e6f", "Version": "v1.10.1"},
     ),
     "prompt line looks like the negative": Recipe(prompt="title\nNegative prompt: not really", negative="x"),
     "surrounding spaces": Recipe(prompt="  indented\nline with trailing space ", negative=" padded "),
     "prompt ending like a parameters line": Recipe(prompt="a\nSteps: 1, Sampler: X, Seed: 2, Size: 8x8"),
     "windows line ends": Recipe(prompt="one\r\ntwo", negative="three\r\n"),
+    "prompt starting with blank lines": Recipe(prompt="\n\nsea"),
 }
 
 
@@ -156,7 +158,18 @@ def test_old_style_sampler_with_karras_in_its_name() -> None:
     assert (recipe.model, recipe.model_hash) == ("anything-v4.5-pruned", "7f96a1a9ca")
     assert recipe.mode == Mode.TXT2IMG
     assert recipe.strength is None
-    assert recipe.extras == {"Clip skip": "2", "ENSD": "31337"}
+    assert recipe.clip_skip == 2
+    assert recipe.extras == {"ENSD": "31337"}
+
+
+def test_clip_skip_is_written_as_a1111_does_only_when_it_is_not_1() -> None:
+    assert "Clip skip" not in format_parameters(Recipe(prompt="a cat"))
+    written = format_parameters(parse_parameters(OLD_STYLE))
+
+    assert written.splitlines()[-1].startswith(
+        "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7.5, Seed: 3541280955, "
+        "Size: 512x768, Clip skip: 2, Model hash: 7f96a1a9ca, Model: anything-v4.5-pruned, ENSD: 31337"
+    )
 
 
 def test_new_style_schedule_type_joins_the_sampler_and_quoted_extras_are_unquoted() -> None:

@@ -12,6 +12,7 @@ import torch
 from diffusers import StableDiffusionPipeline
 from transformers import CLIPTextModel, CLIPTokenizer
 
+from sfumato.core.api import BadInput
 from sfumato.core.prompts import BREAK, encode_prompts, parse_weighted, prompt_chunks
 
 CPU = torch.device("cpu")
@@ -244,3 +245,38 @@ def test_pipeline_generates_from_the_embeddings(
     image = np.asarray(result.images)
     assert image.shape == (1, 64, 64, 3)
     assert np.isfinite(image).all()
+
+
+# --- clip skip ---------------------------------------------------------------------------------------
+
+
+def without_last_layers(text_encoder: CLIPTextModel, count: int) -> CLIPTextModel:
+    """The encoder cut short: what clip skip `count + 1` conditions on, by definition (A1111's)."""
+    cut = copy.deepcopy(text_encoder)
+    encoder = getattr(cut, "text_model", cut).encoder
+    encoder.layers = encoder.layers[:-count]
+    return cut
+
+
+def test_clip_skip_conditions_on_an_earlier_layer_through_the_final_norm(
+    tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel
+) -> None:
+    prompt, negative = "a red (cat:1.2) on the sea", "blurry, dark"
+    shortened = without_last_layers(text_encoder, 1)
+
+    skip_1 = encode_prompts(tokenizer, text_encoder, prompt, negative, CPU, torch.float32, clip_skip=1)
+    skip_2 = encode_prompts(tokenizer, text_encoder, prompt, negative, CPU, torch.float32, clip_skip=2)
+    today = encode_prompts(tokenizer, text_encoder, prompt, negative, CPU, torch.float32)
+    cut_short = encode_prompts(tokenizer, shortened, prompt, negative, CPU, torch.float32)
+
+    assert torch.equal(skip_1[0], today[0]) and torch.equal(skip_1[1], today[1])
+    assert torch.allclose(skip_2[0], cut_short[0], atol=1e-6)
+    assert torch.allclose(skip_2[1], cut_short[1], atol=1e-6)  # the negative prompt too, as in A1111
+    assert not torch.allclose(skip_2[0], skip_1[0], atol=1e-3)
+
+
+def test_clip_skip_beyond_the_encoders_layers_is_refused_in_plain_words(
+    tokenizer: CLIPTokenizer, text_encoder: CLIPTextModel
+) -> None:
+    with pytest.raises(BadInput, match="has only 2 layers; use at most 2"):
+        encode_prompts(tokenizer, text_encoder, "a cat", "", CPU, torch.float32, clip_skip=3)

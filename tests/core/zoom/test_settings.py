@@ -48,3 +48,9 @@ def test_settings_that_cannot_zoom_are_refused_with_what_to_change(changes: dict
     check_settings(BASE)
     with pytest.raises(BadInput, match=message):
         check_settings(replace(BASE, **changes))
+
+
+@pytest.mark.parametrize("clip_skip", [0, 13])
+def test_clip_skip_outside_its_range_is_refused(clip_skip: int) -> None:
+    with pytest.raises(BadInput, match=f"Clip skip must be between 1 and 12; got {clip_skip}"):
+        check_settings(replace(BASE, clip_skip=clip_skip))

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from sfumato.core.api import ErrorKind, Img2Img, Inpaint, Outpaint, Txt2Img
+from sfumato.core.api import ErrorKind, Img2Img, Inpaint, Outpaint, Recipe, Txt2Img
 from sfumato.desktop.document import Document, Rect
 from sfumato.desktop.ui.main_window import MainWindow
 from tests.desktop.document.helpers import solid, state
@@ -59,6 +59,30 @@ def test_an_empty_frame_runs_txt2img_with_the_panel_settings(
     assert isinstance(job, Txt2Img)
     assert (job.model, job.prompt, job.negative) == ("/models/test-model", "a lighthouse at dusk", "blurry")
     assert (job.steps, job.cfg, job.seed, job.width, job.height) == (12, 5.5, 77, 64, 64)
+
+
+def test_clip_skip_from_the_advanced_settings_reaches_the_job_and_comes_back_from_recipes(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    panel = studio.generation
+    clip_skip = panel.advanced["clip_skip"]
+    assert clip_skip.value() == 1
+    clip_skip.setValue(2)
+    assert fake_engine.jobs[generate(studio, qtbot, fake_engine)].clip_skip == 2
+    fake_engine.cancel(fake_engine.running or "")
+    qtbot.waitUntil(lambda: not studio.controller.busy)
+
+    clip_skip.setValue(1)
+    layer = studio.host.document.add_generated_layer(
+        np.zeros((64, 64, 3), np.uint8), Recipe(prompt="a harbour", seed=5, clip_skip=3), x=0, y=0
+    )
+    panel.apply_recipe(layer.recipe)  # type: ignore[arg-type]
+    assert clip_skip.value() == 3 and panel.settings().clip_skip == 3
+    clip_skip.setValue(1)
+    rerolled = studio.controller.reroll(layer)
+    assert rerolled is not None
+    qtbot.waitUntil(lambda: rerolled in fake_engine.jobs)
+    assert fake_engine.jobs[rerolled].clip_skip == 3
 
 
 def test_the_mode_follows_what_is_under_the_frame(

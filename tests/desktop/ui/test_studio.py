@@ -36,6 +36,7 @@ def test_layout_and_generation_settings_come_back_next_time(qtbot: QtBot, client
     first.docks["queue"].hide()
     first.generation.prompt.setPlainText("a quiet harbour")
     first.generation.steps.setValue(33)
+    first.generation.advanced["clip_skip"].setValue(2)
     first.generation.models.select("/models/harbour")
     first.controller.model_used.emit("/models/harbour")
     first.close()
@@ -46,6 +47,7 @@ def test_layout_and_generation_settings_come_back_next_time(qtbot: QtBot, client
     assert second.docks["queue"].isHidden() and not second.docks["layers"].isHidden()
     assert second.generation.prompt.toPlainText() == "a quiet harbour"
     assert second.generation.steps.value() == 33
+    assert second.generation.settings().clip_skip == 2
     assert second.generation.models.model() == "/models/harbour"
 
 

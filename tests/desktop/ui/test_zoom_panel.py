@@ -139,6 +139,18 @@ def test_prompt_changes_mean_the_same_in_the_panel_and_on_the_command_line(
     assert prompts == ["a meadow"] * 3 + ["a castle"] * 4 + ["the sea"]
 
 
+def test_the_zoom_takes_every_generation_setting_of_the_generate_panel(panel: ZoomPanel) -> None:
+    generation = panel.generation
+    generation.negative.setPlainText("fog")
+    generation.cfg.setValue(5.5)
+    generation.advanced["clip_skip"].setValue(2)
+
+    settings = panel.settings()
+
+    assert (settings.negative, settings.steps, settings.cfg, settings.clip_skip) == ("fog", 2, 5.5, 2)
+    assert (settings.width, settings.height) == (SIZE, SIZE)  # the zoom's own size, not the panel's
+
+
 def test_a_prompt_change_that_cannot_be_read_names_its_line(panel: ZoomPanel) -> None:
     panel.prompt_changes.setPlainText("2: a castle\n\ncastle")
     panel.start()
