@@ -56,6 +56,9 @@ class ScriptedBackend:
         self._inbox.put(Shutdown())
         self._thread.join(timeout)
 
+    def kill(self) -> None:
+        self._inbox.put(Shutdown())
+
     def _run(self, job_id: str, job: Job) -> None:
         self._on_message(Started(job_id))
         scale = 1 if self._full_previews else LATENT_SCALE
