@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,9 +64,12 @@ def import_file(
 
     `owned` files (written by Sfumato, such as converted checkpoints) are moved in rather than linked.
     """
-    path = Path(path).expanduser()
-    display_name = (converted_from or path).name
-    _check_is_safetensors(path, display_name)
+    given = Path(path).expanduser()
+    display_name = (converted_from or given).name
+    _check_is_safetensors(given, display_name)
+    # A symbolic link is followed to the file it names: linking the link itself would store a pointer
+    # that breaks when the original moves (or, for a relative link, at once).
+    path = given.resolve()
     header = read_header(path)
     kind = classify(header)
     if expected is not None and kind is not expected and kind is not FileKind.OTHER:
@@ -83,27 +87,38 @@ def import_file(
             return existing
 
     reserved = {entry.id for entry in catalog()} | {DEMO_ID}
-    name = free_name((converted_from or path).stem, reserved)
+    name = free_name((converted_from or given).stem, reserved)
     target = kind_folder(import_kind) / (name + WEIGHTS_SUFFIX)
     _place(path, target, sha256, owned=owned)
-    record = ImportedModel(
-        name=name,
-        kind=import_kind,
-        base=base,
-        variant=variant,
-        sha256=sha256,
-        short_hash=sha256[:10],
-        size=target.stat().st_size,
-        source_path=str((converted_from or path).resolve()),
-        converted_from=str(converted_from.resolve()) if converted_from else None,
-        file=target,
-    )
     try:
+        record = ImportedModel(
+            name=name,
+            kind=import_kind,
+            base=base,
+            variant=variant,
+            sha256=sha256,
+            short_hash=sha256[:10],
+            size=_placed_size(target, display_name),
+            source_path=str((converted_from or path).resolve()),
+            converted_from=str(converted_from.resolve()) if converted_from else None,
+            file=target,
+        )
         write_sidecar(record)
-    except OSError:
-        target.unlink(missing_ok=True)
+    except BaseException:
+        target.unlink(missing_ok=True)  # nothing half-imported stays behind to block the name
         raise
     return record
+
+
+def _placed_size(target: Path, name: str) -> int:
+    """The size of the file now in the models folder, which must be a regular file of its own."""
+    try:
+        status = target.lstat()
+    except OSError as error:
+        raise ModelInvalid(f"{name} could not be added ({error.strerror or error}).") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ModelInvalid(f"{name} is not a regular file, so it cannot be added.")
+    return status.st_size
 
 
 def _check_is_safetensors(path: Path, name: str) -> None:

@@ -28,7 +28,7 @@ from sfumato.core.models.integrity import (
     verify_import,
     verify_snapshots,
 )
-from sfumato.core.models.library import DEMO_ID, ImportedModel, list_imports
+from sfumato.core.models.library import DEMO_ID, ImportedModel, list_imports, normalise_model_id
 from sfumato.core.models.source import demo_model_dir
 
 PREVIEW_DECODER = str(EntryKind.PREVIEW_DECODER)
@@ -62,8 +62,9 @@ class InstalledModel:
     repo_id: str | None = None
 
     def matches(self, model_id: str) -> bool:
-        wanted = model_id.strip().lower()
-        return wanted in (self.id.lower(), (self.repo_id or "").lower())
+        """Exactly this model's id or repository id, compared in normalised form (never a blank)."""
+        wanted = normalise_model_id(model_id)
+        return any(normalise_model_id(name) == wanted for name in (self.id, self.repo_id) if name)
 
 
 def list_installed() -> list[InstalledModel]:
@@ -76,6 +77,7 @@ def list_installed() -> list[InstalledModel]:
 
 
 def find_installed(model_id: str) -> InstalledModel:
+    normalise_model_id(model_id)  # a blank id is refused before anything is looked at
     found = next((model for model in list_installed() if model.matches(model_id)), None)
     if found is None:
         raise ModelNotFound(
@@ -92,9 +94,9 @@ class Removed:
 
 def remove(model_id: str) -> Removed:
     """Delete an installed model's files."""
-    if model_id.strip().lower() == DEMO_ID:
-        raise BadInput("The demo model comes with Sfumato and cannot be removed.")
     model = find_installed(model_id)
+    if model.origin is Origin.DEMO or _is_demo_folder(model.location):
+        raise BadInput("The demo model comes with Sfumato and cannot be removed.")
     if model.origin is Origin.IMPORTED:
         return Removed(model, _remove_import(model))
     return Removed(model, _remove_cache_repo(model))
@@ -225,6 +227,14 @@ def _demo() -> InstalledModel | None:
         status=Status.READY,
         location=folder,
     )
+
+
+def _is_demo_folder(location: Path) -> bool:
+    demo = demo_model_dir()
+    if demo is None:
+        return False
+    demo, location = demo.resolve(), location.resolve()
+    return location == demo or demo in location.parents or location in demo.parents
 
 
 def _remove_import(model: InstalledModel) -> int:

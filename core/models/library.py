@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from sfumato.core.api import BadInput
 from sfumato.core.paths import data_dir
 
 SIDECAR_VERSION = 1
@@ -88,16 +90,27 @@ def list_imports() -> list[ImportedModel]:
     return found
 
 
+def normalise_model_id(model_id: str) -> str:
+    """The form ids are compared in: Unicode-normalised, trimmed, case-folded. A blank id is refused,
+    so that it can never match (and remove) a model by accident."""
+    normalised = unicodedata.normalize("NFKC", model_id).strip().casefold()
+    if not normalised:
+        raise BadInput("No model was named. `sfumato models list` shows the ids of installed models.")
+    return normalised
+
+
 def find_import(model_id: str) -> ImportedModel | None:
     """The import called `model_id` (`NAME`, `embedding:NAME` or `lora:NAME`), if there is one."""
-    wanted = model_id.strip().lower()
-    return next((record for record in list_imports() if record.id.lower() == wanted), None)
+    wanted = normalise_model_id(model_id)
+    return next((record for record in list_imports() if normalise_model_id(record.id) == wanted), None)
 
 
 def free_name(stem: str, reserved: set[str]) -> str:
     """A file-safe name from `stem` that no import uses yet and that is not in `reserved` (lowercase)."""
     base = _UNSAFE_NAME_CHARACTERS.sub("-", stem).strip(".-") or "model"
-    taken = reserved | {record.name.lower() for record in list_imports()}
+    # Files left without a sidecar (an interrupted import) keep their name taken, so no import collides.
+    on_disk = {path.stem.lower() for kind in ImportKind for path in kind_folder(kind).iterdir()}
+    taken = reserved | on_disk | {record.name.lower() for record in list_imports()}
     name, number = base, 2
     while name.lower() in taken:
         name, number = f"{base}-{number}", number + 1

@@ -13,7 +13,7 @@ from huggingface_hub.utils import validate_repo_id
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.models.catalog import find_entry
 from sfumato.core.models.hub_cache import cached_snapshot
-from sfumato.core.models.library import DEMO_ID, ImportKind, find_import
+from sfumato.core.models.library import DEMO_ID, ImportKind, find_import, normalise_model_id
 
 LEGACY_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
 
@@ -43,7 +43,7 @@ def resolve_model(reference: str) -> ModelSource:
         raise ModelNotFound("No model was given. Name a model from `sfumato models list`, or a model's path.")
     if Path(text).expanduser().exists():
         return resolve_local(text)
-    if text.lower() == DEMO_ID:
+    if normalise_model_id(text) == DEMO_ID:
         return _demo_source()
     imported = find_import(text)
     if imported is not None and imported.kind is ImportKind.CHECKPOINT:

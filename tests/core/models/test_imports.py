@@ -172,3 +172,37 @@ def test_files_sfumato_cannot_use_are_refused_with_clear_messages(
         assert expected in refused.value.message, path.name
     assert list_imports() == []
     assert not list(data_dir().rglob("*.safetensors"))
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_a_symbolic_link_is_imported_as_the_file_it_names(
+    user_checkpoint: Path, tmp_path: Path, relative: bool
+) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    link = links / "linked.safetensors"
+    link.symlink_to(os.path.relpath(user_checkpoint, links) if relative else user_checkpoint)
+    original = user_checkpoint.read_bytes()
+
+    record = import_checkpoint(link)
+    user_checkpoint.rename(tmp_path / "moved.safetensors")  # the artist tidies up their downloads
+
+    assert not record.file.is_symlink() and record.file.read_bytes() == original
+    assert record.name == "linked"
+    assert resolve_model("linked").path == record.file
+
+
+def test_a_failed_import_leaves_nothing_that_blocks_the_name(user_checkpoint: Path, tmp_path: Path) -> None:
+    dangling = tmp_path / "gone.safetensors"
+    dangling.symlink_to(tmp_path / "nowhere.safetensors")
+    with pytest.raises(SfumatoError):
+        import_checkpoint(dangling)
+    folder = data_dir() / "models" / "checkpoints"
+    assert not folder.exists() or not any(folder.iterdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    # A stray file from an interrupted import does not make later imports of that name fail.
+    (folder / "My-Model-v2.safetensors").write_bytes(b"partial")
+
+    record = import_checkpoint(user_checkpoint)
+
+    assert record.name == "My-Model-v2-2" and record.file.read_bytes() == user_checkpoint.read_bytes()

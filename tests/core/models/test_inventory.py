@@ -178,3 +178,53 @@ def test_removing_an_import_keeps_the_original_and_the_demo_model_stays(user_che
         remove("not-a-model")
     if demo_model_dir() is not None:
         assert any(model.id == "demo" for model in list_installed())
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t\n", "\u3000"])
+def test_a_blank_id_is_refused_and_touches_no_model(user_checkpoint: Path, blank: str) -> None:
+    record = import_file(user_checkpoint)
+
+    for action in (remove, verify):
+        with pytest.raises(BadInput, match="No model was named"):
+            action(blank)
+
+    assert record.file.is_file() and record.sidecar.is_file()
+    assert list(installed()) == [record.id]
+
+
+def test_ids_match_whole_not_in_part(user_checkpoint: Path) -> None:
+    record = import_file(user_checkpoint)
+
+    for near_miss in ("My-Model", "Model-v2", "My-Model-v2x", "lora:My-Model-v2"):
+        with pytest.raises(ModelNotFound, match="no installed model"):
+            remove(near_miss)
+    assert record.file.is_file()
+    # The same id in another case or Unicode form is still that model.
+    assert not verify(" my-model-v2 ").problems
+    assert remove("ＭＹ-ＭＯＤＥＬ-Ｖ２").model.id == record.id
+
+
+@pytest.fixture
+def demo_installed(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An installation that ships the demo model (the test checkout has no demo weights)."""
+    import shutil
+
+    import sfumato.core.demo as demo
+
+    folder = tmp_path / "resources" / "demo-model"
+    shutil.copytree(tiny_model_dir, folder)
+    monkeypatch.setattr(demo, "demo_model_dir", lambda: folder)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["demo", " DEMO ", "Demo", "ｄｅｍｏ"])
+def test_the_demo_model_cannot_be_removed_under_any_name(demo_installed: Path, name: str) -> None:
+    before = folder_size(demo_installed)
+
+    with pytest.raises(BadInput, match="cannot be removed"):
+        remove(name)
+    with pytest.raises(BadInput, match="No model was named"):
+        remove("")  # with no imports, a blank id once matched the demo model
+
+    assert folder_size(demo_installed) == before
+    assert resolve_model("demo").path == demo_installed.resolve()
