@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from defusedxml import ElementTree as defused_tree
+from defusedxml.common import DefusedXmlException
 from PIL import Image
 
 from sfumato.core.api import BadInput
@@ -27,7 +29,14 @@ from sfumato.desktop.document.document import Document
 from sfumato.desktop.document.frame import Frame
 from sfumato.desktop.document.geometry import Rect, union_all
 from sfumato.desktop.document.history import DEFAULT_BUDGET_BYTES
-from sfumato.desktop.document.images import MAX_SIDE, check_size, decode_gray, decode_rgba, encode_png
+from sfumato.desktop.document.images import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    check_size,
+    decode_gray,
+    decode_rgba,
+    encode_png,
+)
 from sfumato.desktop.document.layers import BlendMode, Layer
 from sfumato.desktop.document.mask import Mask
 from sfumato.desktop.document.recipe_xml import (
@@ -50,6 +59,9 @@ MAX_MEMBER_BYTES = 1 << 30
 MAX_ARCHIVE_BYTES = 8 << 30
 MAX_STACK_XML_BYTES = 16 << 20
 MAX_TOTAL_PIXELS = 1 << 29
+MAX_GROUP_DEPTH = 100
+# A canvas over this many times the layers' own pixels is mostly empty: the frame is saved as the canvas.
+SPARSE_CANVAS_FACTOR = 4
 
 ET.register_namespace(PREFIX, NAMESPACE)
 
@@ -66,9 +78,21 @@ def save_ora(document: Document, path: Path | str, *, compress_level: int = 6) -
 
 
 def _canvas_area(document: Document) -> Rect:
-    """The area the saved image spans: every layer, so other programs see all of it."""
+    """The area the saved image spans: every layer, so other programs see all of it.
+
+    The merged image and the thumbnail are as large as this area, so when the layers lie so far
+    apart that it would be mostly empty (or larger than a canvas can be), the frame is the canvas
+    instead: the layers keep their places outside it, and memory scales with their pixels.
+    """
+    frame = document.frame.rect
     area = union_all(layer.rect for layer in document.layers)
-    return area if not area.is_empty() else document.frame.rect
+    if area.is_empty():
+        return frame
+    painted = sum(layer.rect.area for layer in document.layers)
+    fits = area.width <= MAX_SIDE and area.height <= MAX_SIDE and area.area <= MAX_PIXELS
+    if fits and area.area <= max(frame.area, SPARSE_CANVAS_FACTOR * painted):
+        return area
+    return frame
 
 
 def _text(value: float | int) -> str:
@@ -166,25 +190,73 @@ def open_ora(path: Path | str, *, history_budget: int = DEFAULT_BUDGET_BYTES) ->
     label = f"'{source.name}'"
     if not source.is_file():
         raise BadInput(f"Cannot open {label}: the file does not exist.")
+    with source.open("rb") as stream:
+        return read_ora(stream, label, history_budget=history_budget)
+
+
+def read_ora(stream: BinaryIO, label: str, *, history_budget: int = DEFAULT_BUDGET_BYTES) -> Document:
+    """Read OpenRaster bytes from `stream`; `label` names the file in error messages."""
     try:
-        archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise BadInput(
             f"Cannot open {label}: it is not an OpenRaster file (not a valid zip archive)."
         ) from error
     with archive:
-        return _read_document(archive, label, history_budget)
+        return _read_document(_Members(archive, label), label, history_budget)
 
 
-def _read_document(archive: zipfile.ZipFile, label: str, history_budget: int) -> Document:
-    members = _checked_members(archive, label)
-    if "mimetype" in members:
-        mimetype = _read(archive, members, "mimetype", label, 1024).strip()
+class _Members:
+    """The archive's checked members, unpacked within one budget that every read counts against
+    (a member named by many layers is unpacked and decoded once)."""
+
+    def __init__(self, archive: zipfile.ZipFile, label: str) -> None:
+        self.archive = archive
+        self.label = label
+        self.names = _checked_members(archive, label)
+        self.unpack_budget = MAX_ARCHIVE_BYTES
+        self._images: dict[str, np.ndarray] = {}
+
+    def read(self, name: str, limit: int) -> bytes:
+        label = self.label
+        _check_name(name, label)
+        if name not in self.names:
+            raise BadInput(f"Cannot open {label}: '{name}' is listed in stack.xml but missing from the file.")
+        # zipfile stops at the declared size, so charging it up front bounds what this read unpacks.
+        cost = min(self.archive.getinfo(name).file_size, limit + 1)
+        if cost > self.unpack_budget:
+            raise BadInput(
+                f"Cannot open {label}: it would unpack more than {MAX_ARCHIVE_BYTES:,} bytes "
+                "(the file may be a zip bomb)."
+            )
+        self.unpack_budget -= cost
+        try:
+            with self.archive.open(name) as stream:
+                data = stream.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+            raise BadInput(f"Cannot open {label}: '{name}' inside it is damaged ({error}).") from error
+        if len(data) > limit:
+            raise BadInput(f"Cannot open {label}: '{name}' is larger than Sfumato accepts.")
+        return data
+
+    def rgba(self, name: str, what: str) -> np.ndarray:
+        """The member decoded as RGBA; a member decoded before gives a copy of its pixels."""
+        cached = self._images.get(name)
+        if cached is not None:
+            return cached.copy()
+        pixels = decode_rgba(self.read(name, MAX_MEMBER_BYTES), what)
+        self._images[name] = pixels
+        return pixels
+
+
+def _read_document(members: _Members, label: str, history_budget: int) -> Document:
+    if "mimetype" in members.names:
+        mimetype = members.read("mimetype", 1024).strip()
         if mimetype != MIMETYPE.encode():
             raise BadInput(f"Cannot open {label}: it is not an OpenRaster file (wrong mimetype).")
-    if "stack.xml" not in members:
+    if "stack.xml" not in members.names:
         raise BadInput(f"Cannot open {label}: stack.xml, the list of layers, is missing.")
-    root = parse_stack_xml(_read(archive, members, "stack.xml", label, MAX_STACK_XML_BYTES), label)
+    root = parse_stack_xml(members.read("stack.xml", MAX_STACK_XML_BYTES), label)
 
     origin_x = _int(root, qualified("origin-x"), 0, label)
     origin_y = _int(root, qualified("origin-y"), 0, label)
@@ -192,7 +264,7 @@ def _read_document(archive: zipfile.ZipFile, label: str, history_budget: int) ->
     stack = root.find("stack")
     if stack is None:
         raise BadInput(f"Cannot open {label}: stack.xml has no <stack> of layers.")
-    entries = list(_layer_entries(stack, visible=True, opacity=1.0, dx=0, dy=0, label=label))
+    entries = _layer_entries(stack, label)
     if len(entries) > MAX_LAYERS:
         raise BadInput(f"Cannot open {label}: it has {len(entries)} layers, more than {MAX_LAYERS}.")
 
@@ -200,7 +272,7 @@ def _read_document(archive: zipfile.ZipFile, label: str, history_budget: int) ->
     active: Layer | None = None
     total_pixels = 0
     for entry in reversed(entries):
-        layer, pixel_count = _read_layer(archive, members, entry, origin_x, origin_y, label)
+        layer, pixel_count = _read_layer(members, entry, origin_x, origin_y, label)
         total_pixels += pixel_count
         if total_pixels > MAX_TOTAL_PIXELS:
             raise BadInput(f"Cannot open {label}: its layers hold more pixels than Sfumato can open.")
@@ -208,7 +280,7 @@ def _read_document(archive: zipfile.ZipFile, label: str, history_budget: int) ->
         if entry.element.get("selected") == "true":
             active = layer
 
-    mask = _read_mask(archive, members, root, label)
+    mask = _read_mask(members, root, label)
     frame = Frame(
         _int(root, qualified("frame-x"), 0, label),
         _int(root, qualified("frame-y"), 0, label),
@@ -255,29 +327,16 @@ def _check_name(name: str, label: str) -> None:
         raise BadInput(f"Cannot open {label}: it contains an unsafe file path '{name}' and may be malicious.")
 
 
-def _read(archive: zipfile.ZipFile, members: set[str], name: str, label: str, limit: int) -> bytes:
-    _check_name(name, label)
-    if name not in members:
-        raise BadInput(f"Cannot open {label}: '{name}' is listed in stack.xml but missing from the file.")
-    try:
-        with archive.open(name) as stream:
-            data = stream.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise BadInput(f"Cannot open {label}: '{name}' inside it is damaged ({error}).") from error
-    if len(data) > limit:
-        raise BadInput(f"Cannot open {label}: '{name}' is larger than Sfumato accepts.")
-    return data
-
-
 def parse_stack_xml(data: bytes, label: str) -> ET.Element:
-    # Entity declarations have no business in stack.xml and are how XML bombs work.
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+    # Document types and entities have no business in stack.xml and are how XML bombs work. The
+    # parser refuses them as it meets them, in whatever encoding the file is written.
+    try:
+        root = defused_tree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
         raise BadInput(
             f"Cannot open {label}: stack.xml declares a document type or entities, which is not allowed."
-        )
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as error:
+        ) from error
+    except (ET.ParseError, ValueError, LookupError) as error:
         raise BadInput(f"Cannot open {label}: stack.xml is malformed ({error}).") from error
     if root.tag != "image":
         raise BadInput(f"Cannot open {label}: stack.xml does not describe an image.")
@@ -312,40 +371,36 @@ def _opacity(element: ET.Element, label: str) -> float:
     return min(max(opacity, 0.0), 1.0)
 
 
-def _layer_entries(
-    stack: ET.Element, *, visible: bool, opacity: float, dx: int, dy: int, label: str
-) -> list[_LayerEntry]:
+def _layer_entries(stack: ET.Element, label: str) -> list[_LayerEntry]:
     """Layers top to bottom. Groups are not kept: their layers join the list, inheriting the
-    group's visibility, opacity and offset."""
+    group's visibility, opacity and offset. Walked without recursion, so no nesting can exhaust
+    the stack; nesting deeper than any painting program makes means the file is damaged."""
     entries: list[_LayerEntry] = []
-    for child in stack:
+    # Each pending group: its children still to visit, and what they inherit.
+    pending = [(iter(stack), True, 1.0, 0, 0)]
+    while pending and len(entries) <= MAX_LAYERS:
+        children, visible, opacity, dx, dy = pending[-1]
+        child = next(children, None)
+        if child is None:
+            pending.pop()
+            continue
         shown = visible and child.get("visibility", "visible") != "hidden"
         strength = opacity * _opacity(child, label)
         if child.tag == "layer":
             entries.append(_LayerEntry(child, shown, strength, dx, dy))
         elif child.tag == "stack":
-            entries.extend(
-                _layer_entries(
-                    child,
-                    visible=shown,
-                    opacity=strength,
-                    dx=dx + _int(child, "x", 0, label),
-                    dy=dy + _int(child, "y", 0, label),
-                    label=label,
+            if len(pending) >= MAX_GROUP_DEPTH:
+                raise BadInput(
+                    f"Cannot open {label}: its layer groups are nested more than {MAX_GROUP_DEPTH} deep, "
+                    "so the file is damaged."
                 )
-            )
-        if len(entries) > MAX_LAYERS:
-            break
+            offset_x, offset_y = _int(child, "x", 0, label), _int(child, "y", 0, label)
+            pending.append((iter(child), shown, strength, dx + offset_x, dy + offset_y))
     return entries
 
 
 def _read_layer(
-    archive: zipfile.ZipFile,
-    members: set[str],
-    entry: _LayerEntry,
-    origin_x: int,
-    origin_y: int,
-    label: str,
+    members: _Members, entry: _LayerEntry, origin_x: int, origin_y: int, label: str
 ) -> tuple[Layer, int]:
     element = entry.element
     name = element.get("name", "Layer")
@@ -353,8 +408,7 @@ def _read_layer(
     src = element.get("src")
     if not src:
         raise BadInput(f"Cannot open {where}: the layer names no image.")
-    data = _read(archive, members, src, label, MAX_MEMBER_BYTES)
-    pixels = decode_rgba(data, f"The image of layer '{name}' in {label}")
+    pixels = members.rgba(src, f"The image of layer '{name}' in {label}")
     pixel_count = pixels.shape[0] * pixels.shape[1]
     if element.get(qualified("empty")) == "true":
         pixels = np.zeros((0, 0, 4), dtype=np.uint8)
@@ -376,9 +430,9 @@ def _read_layer(
     return layer, pixel_count
 
 
-def _read_mask(archive: zipfile.ZipFile, members: set[str], root: ET.Element, label: str) -> Mask:
+def _read_mask(members: _Members, root: ET.Element, label: str) -> Mask:
     src = root.get(qualified("mask-src"))
     if src is None:
         return Mask()
-    pixels = decode_gray(_read(archive, members, src, label, MAX_MEMBER_BYTES), f"The mask in {label}")
+    pixels = decode_gray(members.read(src, MAX_MEMBER_BYTES), f"The mask in {label}")
     return Mask(pixels, _int(root, qualified("mask-x"), 0, label), _int(root, qualified("mask-y"), 0, label))

@@ -101,7 +101,7 @@ def recipe_from_attributes(attributes: dict[str, str], where: str) -> Recipe | N
             else:
                 continue
             values[name] = _decode(str(field.type), text)
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError) as error:  # JSON nested too deep
             raise BadInput(
                 f"{where}: the stored generation setting '{name}' is unreadable ({error})."
             ) from error
