@@ -192,6 +192,18 @@ def unsafe_file_name(repo_id: str, name: str) -> UnsafeFileName:
     )
 
 
+def damaged_answer(what: str, detail: str) -> HubServerError:
+    """The hub's answer about `what` (its file list, its model_index.json...) cannot be used."""
+    return HubServerError(
+        f"Hugging Face sent {what} that Sfumato cannot use ({detail}). Try again in a few minutes; "
+        "if it keeps happening, check that HF_ENDPOINT points to a trustworthy Hugging Face server."
+    )
+
+
+def answer_too_large(what: str, limit: int) -> HubServerError:
+    return damaged_answer(what, f"larger than {format_bytes(limit)}, far more than it should be")
+
+
 def cancelled(repo_id: str) -> DownloadCancelled:
     return DownloadCancelled(
         f"Download of “{repo_id}” cancelled. The part already downloaded is kept, so starting it again "

@@ -7,13 +7,13 @@ offline switch apply. Every failure ends up as one of the errors in `hub_errors`
 from __future__ import annotations
 
 import errno
-import json
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx2
@@ -43,10 +43,15 @@ TRANSFER_RETRIES = 4
 LONGEST_WAIT = 60.0  # a Retry-After beyond this is reported instead of waited out
 SERVER_ERRORS = (500, 502, 503, 504)
 POLL_SECONDS = 0.1
+MAX_ERROR_BODY = 64 * 1024  # an error answer's message; never more is read
 
 
 class BodyEndedEarly(Exception):
     """The server closed a response before sending every byte of the file."""
+
+
+class _Undecodable(Exception):
+    """An answer whose bytes cannot be decoded."""
 
 
 def request_headers(settings: HubSettings) -> dict[str, str]:
@@ -172,10 +177,64 @@ def retry_after_seconds(response: httpx2.Response) -> float | None:
     return float(limit.reset_in_seconds) if limit is not None and limit.remaining == 0 else None
 
 
-def get_json(url: str, headers: dict[str, str]) -> Any:
-    response = get_session().get(url, headers=headers, timeout=TIMEOUT, follow_redirects=True)
-    hf_raise_for_status(response)
-    return json.loads(response.content)
+def get_bounded(url: str, headers: dict[str, str], *, limit: int, what: str) -> bytes:
+    """The body of a GET, refused once more than `limit` bytes of it have arrived (counted after
+    any gzip decoding, as they stream, so a small compressed answer cannot grow without end)."""
+    with get_session().stream(
+        "GET", url, headers=headers, timeout=TIMEOUT, follow_redirects=True
+    ) as response:
+        if response.status_code >= 400:
+            _raise_for_status(response)
+        try:
+            body = _read_decoded(response, limit)
+        except _Undecodable as error:
+            raise hub_errors.damaged_answer(what, str(error)) from error
+    if body is None:
+        raise hub_errors.answer_too_large(what, limit)
+    return body
+
+
+def _raise_for_status(response: httpx2.Response) -> None:
+    """huggingface_hub's error for a failed response, from no more than the start of its body."""
+    try:
+        body = _read_decoded(response, MAX_ERROR_BODY, truncate=True) or b""
+    except _Undecodable:
+        body = b""
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    }
+    hf_raise_for_status(
+        httpx2.Response(response.status_code, headers=headers, content=body, request=response.request)
+    )
+
+
+def _read_decoded(response: httpx2.Response, limit: int, *, truncate: bool = False) -> bytes | None:
+    """Up to `limit` bytes of the decoded body; None when there is more (or the start when `truncate`)."""
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header, whichever it has
+    else:
+        raise _Undecodable(f"sent in an encoding Sfumato does not read, {encoding}")
+    body = bytearray()
+    try:
+        for chunk in response.iter_raw():
+            pending = chunk
+            while pending:
+                if decoder is None:
+                    piece, pending = pending, b""
+                else:
+                    piece = decoder.decompress(pending, limit + 1 - len(body))
+                    pending = decoder.unconsumed_tail
+                body += piece
+                if len(body) > limit:
+                    return bytes(body[:limit]) if truncate else None
+    except zlib.error as error:
+        raise _Undecodable(f"damaged in transit: {error}") from error
+    return bytes(body)
 
 
 class _Head:

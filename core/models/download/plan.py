@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from huggingface_hub import HfApi
 from huggingface_hub.errors import HFValidationError
-from huggingface_hub.hf_api import ModelInfo, RepoSibling
 from huggingface_hub.utils import validate_repo_id
 
 from sfumato.core.api import BadInput
 from sfumato.core.models import hub_errors
-from sfumato.core.models.download.http import TIMEOUT, RetryBudget, file_url, get_json, request_headers
+from sfumato.core.models.download.http import RetryBudget, file_url, get_bounded, request_headers
+from sfumato.core.models.download.listing import (
+    MAX_DESCRIPTION_BYTES,
+    MAX_LISTING_BYTES,
+    ListedFile,
+    RepoListing,
+    listing_subject,
+    parse_listing,
+)
 from sfumato.core.models.download.selection import (
     is_weight_file,
     not_a_pipeline,
@@ -21,7 +28,6 @@ from sfumato.core.models.download.selection import (
 )
 from sfumato.core.models.download.settings import hub_settings
 from sfumato.core.models.hub_cache import (
-    COMMIT,
     GIT_OID,
     MODEL_CONFIG,
     MODEL_INDEX,
@@ -88,37 +94,56 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
     if settings.offline:
         raise hub_errors.offline_mode(repo_id)
     budget = RetryBudget(repo_id, settings, revision=revision)
-    api = HfApi(endpoint=settings.endpoint, token=settings.token or False, library_name="sfumato")
-    info = budget.run(
-        lambda: api.model_info(repo_id, revision=revision, files_metadata=True, timeout=TIMEOUT.read)
-    )
-    commit = _commit_of(repo_id, info)
-    listing = _listing_of(repo_id, info)
-    description = MODEL_INDEX if MODEL_INDEX in listing else MODEL_CONFIG
-    if description not in listing:
-        raise not_a_pipeline(repo_id, listing)
-
     headers = request_headers(settings)
-    url = file_url(settings, repo_id, commit, description)
+    info_url = f"{settings.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}?blobs=true"
+    listing = parse_listing(
+        repo_id,
+        budget.run(
+            lambda: get_bounded(info_url, headers, limit=MAX_LISTING_BYTES, what=listing_subject(repo_id))
+        ),
+    )
+    description = _description_file(repo_id, listing)
+    what = f"the {description} of “{repo_id}”"
+    listed_size = listing.files[description].size
+    if listed_size is not None and listed_size > MAX_DESCRIPTION_BYTES:
+        raise hub_errors.answer_too_large(what, MAX_DESCRIPTION_BYTES)
+    url = file_url(settings, repo_id, listing.commit, description)
+    contents = budget.run(lambda: get_bounded(url, headers, limit=MAX_DESCRIPTION_BYTES, what=what))
+    return plan_from_listing(repo_id, revision, listing, contents, fp16=fp16)
+
+
+def plan_from_listing(
+    repo_id: str, revision: str, listing: RepoListing, description: bytes, *, fp16: bool = False
+) -> DownloadPlan:
+    """The plan for `repo_id` from the hub's file list and the repository's model_index.json (or, for
+    a single model, config.json) as it sent them."""
+    name = _description_file(repo_id, listing)
     try:
-        contents = budget.run(lambda: get_json(url, headers))
-    except ValueError as error:
+        contents = json.loads(description)
+    except (ValueError, RecursionError) as error:
         raise hub_errors.NotADiffusersPipeline(
-            f"The {description} of “{repo_id}” is damaged, so it can't be loaded as a model."
+            f"The {name} of “{repo_id}” is damaged, so it can't be loaded as a model."
         ) from error
-    if description == MODEL_INDEX:
-        paths = select_pipeline_files(repo_id, contents, listing, fp16=fp16)
+    if name == MODEL_INDEX:
+        paths = select_pipeline_files(repo_id, contents, listing.files, fp16=fp16)
     elif isinstance(contents, dict) and contents.get("_class_name") in SINGLE_MODEL_CLASSES:
-        paths = select_single_model_files(repo_id, contents, listing, fp16=fp16)
+        paths = select_single_model_files(repo_id, contents, listing.files, fp16=fp16)
     else:
-        raise not_a_pipeline(repo_id, listing)
+        raise not_a_pipeline(repo_id, listing.files)
     return DownloadPlan(
         repo_id=repo_id,
         revision=revision,
-        commit=commit,
-        files=tuple(_planned_file(repo_id, listing[path]) for path in paths),
+        commit=listing.commit,
+        files=tuple(_planned_file(repo_id, listing.files[path]) for path in paths),
         fp16=fp16,
     )
+
+
+def _description_file(repo_id: str, listing: RepoListing) -> str:
+    description = MODEL_INDEX if MODEL_INDEX in listing.files else MODEL_CONFIG
+    if description not in listing.files:
+        raise not_a_pipeline(repo_id, listing.files)
+    return description
 
 
 def normalise_repo_id(text: str) -> str:
@@ -138,31 +163,14 @@ def normalise_repo_id(text: str) -> str:
     return repo_id
 
 
-def _commit_of(repo_id: str, info: ModelInfo) -> str:
-    commit = info.sha or ""
-    if not COMMIT.fullmatch(commit):
-        raise hub_errors.unsafe_file_name(repo_id, commit)
-    return commit
-
-
-def _listing_of(repo_id: str, info: ModelInfo) -> dict[str, RepoSibling]:
-    listing: dict[str, RepoSibling] = {}
-    for sibling in info.siblings or []:
-        if not is_safe_repo_path(sibling.rfilename):
-            raise hub_errors.unsafe_file_name(repo_id, sibling.rfilename)
-        listing[sibling.rfilename] = sibling
-    return listing
-
-
-def _planned_file(repo_id: str, sibling: RepoSibling) -> PlannedFile:
-    if sibling.lfs is not None:
-        sha256, size = sibling.lfs.sha256, sibling.lfs.size
-        if not SHA256.fullmatch(sha256 or ""):
-            raise hub_errors.unsafe_file_name(repo_id, sha256)
-        return PlannedFile(sibling.rfilename, int(size), sha256=sha256)
-    if sibling.size is None or not GIT_OID.fullmatch(sibling.blob_id or ""):
+def _planned_file(repo_id: str, file: ListedFile) -> PlannedFile:
+    if file.is_lfs and file.lfs_sha256 is not None and file.lfs_size is not None:
+        if not SHA256.fullmatch(file.lfs_sha256):
+            raise hub_errors.unsafe_file_name(repo_id, file.lfs_sha256)
+        return PlannedFile(file.path, file.lfs_size, sha256=file.lfs_sha256)
+    if file.is_lfs or file.size is None or not GIT_OID.fullmatch(file.git_oid or ""):
         raise hub_errors.HubServerError(
             f"Hugging Face sent an incomplete file list for “{repo_id}” (nothing about "
-            f"“{sibling.rfilename}”). Try again in a few minutes."
+            f"“{file.path}”). Try again in a few minutes."
         )
-    return PlannedFile(sibling.rfilename, int(sibling.size), sha256=None, git_oid=sibling.blob_id)
+    return PlannedFile(file.path, file.size, sha256=None, git_oid=file.git_oid)
