@@ -156,7 +156,7 @@ def _decode(raw: bytes) -> dict[str, Any]:
         raise _Corrupt("its header is not readable text") from None
     try:
         header = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # also numbers too long to convert, and deep nesting
         raise _Corrupt("its header is not valid JSON") from None
     if not isinstance(header, dict):
         raise _Corrupt("its header is not a table of tensors")

@@ -55,7 +55,7 @@ def pipeline_components(repo_id: str, model_index: object) -> list[str]:
     class_name = model_index.get("_class_name")
     if not isinstance(class_name, str) or not _PIPELINE_CLASS.fullmatch(class_name):
         raise NotADiffusersPipeline(
-            f"“{repo_id}” is a {class_name or 'unknown'} model, not a Stable Diffusion pipeline, "
+            f"“{repo_id}” is {_model_kind(class_name)}, not a Stable Diffusion pipeline, "
             "so Sfumato can't use it."
         )
     components = []
@@ -101,7 +101,7 @@ def select_single_model_files(
     class_name = config.get("_class_name") if isinstance(config, dict) else None
     if class_name not in SINGLE_MODEL_CLASSES:
         raise NotADiffusersPipeline(
-            f"“{repo_id}” is a {class_name or 'unknown'} model, not a Stable Diffusion pipeline or a "
+            f"“{repo_id}” is {_model_kind(class_name)}, not a Stable Diffusion pipeline or a "
             "preview decoder, so Sfumato can't use it."
         )
     names = [
@@ -115,6 +115,13 @@ def select_single_model_files(
             f"“{repo_id}” has no {SINGLE_MODEL_WEIGHTS}.safetensors, so the model is incomplete."
         )
     return files
+
+
+def _model_kind(class_name: object) -> str:
+    """How the repository's own description names its model (it may name nothing usable)."""
+    if isinstance(class_name, str) and class_name.isidentifier() and len(class_name) <= 100:
+        return f"a {class_name} model"
+    return "a model of an unknown kind"
 
 
 def not_a_pipeline(repo_id: str, repo_files: Collection[str]) -> NotADiffusersPipeline:
