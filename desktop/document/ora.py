@@ -66,6 +66,7 @@ SPARSE_CANVAS_FACTOR = 4
 ET.register_namespace(PREFIX, NAMESPACE)
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_DAMAGED_MEMBER = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError)
 
 
 # ---- saving -------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ class _Members:
         try:
             with self.archive.open(name) as stream:
                 data = stream.read(limit + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+        except _DAMAGED_MEMBER as error:
             raise BadInput(f"Cannot open {label}: '{name}' inside it is damaged ({error}).") from error
         if len(data) > limit:
             raise BadInput(f"Cannot open {label}: '{name}' is larger than Sfumato accepts.")

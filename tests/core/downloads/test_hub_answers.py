@@ -76,7 +76,9 @@ def test_a_model_index_larger_than_listed_is_refused_as_it_streams(
     assert peak < 8 * MAX_DESCRIPTION_BYTES
 
 
-def test_a_model_index_listed_as_huge_is_not_even_fetched(hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo) -> None:
+def test_a_model_index_listed_as_huge_is_not_even_fetched(
+    hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo
+) -> None:
     listing = tiny_repo.info()
     for entry in listing["siblings"]:  # type: ignore[attr-defined]
         if entry["rfilename"] == "model_index.json":
@@ -155,7 +157,9 @@ def test_a_damaged_listing_is_reported_in_plain_words(
     assert raised.value.message.startswith("Hugging Face sent")
 
 
-def test_a_model_index_nested_without_end_is_damaged(hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo) -> None:
+def test_a_model_index_nested_without_end_is_damaged(
+    hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo
+) -> None:
     hub.inject("model_index.json", Reply(200, JSON, b'{"a": ' * 100_000 + b"1" + b"}" * 100_000))
-    with pytest.raises(hub_errors.NotADiffusersPipeline, match="model_index.json .* is damaged"):
+    with pytest.raises(hub_errors.NotADiffusersPipeline, match=r"model_index.json .* is damaged"):
         plan_download(TINY_REPO)

@@ -14,8 +14,7 @@ import pytest
 from PIL import Image
 
 from sfumato.core.api import BadInput
-from sfumato.desktop.document import Document
-from sfumato.desktop.document import ora
+from sfumato.desktop.document import Document, ora
 from sfumato.desktop.document.ora import open_ora, save_ora
 from tests.desktop.document.helpers import random_pixels, state
 
@@ -115,7 +114,9 @@ def test_a_member_named_by_every_layer_is_unpacked_once(tmp_path: Path) -> None:
     assert np.array_equal(document.layers[1].pixels, pixels)
 
 
-def test_every_read_counts_against_the_unpacking_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_read_counts_against_the_unpacking_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ora, "MAX_ARCHIVE_BYTES", 48 << 20)
     big = _padded_png(np.zeros((4, 4), dtype=np.uint8), 32 << 20)
     stack = _stack("", image_attributes='sfumato:mask-src="data/big.png"')
@@ -142,7 +143,7 @@ def test_stack_xml_in_any_encoding_is_parsed_and_its_document_types_refused(tmp_
         text = laughs if encoding == "utf-16" else laughs.replace("UTF-16", encoding.upper())
         bomb = _ora(tmp_path / f"{encoding}.ora", text.encode(encoding), {"data/a.png": _png(pixels)})
         started = time.perf_counter()
-        with pytest.raises(BadInput, match="document type|malformed"):  # expat reads no UTF-32
+        with pytest.raises(BadInput, match=r"document type|malformed"):  # expat reads no UTF-32
             open_ora(bomb)
         assert time.perf_counter() - started < 5
 
@@ -150,7 +151,7 @@ def test_stack_xml_in_any_encoding_is_parsed_and_its_document_types_refused(tmp_
 def test_groups_nested_without_end_are_refused_as_damaged(tmp_path: Path) -> None:
     nested = "<stack>" * 5000 + '<layer name="deep" src="data/a.png"/>' + "</stack>" * 5000
     source = _ora(tmp_path / "deep.ora", _stack(nested), {"data/a.png": _png(random_pixels(4, 4, seed=7))})
-    with pytest.raises(BadInput, match="nested .* deep, so the file is damaged"):
+    with pytest.raises(BadInput, match=r"nested .* deep, so the file is damaged"):
         open_ora(source)
 
 
@@ -162,7 +163,8 @@ def test_groups_nested_without_end_are_refused_as_damaged(tmp_path: Path) -> Non
     ],
 )
 def test_recipe_json_nested_without_end_is_refused_as_unreadable(tmp_path: Path, attribute: str) -> None:
-    layer = f'<layer name="a" src="data/a.png" {attribute.replace(chr(34) + "a" + chr(34), "&quot;a&quot;")}/>'
+    escaped = attribute.replace('"a"', "&quot;a&quot;")
+    layer = f'<layer name="a" src="data/a.png" {escaped}/>'
     source = _ora(tmp_path / "json.ora", _stack(layer), {"data/a.png": _png(random_pixels(4, 4, seed=8))})
     with pytest.raises(BadInput, match="unreadable"):
         open_ora(source)
