@@ -7,10 +7,8 @@ Whatever opens must also save, and the saved file must open again.
 from __future__ import annotations
 
 import io
-import struct
 import warnings
 import zipfile
-import zlib
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ from PIL import Image
 
 from sfumato.core.api import BadInput
 from sfumato.desktop.document.ora import read_ora, write_ora
+from tests.desktop.document.helpers import png_claiming
 from tests.fuzz.weighting import mostly
 from tests.support.fuzzing import FuzzTarget
 
@@ -33,19 +32,6 @@ def _png(width: int, height: int, mode: str, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 small_png = st.builds(
     _png, st.integers(1, 8), st.integers(1, 8), st.sampled_from(["RGBA", "RGB", "L"]), st.integers(0, 9)
 )
@@ -53,9 +39,7 @@ png_member = mostly(
     small_png,
     # a valid picture followed by megabytes that deflate to almost nothing
     st.builds(lambda png, megabytes: png + bytes(megabytes << 20), small_png, st.integers(1, 8)),
-    st.builds(
-        _png_claiming, st.sampled_from([1, 40_000, 2**31 - 1]), st.sampled_from([1, 40_000, 2**31 - 1])
-    ),
+    st.builds(png_claiming, st.sampled_from([1, 40_000, 2**31 - 1]), st.sampled_from([1, 40_000, 2**31 - 1])),
     st.builds(lambda png, cut: png[:cut], small_png, st.integers(0, 80)),
     st.binary(max_size=200),
     st.just(b"GIF89a\x01\x00\x01\x00"),

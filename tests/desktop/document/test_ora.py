@@ -6,7 +6,6 @@ import errno
 import io
 import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from sfumato.core.api import BadInput, Mode
 from sfumato.desktop.document import BlendMode, Brush, Document, Rect
 from sfumato.desktop.document.geometry import union_all
 from sfumato.desktop.document.ora import open_ora, save_ora
-from tests.desktop.document.helpers import layered_document, random_pixels, sample_recipe, state
+from tests.desktop.document.helpers import layered_document, png_claiming, random_pixels, sample_recipe, state
 
 STACK = (
     b"<?xml version='1.0' encoding='UTF-8'?>"
@@ -185,19 +184,6 @@ def _bomb_with_huge_declared_size(path: Path) -> Path:
     return path
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 def _stack_with(src: str) -> bytes:
     return STACK.replace(b"data/a.png", src.encode())
 
@@ -247,10 +233,10 @@ HOSTILE = {
     ),
     "not a png": lambda p: _archive(p, [("stack.xml", STACK), ("data/a.png", b"GIF89a nonsense")]),
     "huge png dimensions": lambda p: _archive(
-        p, [("stack.xml", STACK), ("data/a.png", _png_claiming(200_000, 200_000))]
+        p, [("stack.xml", STACK), ("data/a.png", png_claiming(200_000, 200_000))]
     ),
     "png wider than allowed": lambda p: _archive(
-        p, [("stack.xml", STACK), ("data/a.png", _png_claiming(40_000, 100))]
+        p, [("stack.xml", STACK), ("data/a.png", png_claiming(40_000, 100))]
     ),
     "huge canvas": lambda p: _archive(
         p,
