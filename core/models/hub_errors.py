@@ -204,6 +204,14 @@ def answer_too_large(what: str, limit: int) -> HubServerError:
     return damaged_answer(what, f"larger than {format_bytes(limit)}, far more than it should be")
 
 
+def listed_too_large(what: str, size: int, limit: int) -> HubServerError:
+    return HubServerError(
+        f"Hugging Face lists {what} at {format_bytes(size)}, far more than such a file can be (at most "
+        f"{format_bytes(limit)}), so nothing was downloaded. Check that HF_ENDPOINT points to a "
+        "trustworthy Hugging Face server."
+    )
+
+
 def cancelled(repo_id: str) -> DownloadCancelled:
     return DownloadCancelled(
         f"Download of “{repo_id}” cancelled. The part already downloaded is kept, so starting it again "

@@ -11,12 +11,16 @@ import json
 from dataclasses import dataclass
 
 from sfumato.core.models import hub_errors
+from sfumato.core.models.download.selection import is_weight_file
 from sfumato.core.models.hub_cache import COMMIT, is_safe_repo_path
 
 # The file list of a repository with thousands of files is a few megabytes.
 MAX_LISTING_BYTES = 16 * 2**20
 # model_index.json and config.json are a few hundred bytes to a few kilobytes.
 MAX_DESCRIPTION_BYTES = 2**20
+# Any other file that is not weights (tokenizer vocabularies, scheduler and part configurations) is
+# at most a few megabytes, and is read whole when the model loads.
+MAX_CONFIG_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class ListedFile:
     lfs_sha256: str | None
     lfs_size: int | None
     is_lfs: bool
+
+    @property
+    def is_weight(self) -> bool:
+        return is_weight_file(self.path)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sfumato.core.api import BadInput
 from sfumato.core.models import hub_errors
 from sfumato.core.models.download.http import RetryBudget, file_url, get_bounded, request_headers
 from sfumato.core.models.download.listing import (
+    MAX_CONFIG_BYTES,
     MAX_DESCRIPTION_BYTES,
     MAX_LISTING_BYTES,
     ListedFile,
@@ -103,10 +104,10 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
         ),
     )
     description = _description_file(repo_id, listing)
-    what = f"the {description} of “{repo_id}”"
+    what = _file_of(repo_id, description)
     listed_size = listing.files[description].size
     if listed_size is not None and listed_size > MAX_DESCRIPTION_BYTES:
-        raise hub_errors.answer_too_large(what, MAX_DESCRIPTION_BYTES)
+        raise hub_errors.listed_too_large(what, listed_size, MAX_DESCRIPTION_BYTES)
     url = file_url(settings, repo_id, listing.commit, description)
     contents = budget.run(lambda: get_bounded(url, headers, limit=MAX_DESCRIPTION_BYTES, what=what))
     return plan_from_listing(repo_id, revision, listing, contents, fp16=fp16)
@@ -139,6 +140,10 @@ def plan_from_listing(
     )
 
 
+def _file_of(repo_id: str, path: str) -> str:
+    return f"the file “{path}” of “{repo_id}”"
+
+
 def _description_file(repo_id: str, listing: RepoListing) -> str:
     description = MODEL_INDEX if MODEL_INDEX in listing.files else MODEL_CONFIG
     if description not in listing.files:
@@ -167,10 +172,14 @@ def _planned_file(repo_id: str, file: ListedFile) -> PlannedFile:
     if file.is_lfs and file.lfs_sha256 is not None and file.lfs_size is not None:
         if not SHA256.fullmatch(file.lfs_sha256):
             raise hub_errors.unsafe_file_name(repo_id, file.lfs_sha256)
+        if not file.is_weight and file.lfs_size > MAX_CONFIG_BYTES:
+            raise hub_errors.listed_too_large(_file_of(repo_id, file.path), file.lfs_size, MAX_CONFIG_BYTES)
         return PlannedFile(file.path, file.lfs_size, sha256=file.lfs_sha256)
     if file.is_lfs or file.size is None or not GIT_OID.fullmatch(file.git_oid or ""):
         raise hub_errors.HubServerError(
             f"Hugging Face sent an incomplete file list for “{repo_id}” (nothing about "
             f"“{file.path}”). Try again in a few minutes."
         )
+    if file.size > MAX_CONFIG_BYTES:  # configurations are read whole when the model loads
+        raise hub_errors.listed_too_large(_file_of(repo_id, file.path), file.size, MAX_CONFIG_BYTES)
     return PlannedFile(file.path, file.size, sha256=None, git_oid=file.git_oid)

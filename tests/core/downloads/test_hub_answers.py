@@ -72,7 +72,8 @@ def test_a_model_index_larger_than_listed_is_refused_as_it_streams(
     peak, raised = peak_bytes_while(lambda: plan_download(TINY_REPO))
 
     assert isinstance(raised, hub_errors.HubServerError)
-    assert f"the model_index.json of “{TINY_REPO}”" in raised.message and "larger than" in raised.message
+    assert f"the file “model_index.json” of “{TINY_REPO}”" in raised.message
+    assert "larger than" in raised.message
     assert peak < 8 * MAX_DESCRIPTION_BYTES
 
 
@@ -85,7 +86,7 @@ def test_a_model_index_listed_as_huge_is_not_even_fetched(
             entry["size"] = 1_500_000_000
     hub.inject(API, Reply(200, JSON, json.dumps(listing).encode()))
 
-    with pytest.raises(hub_errors.HubServerError, match="larger than"):
+    with pytest.raises(hub_errors.HubServerError, match=r"at 1\.5 GB, far more than such a file can be"):
         plan_download(TINY_REPO)
     assert hub.content_requests("model_index.json") == []
 
@@ -163,3 +164,16 @@ def test_a_model_index_nested_without_end_is_damaged(
     hub.inject("model_index.json", Reply(200, JSON, b'{"a": ' * 100_000 + b"1" + b"}" * 100_000))
     with pytest.raises(hub_errors.NotADiffusersPipeline, match=r"model_index.json .* is damaged"):
         plan_download(TINY_REPO)
+
+
+@pytest.mark.parametrize("path", ["unet/config.json", "tokenizer/vocab.json"])
+def test_a_configuration_listed_as_huge_is_refused_before_anything_downloads(
+    hub: FakeHub, hf_cache: Path, tiny_repo: FakeRepo, path: str
+) -> None:
+    listing = tiny_repo.info()
+    _entry(listing, path)["size"] = 1_500_000_000
+    hub.inject(API, Reply(200, JSON, json.dumps(listing).encode()))
+
+    with pytest.raises(hub_errors.HubServerError) as raised:
+        plan_download(TINY_REPO)
+    assert f"lists the file “{path}” of “{TINY_REPO}” at 1.5 GB" in raised.value.message
