@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -17,13 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sfumato.core.api import BadInput
+from sfumato.core.limits import MAX_PIXELS, MAX_SIDE
 from sfumato.core.masks import tent_blur
-
-MAX_SIDE = 16384
-"""The longest side, in pixels, of an image or mask Sfumato agrees to open."""
-
-MAX_PIXELS = MAX_SIDE * MAX_SIDE
-"""The most pixels in all; Pillow's own decompression-bomb limit applies too when lower."""
 
 OUTPAINT_STEP = 8
 
@@ -211,7 +207,10 @@ def _open_decoded(path: Path, what: str) -> Image.Image:
         raise BadInput(f"{path} is a folder; choose the {what} file itself.")
     name = path.name
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():
+            # Pillow warns of pictures far above MAX_PIXELS; they are refused below, before decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
     except Image.DecompressionBombError as error:
         raise BadInput(_too_large_message(name, what, _claimed_pixels(error))) from error
     except UnidentifiedImageError as error:
@@ -224,8 +223,8 @@ def _open_decoded(path: Path, what: str) -> Image.Image:
         raise BadInput(f"Could not read {path}: {error.strerror or error}.") from error
 
     with image:
-        width, height = image.size
-        if max(width, height) > MAX_SIDE or width * height > _pixel_limit():
+        width, height = image.size  # from the file's header: nothing is decoded yet
+        if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
             raise BadInput(_too_large_message(name, what, width * height, f"{width}x{height} pixels"))
         try:
             image.load()
@@ -246,11 +245,6 @@ def _open_decoded(path: Path, what: str) -> Image.Image:
             return image.copy()
 
 
-def _pixel_limit() -> int:
-    pillow_limit = Image.MAX_IMAGE_PIXELS
-    return MAX_PIXELS if pillow_limit is None else min(MAX_PIXELS, 2 * pillow_limit)
-
-
 def _claimed_pixels(error: Exception) -> int | None:
     found = re.search(r"\((\d+) pixels\)", str(error))
     return int(found.group(1)) if found else None
@@ -261,7 +255,7 @@ def _too_large_message(name: str, what: str, pixels: int | None, dimensions: str
     size = f"{dimensions}, {megapixels}" if dimensions else megapixels
     return (
         f"The {what} {name} is too large to open ({size}). Sfumato opens pictures up to {MAX_SIDE} "
-        f"pixels a side and {_pixel_limit() / 1e6:,.0f} megapixels; scale it down in an image editor first."
+        f"pixels a side and {MAX_PIXELS / 1e6:,.1f} megapixels; scale it down in an image editor first."
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sfumato.core.api import BadInput
+from sfumato.core.limits import check_mask_blur
 
 Box = tuple[int, int, int, int]
 
@@ -50,8 +51,7 @@ def feather_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     exactly 1.0. Across a straight edge the ramp is smooth and monotone. Radius 0 gives mask / 255.
     """
     _check_mask(mask)
-    if radius < 0:
-        raise BadInput(f"The mask blur must be zero or more pixels, not {radius}.")
+    check_mask_blur(radius)  # before any allocation: the work grows with the radius
     alpha = np.zeros(mask.shape, dtype=np.float32)
     bounds = mask_bounds(mask)
     if bounds is None:

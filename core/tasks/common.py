@@ -15,16 +15,23 @@ from PIL import Image
 
 from sfumato.core.api import BadInput, JobBase, Mode, Recipe, check_request, request_values
 from sfumato.core.devices import DeviceChoice
+from sfumato.core.limits import (
+    MAX_SIDE,
+    MIN_SIDE,
+    SEED_RANGE,
+    check_batch,
+    check_cfg,
+    check_mask_blur,
+    check_seed,
+    check_steps,
+)
+from sfumato.core.limits import check_size as check_size
 from sfumato.core.models.loader import LoadedModel
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
 
 log = logging.getLogger(__name__)
 
-MAX_SIDE = 4096
-MAX_STEPS = 500
-MAX_BATCH = 100
-SEED_RANGE = 2**32
 
 # on_step(step, total, image, images, preview)
 StepCallback = Callable[[int, int, int, int, np.ndarray | None], None]
@@ -67,22 +74,14 @@ class Output:
 # ---- validation -----------------------------------------------------------------------------------
 
 
-def check_size(width: int, height: int, what: str = "The image size") -> None:
-    if width % 8 or height % 8:
-        raise BadInput(f"{what} {width}×{height} is not a multiple of 8 in both directions.")
-    if not (8 <= width <= MAX_SIDE and 8 <= height <= MAX_SIDE):
-        raise BadInput(f"{what} {width}×{height} is outside 8–{MAX_SIDE} pixels per side.")
-
-
 def check_common(job: JobBase) -> None:
-    if not 1 <= job.steps <= MAX_STEPS:
-        raise BadInput(f"Steps must be between 1 and {MAX_STEPS}; got {job.steps}.")
-    if not 0 <= job.cfg <= 50:
-        raise BadInput(f"CFG scale must be between 0 and 50; got {job.cfg}.")
-    if not 1 <= job.batch <= MAX_BATCH:
-        raise BadInput(f"Batch count must be between 1 and {MAX_BATCH}; got {job.batch}.")
-    if job.seed < -1 or job.seed >= SEED_RANGE:
-        raise BadInput(f"Seed must be -1 (random) or between 0 and {SEED_RANGE - 1}; got {job.seed}.")
+    check_steps(job.steps)
+    check_cfg(job.cfg)
+    check_batch(job.batch)
+    check_seed(job.seed)
+    mask_blur = getattr(job, "mask_blur", None)  # inpainting and outpainting jobs
+    if mask_blur is not None:
+        check_mask_blur(mask_blur)
     find_sampler(job.sampler)
     check_request(job)
 
@@ -96,8 +95,8 @@ def check_image(image: np.ndarray, what: str = "The image") -> None:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise BadInput(f"{what} must be an RGB image.")
     height, width = image.shape[:2]
-    if not (8 <= width <= MAX_SIDE and 8 <= height <= MAX_SIDE):
-        raise BadInput(f"{what} is {width}×{height}; each side must be 8–{MAX_SIDE} pixels.")
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise BadInput(f"{what} is {width}×{height}; each side must be {MIN_SIDE}–{MAX_SIDE} pixels.")
 
 
 def check_mask(mask: np.ndarray, image: np.ndarray) -> None:
