@@ -33,6 +33,8 @@ MAX_NESTING = 100
 
 MAX_RECIPE_TEXT = 256 * 1024
 """Characters of "parameters" text (a PNG's recipe) that are read; larger is refused as damaged."""
+MAX_PNG_CHUNKS = 100_000
+"""Chunks of a PNG the recipe reader walks through before calling the file damaged."""
 MAX_QUOTED = 120
 """Characters of outside text an error message quotes; the rest is elided."""
 

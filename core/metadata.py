@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
+import struct
+import warnings
 import zlib
 from dataclasses import Field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from sfumato.core.api import SETTING, BadInput, Mode, Recipe, setting_of
 from sfumato.core.atomic import write_atomically
+from sfumato.core.limits import MAX_NESTING, MAX_PNG_CHUNKS, MAX_RECIPE_TEXT, quoted
 
 PARAMETERS_CHUNK = "parameters"
 NEGATIVE_PREFIX = "Negative prompt:"
@@ -58,10 +62,15 @@ _RECIPE_KEYS = _CORE_KEYS | frozenset(_KEY_OF.values())
 _SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE})
 _MIN_PAIRS = 3
 
-_KEY_AT = re.compile(r"\s*(\w[\w \-/]*?)\s*:\s*")
+_KEY = re.compile(r"\w[\w \-/]*")
+_SPACES = re.compile(r"\s*")
 _KEY_NAME = re.compile(r"\w(?:[\w \-/]*[\w\-/])?")
 _SIZE_VALUE = re.compile(r"(\d+)\s*x\s*(\d+)")
 _JSON = json.JSONDecoder()
+_FIRST_JSON_WINDOW = 256
+_LONGEST_JSON_WORD = len("-Infinity")
+_MAX_DIGITS = 9  # of a side in "Size"
+_LARGEST_WHOLE = 2**63
 _DEFAULTS = Recipe(prompt="")
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -148,7 +157,7 @@ def _is_json_container(value: str) -> bool:
         return False
     try:
         return isinstance(json.loads(value), dict | list)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -165,7 +174,13 @@ def _format_number(number: float) -> str:
 def parse_parameters(text: str) -> Recipe:
     """A Recipe from AUTOMATIC1111 "parameters" text (ours or AUTOMATIC1111's own).
 
-    Keys that are missing take the Recipe defaults; keys a Recipe does not model go to `extras`."""
+    Keys that are missing take the Recipe defaults; keys a Recipe does not model go to `extras`.
+    Any text is read in time proportional to its length, or refused with a BadInput."""
+    if len(text) > MAX_RECIPE_TEXT:
+        raise BadInput(
+            f"The settings text is {len(text):,} characters long, more than the {MAX_RECIPE_TEXT:,} Sfumato "
+            "reads; it is probably damaged."
+        )
     lines = text.strip().split("\n")
     values = _parameter_values(lines[-1])
     prompt, negative = _split_prompts(lines[:-1])
@@ -210,33 +225,77 @@ def _split_pairs(line: str) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     position = 0
     while position < len(line):
-        key_match = _KEY_AT.match(line, position)
-        if key_match is None:
-            end = _comma_or_end(line, position)
+        end = _comma_or_end(line, position)
+        colon = line.find(":", position, end)
+        key = line[position:colon].strip() if colon >= 0 else ""
+        if not _KEY.fullmatch(key):
             word = line[position:end].strip()
             if _KEY_NAME.fullmatch(word):
                 pairs.append((word, word))
             position = end + 1
             continue
-        value, position = _read_value(line, key_match.end())
-        pairs.append((key_match.group(1), value))
+        value, position = _read_value(line, _skip_spaces(line, colon + 1))
+        pairs.append((key, value))
     return pairs
 
 
 def _read_value(line: str, start: int) -> tuple[str, int]:
     """The value starting at `start` and the position just past its comma."""
     if line.startswith(('"', "{", "["), start):
-        try:
-            decoded, end = _JSON.raw_decode(line, start)
-        except ValueError:
-            pass  # not JSON after all: read it as a plain value
-        else:
+        decoded = _json_at(line, start)
+        if decoded is not None:
+            value, end = decoded
             after = _skip_spaces(line, end)
             if after == len(line) or line[after] == ",":
-                is_string = line[start] == '"' and isinstance(decoded, str)
-                return (decoded if is_string else line[start:end]), after + 1
+                is_string = line[start] == '"' and isinstance(value, str)
+                return (value if is_string else line[start:end]), after + 1
     end = _comma_or_end(line, start)
     return line[start:end].strip(), end + 1
+
+
+def _json_at(line: str, start: int) -> tuple[object, int] | None:
+    """The JSON value at `start` and where it ends, or None when there is none.
+
+    The decoder is shown a window of the line that grows only while the value runs past its end:
+    a decoding error costs time in proportion to the text it is given, so handing it the whole rest
+    of the line for every value would make a line of many broken values take quadratic time."""
+    window = _FIRST_JSON_WINDOW
+    while True:
+        piece = line[start : start + window]
+        whole = start + window >= len(line)
+        try:
+            # The sentinel (a control character, never valid JSON) makes a value cut off by the
+            # window fail at the window's end rather than look complete.
+            value, end = _JSON.raw_decode(piece + "\0")
+        except json.JSONDecodeError as error:
+            if whole or error.pos < len(piece) - _LONGEST_JSON_WORD:
+                return None  # not JSON after all: read as a plain value
+            window *= 4
+            continue
+        except RecursionError:
+            raise _nested_too_deep() from None
+        if _depth(value) > MAX_NESTING:
+            raise _nested_too_deep()
+        return value, start + end
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (without recursion)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _nested_too_deep() -> BadInput:
+    return BadInput(
+        f"A setting nests lists or objects more than {MAX_NESTING} deep; the settings are probably damaged."
+    )
 
 
 def _comma_or_end(line: str, start: int) -> int:
@@ -245,9 +304,7 @@ def _comma_or_end(line: str, start: int) -> int:
 
 
 def _skip_spaces(line: str, start: int) -> int:
-    while start < len(line) and line[start].isspace():
-        start += 1
-    return start
+    return _SPACES.match(line, start).end()  # type: ignore[union-attr]  # \s* always matches
 
 
 def _split_prompts(header_lines: list[str]) -> tuple[str, str]:
@@ -283,8 +340,13 @@ def _pop_size(values: dict[str, str]) -> tuple[int, int]:
         return _DEFAULTS.width, _DEFAULTS.height
     match = _SIZE_VALUE.fullmatch(size)
     if match is None:
-        raise BadInput(f'The setting "{SIZE}" is "{size}"; it should be width x height, like 512x768.')
-    return int(match.group(1)), int(match.group(2))
+        raise BadInput(
+            f'The setting "{SIZE}" is "{quoted(size)}"; it should be width x height, like 512x768.'
+        )
+    width, height = match.group(1), match.group(2)
+    if max(len(width), len(height)) > _MAX_DIGITS:
+        raise BadInput(f'The setting "{SIZE}" is "{quoted(size)}", far larger than any picture.')
+    return int(width), int(height)
 
 
 def _pop_typed(values: dict[str, str], key: str, type_name: str) -> Any:
@@ -301,23 +363,29 @@ def _pop_optional_int(values: dict[str, str], key: str) -> int | None:
     text = values.pop(key, None)
     if text is None:
         return None
+    number: int | None = None
     with contextlib.suppress(ValueError):
-        return int(text)
+        number = int(text)
     with contextlib.suppress(ValueError, OverflowError):
-        number = float(text)
-        if number.is_integer():
-            return int(number)
-    raise BadInput(f'The setting "{key}" is "{text}"; it should be a whole number.')
+        written = float(text)  # "20.0"
+        if number is None and written.is_integer():
+            number = int(written)
+    if number is None:
+        raise BadInput(f'The setting "{key}" is "{quoted(text)}"; it should be a whole number.')
+    if abs(number) >= _LARGEST_WHOLE:
+        raise BadInput(f'The setting "{key}" is "{quoted(text)}", far larger than it can be.')
+    return number
 
 
 def _pop_optional_float(values: dict[str, str], key: str) -> float | None:
     text = values.pop(key, None)
     if text is None:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        raise BadInput(f'The setting "{key}" is "{text}"; it should be a number.') from None
+    with contextlib.suppress(ValueError):
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    raise BadInput(f'The setting "{key}" is "{quoted(text)}"; it should be a number.')
 
 
 def _mode_named(name: str) -> Mode | None:
@@ -376,20 +444,110 @@ def _picture_of(image: np.ndarray) -> Image.Image:
 
 
 def _parameters_text(path: Path) -> str | None:
+    """The "parameters" text of a PNG, read from its chunks alone: the pixels are not decoded, and
+    every size is checked before it is read or decompressed."""
     try:
-        with Image.open(path) as picture:
-            if not isinstance(picture, PngImagePlugin.PngImageFile):
-                raise BadInput(
-                    f'"{path.name}" is a {picture.format} image, not a PNG; only PNG files are read.'
-                )
-            text = picture.text.get(PARAMETERS_CHUNK)  # loads the image: chunks may follow the pixels
+        with path.open("rb") as file:
+            if file.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+                raise BadInput(_not_png_message(path))
+            return _parameters_chunk_text(file, path.name)
     except FileNotFoundError:
         raise BadInput(f'"{path}" does not exist. It may have been moved or deleted.') from None
     except PermissionError:
         raise BadInput(f'"{path}" cannot be opened: you do not have permission to read it.') from None
-    except (OSError, SyntaxError, ValueError, EOFError, zlib.error, Image.DecompressionBombError) as error:
-        raise BadInput(
-            f'"{path.name}" could not be read as a PNG image. The file may be damaged, incomplete '
-            "or not an image at all."
-        ) from error
-    return None if text is None else str(text)
+    except IsADirectoryError:
+        raise BadInput(f'"{path}" is a folder, not a PNG image.') from None
+    except (OSError, ValueError, EOFError, struct.error, zlib.error) as error:
+        raise _damaged(path.name) from error
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+_KEYWORD_BYTES = 80  # a PNG keyword is 1 to 79 bytes, then a zero byte
+_MAX_TEXT_BYTES = 4 * MAX_RECIPE_TEXT  # UTF-8 takes up to 4 bytes a character
+
+
+def _parameters_chunk_text(file: BinaryIO, name: str) -> str | None:
+    text: str | None = None
+    for _ in range(MAX_PNG_CHUNKS):
+        length, kind = struct.unpack(">I4s", _read_exactly(file, 8))
+        if length >= 2**31:
+            raise _damaged(name)
+        if kind == b"IEND":
+            return text
+        if kind not in _TEXT_CHUNKS:
+            file.seek(length + 4, 1)  # data and CRC
+            continue
+        start = _read_exactly(file, min(length, _KEYWORD_BYTES))
+        if not start.startswith(PARAMETERS_CHUNK.encode() + b"\0"):
+            file.seek(length - len(start) + 4, 1)
+            continue
+        if length > _MAX_TEXT_BYTES + _KEYWORD_BYTES:
+            raise _too_large(name)
+        data = start + _read_exactly(file, length - len(start))
+        (crc,) = struct.unpack(">I", _read_exactly(file, 4))
+        if zlib.crc32(kind + data) != crc:
+            raise _damaged(name)
+        text = _chunk_text(kind, data[len(PARAMETERS_CHUNK) + 1 :], name)  # the last one counts
+    raise _damaged(name)  # no end in sight: not a real PNG
+
+
+def _chunk_text(kind: bytes, body: bytes, name: str) -> str:
+    """The text of a tEXt, zTXt or iTXt chunk body (what follows the keyword and its zero byte)."""
+    if kind == b"tEXt":
+        return body.decode("latin-1")
+    if kind == b"zTXt":
+        return _inflated(body[1:], name).decode("latin-1")
+    compressed, _method = body[0], body[1]
+    _language, _, rest = body[2:].partition(b"\0")
+    _translated, _, encoded = rest.partition(b"\0")
+    if compressed:
+        encoded = _inflated(encoded, name)
+    try:
+        return encoded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _damaged(name) from None
+
+
+def _inflated(data: bytes, name: str) -> bytes:
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(data, _MAX_TEXT_BYTES + 1)
+    if len(text) > _MAX_TEXT_BYTES:
+        raise _too_large(name)
+    if not inflater.eof:
+        raise _damaged(name)
+    return text
+
+
+def _read_exactly(file: BinaryIO, size: int) -> bytes:
+    data = file.read(size)
+    if len(data) != size:
+        raise EOFError("the file ends early")
+    return data
+
+
+def _not_png_message(path: Path) -> str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # only the format's name is wanted, not the picture
+            with Image.open(path) as picture:
+                kind = picture.format
+    except Exception:
+        kind = None
+    if kind is None:
+        return _damaged(path.name).message
+    return f'"{path.name}" is a {kind} image, not a PNG; only PNG files are read.'
+
+
+def _damaged(name: str) -> BadInput:
+    return BadInput(
+        f'"{name}" could not be read as a PNG image. The file may be damaged, incomplete or not an '
+        "image at all."
+    )
+
+
+def _too_large(name: str) -> BadInput:
+    return BadInput(
+        f'The settings stored in "{name}" are more than {MAX_RECIPE_TEXT:,} characters long; the file '
+        "is probably damaged."
+    )
