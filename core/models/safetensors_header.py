@@ -12,7 +12,6 @@ its first bytes and refused: unpickling a model file can run arbitrary code.
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sfumato.core.api import ModelInvalid, ModelNotFound
+from sfumato.core.limits import MAX_QUOTED, quoted
 
 MAX_HEADER_BYTES = 100_000_000
 METADATA_KEY = "__metadata__"
@@ -81,6 +81,7 @@ def read_metadata(path: Path) -> dict[str, str]:
 
 
 def corrupt_message(name: str, detail: str) -> str:
+    detail = quoted(detail, 4 * MAX_QUOTED)
     return f"{name} is corrupt or incomplete ({detail}). Download or export it again."
 
 
@@ -176,24 +177,39 @@ def _is_count(value: object) -> bool:
 
 
 def _check_tensor(name: str, entry: object, data_size: int) -> TensorInfo:
+    shown = quoted(name)  # names and values come from the file: quote no more than a line's worth
     if not isinstance(entry, dict):
-        raise _Corrupt(f"the entry for tensor '{name}' is not a table")
+        raise _Corrupt(f"the entry for tensor '{shown}' is not a table")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(dtype, str) or dtype not in DTYPE_SIZES:
-        raise _Corrupt(f"tensor '{name}' has an unknown data type {dtype!r}")
+        raise _Corrupt(f"tensor '{shown}' has an unknown data type {quoted(repr(dtype))}")
     if not isinstance(shape, list) or not all(_is_count(dim) for dim in shape):
-        raise _Corrupt(f"tensor '{name}' has an invalid shape {shape!r}")
+        raise _Corrupt(f"tensor '{shown}' has an invalid shape {quoted(repr(shape))}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)):
-        raise _Corrupt(f"tensor '{name}' has invalid data offsets {offsets!r}")
+        raise _Corrupt(f"tensor '{shown}' has invalid data offsets {quoted(repr(offsets))}")
     start, end = offsets
     if start > end:
-        raise _Corrupt(f"tensor '{name}' has invalid data offsets {offsets!r}")
+        raise _Corrupt(f"tensor '{shown}' has invalid data offsets {quoted(repr(offsets))}")
     if end > data_size:
-        raise _Corrupt(f"the file ends before the data of tensor '{name}'")
-    expected = math.prod(shape) * DTYPE_SIZES[dtype]
+        raise _Corrupt(f"the file ends before the data of tensor '{shown}'")
+    expected = _byte_count(shape, DTYPE_SIZES[dtype], data_size)
     if end - start != expected:
-        raise _Corrupt(f"tensor '{name}' should take {expected:,} bytes but its data takes {end - start:,}")
+        wanted = "more bytes than the whole file holds" if expected is None else f"{expected:,} bytes"
+        raise _Corrupt(f"tensor '{shown}' should take {wanted} but its data takes {end - start:,}")
     return TensorInfo(dtype=dtype, shape=tuple(shape), start=start, end=end)
+
+
+def _byte_count(shape: list[int], item_size: int, limit: int) -> int | None:
+    """The bytes a tensor of `shape` takes, or None when that is more than `limit` (a shape of
+    huge numbers must not cost a huge multiplication)."""
+    if 0 in shape:
+        return 0
+    total = item_size
+    for dim in shape:
+        total *= dim
+        if total > limit:
+            return None
+    return total
 
 
 def _check_layout(tensors: dict[str, TensorInfo], data_size: int) -> None:

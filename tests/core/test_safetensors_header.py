@@ -234,3 +234,18 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound) as caught:
         read_header(tmp_path / "gone.safetensors")
     assert "gone.safetensors" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"dtype": "F32", "shape": [10**3999, 10**3999], "data_offsets": [0, 16]},
+        {"dtype": "F32", "shape": ["9" * 5000], "data_offsets": [0, 16]},
+        {"dtype": "F32" * 2000, "shape": [4], "data_offsets": [0, 16]},
+    ],
+    ids=["4000-digit-dimensions", "5000-digit-text-dimension", "6000-character-dtype"],
+)
+def test_errors_quote_no_more_than_a_line_of_a_huge_header_value(tmp_path: Path, entry: object) -> None:
+    path = _write_raw(tmp_path / "huge.safetensors", {"t" * 3000: entry}, b"\0" * 16)
+    message = _assert_corrupt(path)
+    assert len(message) < 700 and "\n" not in message
