@@ -43,7 +43,7 @@ BackendFactory = Callable[[EngineSettings, OnMessage, OnExit], Backend]
 
 CRASH_MESSAGE = (
     "The engine stopped unexpectedly{code} while working on this job. It is being restarted and "
-    "nothing in your document was changed; you can run the job again."
+    "nothing was changed or saved; you can run the job again."
 )
 GAVE_UP_MESSAGE = (
     "The engine stopped {crashes} times in a row{code}, so this job was not run. See the engine's log "

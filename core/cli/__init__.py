@@ -7,8 +7,9 @@
     sfumato info
     sfumato --version
 
-Exit codes: 0 done, 1 the work failed, 2 the command line or its inputs are wrong, 130 interrupted.
-Every error is one `sfumato: error: ...` line on stderr.
+Exit codes: 0 done, 1 the work failed, 2 the command line or its inputs are wrong, 130 interrupted,
+141 the output was closed early (e.g. by `| head`). Every error is one `sfumato: error: ...` line
+on stderr.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sfumato.core.cli.commands import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
     PROGRAM,
     CommandParser,
     Commands,
@@ -78,7 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not later at exit
         return code
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`| head`): nothing is wrong, nothing to say.
+        # Later writes, and the flush at exit, go nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
     except UsageError as error:

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from dataclasses import Field
 from typing import Any
 
 from sfumato.core.api import request_fields, setting_of
 from sfumato.core.imaging import OUTPAINT_STEP
+from sfumato.core.limits import MAX_SIDE, quoted
 
 EXTEND_SIDES = ("left", "top", "right", "bottom")
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+_WHOLE = re.compile(r"[+-]?([0-9]+)")
+_MARGIN = re.compile(r"[0-9]{1,9}")
+_MAX_DIGITS = 30
 
 
 def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """A whole number of at least `minimum` (and at most `maximum`)."""
+    """A whole number (plain digits 0-9, optionally signed) from `minimum` to `maximum`."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, not '{text}'") from None
+        found = _WHOLE.fullmatch(text.strip())
+        if found is None:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not '{quoted(text)}'")
+        if len(found.group(1)) > _MAX_DIGITS:
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is far too large")
+        value = int(found.group(0))
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {_range(minimum, maximum, False)}, not {value}")
         return value
@@ -38,10 +46,12 @@ def number(
         try:
             value = float(text.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not '{text}'") from None
+            raise argparse.ArgumentTypeError(f"expected a number, not '{quoted(text)}'") from None
         too_low = value <= minimum if above_minimum else value < minimum
         if not math.isfinite(value) or too_low or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"must be {_range(minimum, maximum, above_minimum)}, not {text}")
+            raise argparse.ArgumentTypeError(
+                f"must be {_range(minimum, maximum, above_minimum)}, not {quoted(text)}"
+            )
         return value
 
     return parse
@@ -58,15 +68,20 @@ def _range(minimum: float, maximum: float | None, above_minimum: bool) -> str:
 def extend_margins(text: str) -> tuple[int, int, int, int]:
     """`LEFT,TOP,RIGHT,BOTTOM` in pixels, e.g. `0,0,128,0` to extend the image 128 pixels to the right."""
     parts = [part.strip() for part in text.split(",")]
-    if len(parts) != len(EXTEND_SIDES) or not all(part.isdigit() for part in parts):
+    if len(parts) != len(EXTEND_SIDES) or not all(_MARGIN.fullmatch(part) for part in parts):
         raise argparse.ArgumentTypeError(
-            f"expected four whole numbers LEFT,TOP,RIGHT,BOTTOM in pixels (e.g. 0,0,128,0), not '{text}'"
+            "expected four whole numbers LEFT,TOP,RIGHT,BOTTOM in pixels (e.g. 0,0,128,0), "
+            f"not '{quoted(text)}'"
         )
     margins = tuple(int(part) for part in parts)
     for side, margin in zip(EXTEND_SIDES, margins, strict=True):
         if margin % OUTPAINT_STEP:
             raise argparse.ArgumentTypeError(
                 f"the {side} margin is {margin} pixels; each margin must be a multiple of {OUTPAINT_STEP}"
+            )
+        if margin > MAX_SIDE:
+            raise argparse.ArgumentTypeError(
+                f"the {side} margin is {margin} pixels; images are at most {MAX_SIDE} pixels a side"
             )
     if not any(margins):
         raise argparse.ArgumentTypeError("all four margins are 0; give at least one side to extend")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from sfumato.core.api import ErrorKind
+from sfumato.core.limits import MAX_QUOTED, quoted
 
 PROGRAM = "sfumato"
 
@@ -19,9 +20,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 141  # as a shell reports a command stopped by SIGPIPE (`sfumato ... | head`)
 
 # Errors the user can fix by changing what they asked for; anything else failed while working.
 _BAD_INPUT_KINDS = frozenset({ErrorKind.BAD_INPUT, ErrorKind.MODEL_NOT_FOUND, ErrorKind.MODEL_INVALID})
+
+MAX_ERROR_LINE = 8 * MAX_QUOTED
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -64,6 +68,6 @@ def exit_code_for(kind: ErrorKind) -> int:
 
 
 def print_error(message: str) -> None:
-    """Print `message` as the single `sfumato: error: ...` line on stderr."""
-    one_line = " ".join(message.split())
+    """Print `message` as the single `sfumato: error: ...` line on stderr, of a readable length."""
+    one_line = quoted(" ".join(message.split()), MAX_ERROR_LINE)
     print(f"{PROGRAM}: error: {one_line}", file=sys.stderr, flush=True)

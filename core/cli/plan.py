@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,22 @@ from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, ModelInvalid, Outp
 from sfumato.core.cli.arguments import request_options
 from sfumato.core.cli.commands import UsageError
 from sfumato.core.imaging import load_image, load_mask
+from sfumato.core.limits import (
+    SIZE_STEP,
+    check_batch,
+    check_cfg,
+    check_mask_blur,
+    check_seed,
+    check_side,
+    check_size,
+    check_steps,
+)
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
 from sfumato.core.models.source import SourceKind, resolve_model
+from sfumato.core.prompt_syntax import parse_weighted
 from sfumato.core.schedulers import find_sampler
 
-SIZE_STEP = 8
 DEFAULT_SIZE = 512
 PNG_SUFFIX = ".png"
 
@@ -33,6 +44,7 @@ class GenerationPlan:
 
 def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
     check_option_combinations(args)
+    check_limits(args, (args.prompt, args.negative))
     find_sampler(args.sampler)
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
     check_model(args.model)
@@ -42,6 +54,28 @@ def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
 def output_paths(out: Path, count: int) -> tuple[Path, ...]:
     """Where a batch of `count` images goes: `out.png`, then `out-1.png`, `out-2.png`, ..."""
     return (out, *(out.with_name(f"{out.stem}-{index}{out.suffix}") for index in range(1, count)))
+
+
+def check_limits(args: argparse.Namespace, prompts: Iterable[str]) -> None:
+    """The numbers and prompts of a command line against the engine's limits (core/limits.py), so
+    that what the engine would refuse is refused before it starts. Options a command lacks are skipped."""
+    check_steps(args.steps, "--steps")
+    check_cfg(args.cfg, "--cfg")
+    check_seed(args.seed, "--seed")
+    for name, check in _OPTIONAL_CHECKS.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            check(value, f"--{name.replace('_', '-')}")
+    for prompt in prompts:
+        parse_weighted(prompt)
+
+
+_OPTIONAL_CHECKS: dict[str, Callable[[int, str], None]] = {
+    "batch": check_batch,
+    "width": check_side,
+    "height": check_side,
+    "mask_blur": check_mask_blur,
+}
 
 
 def check_option_combinations(args: argparse.Namespace) -> None:
@@ -118,6 +152,7 @@ def build_job(args: argparse.Namespace) -> Job:
     init = load_image(args.init)
     if args.extend is not None:
         left, top, right, bottom = args.extend
+        check_size(init.shape[1] + left + right, init.shape[0] + top + bottom, "The extended image")
         return Outpaint(**common, init=init, left=left, top=top, right=right, bottom=bottom)
     if args.mask is not None:
         mask = load_mask(args.mask, size=_size_of(init))
@@ -140,6 +175,7 @@ def checked_size(
     """The size to generate at: the given sides, the rest from `default` (the size of `image`, if any)."""
     size = (default[0] if width is None else width, default[1] if height is None else height)
     if not size[0] % SIZE_STEP and not size[1] % SIZE_STEP:
+        check_size(*size)
         return size
     suggestion = f"--width {_nearest_step(size[0])} --height {_nearest_step(size[1])}"
     if image is not None and (width is None or height is None):

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -31,13 +32,14 @@ from sfumato.core.api import (
 )
 from sfumato.core.cli.arguments import add_request_options, number, request_options, whole_number
 from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
-from sfumato.core.cli.plan import check_model
+from sfumato.core.cli.plan import check_limits, check_model
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.imaging import load_image
+from sfumato.core.limits import MAX_SIDE, SEED_RANGE, quoted
 from sfumato.core.metadata import save_png
-from sfumato.core.morph_api import Morph, check_morph, morph_frame_count
+from sfumato.core.morph_api import Morph, check_morph, morph_frame_count, morph_prompts
 from sfumato.core.video import check_video_output, write_video
 from sfumato.core.zoom.cues import parse_cue
 from sfumato.core.zoom.progress import (
@@ -165,17 +167,19 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 # ---- argument types ---------------------------------------------------------------------------------
 
-_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
+_SIZE = re.compile(r"(\d{1,9})\s*[xX×]\s*(\d{1,9})")
 
 
 def image_size(text: str) -> tuple[int, int]:
     """`WxH` in pixels, e.g. `512x768`."""
-    found = _SIZE.fullmatch(text)
+    found = _SIZE.fullmatch(text.strip())
     if found is None:
-        raise argparse.ArgumentTypeError(f"expected a size like 512x768, not '{text}'")
+        raise argparse.ArgumentTypeError(f"expected a size like 512x768, not '{quoted(text)}'")
     width, height = int(found.group(1)), int(found.group(2))
     if width < 16 or height < 16:
-        raise argparse.ArgumentTypeError(f"must be at least 16x16, not {text}")
+        raise argparse.ArgumentTypeError(f"must be at least 16x16, not {text.strip()}")
+    if max(width, height) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SIDE} pixels a side, not {text.strip()}")
     return width, height
 
 
@@ -189,10 +193,11 @@ def prompt_cue(text: str) -> PromptCue:
 
 def seed_list(text: str) -> tuple[int, ...]:
     """Comma-separated whole numbers."""
+    parse = whole_number(0, SEED_RANGE - 1)
     try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seeds like 1,2,3, not '{text}'") from None
+        return tuple(parse(part) for part in text.split(","))
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"expected seeds like 1,2,3: {error}") from None
 
 
 # ---- zoom ------------------------------------------------------------------------------------------
@@ -215,14 +220,29 @@ def keyframes_folder(args: argparse.Namespace) -> Path:
     return first.with_name(f"{first.stem}-keyframes")
 
 
-def run_zoom_command(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class ZoomPlan:
+    settings: ZoomSettings
+    video: ZoomVideo
+    start: np.ndarray | None
+    folder: Path
+
+
+def plan_zoom(args: argparse.Namespace) -> ZoomPlan:
+    """The zoom to make, with everything checked that can be before the engine starts."""
+    check_limits(args, (args.prompt, args.negative, *(cue.prompt for cue in args.prompt_at)))
     settings = zoom_settings(args)
     video = ZoomVideo(tuple(Path(out) for out in args.out), args.fps, args.video_size)
     check_settings(settings)
     check_video(settings, video)
     check_model(settings.model)
     start = load_image(args.init) if args.init else None
-    folder = keyframes_folder(args)
+    return ZoomPlan(settings, video, start, keyframes_folder(args))
+
+
+def run_zoom_command(args: argparse.Namespace) -> int:
+    plan = plan_zoom(args)
+    settings, video, start, folder = plan.settings, plan.video, plan.start, plan.folder
     progress = Progress.for_stream(sys.stderr)
     shown = _ZoomProgressLines(progress)
 
@@ -272,7 +292,16 @@ def morph_job(args: argparse.Namespace) -> Morph:
     )  # fmt: skip
 
 
-def run_morph_command(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class MorphPlan:
+    job: Morph
+    paths: tuple[Path, ...]
+    frames_dir: Path | None
+
+
+def plan_morph(args: argparse.Namespace) -> MorphPlan:
+    """The morph to make, with everything checked that can be before the engine starts."""
+    check_limits(args, (*morph_prompts(args.prompts), args.negative))
     job = morph_job(args)
     check_morph(job)
     paths = tuple(Path(out) for out in args.out)
@@ -282,6 +311,12 @@ def run_morph_command(args: argparse.Namespace) -> int:
     if frames_dir is not None and not frames_dir.is_dir():
         raise BadInput(f'The folder "{frames_dir}" for the frames does not exist. Create it first.')
     check_model(job.model)
+    return MorphPlan(job, paths, frames_dir)
+
+
+def run_morph_command(args: argparse.Namespace) -> int:
+    plan = plan_morph(args)
+    job, paths, frames_dir = plan.job, plan.paths, plan.frames_dir
     progress = Progress.for_stream(sys.stderr)
 
     async def work(engine: Engine) -> int:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import os
 import signal
+import struct
 import subprocess
 import sys
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +46,20 @@ def write_mask(path: Path, width: int, height: int) -> Path:
     mask = np.zeros((height, width), dtype=np.uint8)
     mask[height // 4 : height // 2, width // 4 : width // 2] = 255
     Image.fromarray(mask).save(path)
+    return path
+
+
+def write_png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that claims `width` x `height` pixels but holds almost none: only the header is real."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -259,6 +276,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "image": write_image(tmp_path / "image.png", 64, 64),
         "odd image": write_image(tmp_path / "odd.png", 65, 64),
         "small mask": write_mask(tmp_path / "small-mask.png", 32, 32),
+        "mask": write_mask(tmp_path / "mask.png", 64, 64),
+        "huge image": write_png_header(tmp_path / "huge.png", 13000, 13000),
         "notes": notes,
         "fake checkpoint": fake_checkpoint,
         "not a model": not_a_model,
@@ -288,6 +307,35 @@ BAD_INPUTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "output inside a file": (["--out", "{notes}/out.png"], ("is a file",)),
     "output not a png": (["--out", "{tmp}/out.jpg"], (".png",)),
     "unknown device": (["--device", "tpu"], ("--device", "tpu")),
+    # Beyond the engine's limits (core/limits.py): refused by the command line, naming the option,
+    # before an engine starts.
+    "steps above the limit": (["--steps", "100000"], ("--steps", "500", "100000")),
+    "cfg above the limit": (["--cfg", "51"], ("--cfg", "50")),
+    "seed beyond 32 bits": (["--seed", "4294967296"], ("--seed", "4294967295")),
+    "width above the limit": (["--width", "8192"], ("--width", "4096")),
+    "batch above the limit": (["--batch", "101"], ("--batch", "100")),
+    "huge mask blur": (
+        ["--init", "{image}", "--mask", "{mask}", "--mask-blur", "1000000"],
+        ("--mask-blur", "256"),
+    ),
+    "mask blur of 1e30": (
+        ["--init", "{image}", "--mask", "{mask}", "--mask-blur", "1e30"],
+        ("--mask-blur", "1e30"),
+    ),
+    "mask blur of 5000 digits": (
+        ["--init", "{image}", "--mask", "{mask}", "--mask-blur", "9" * 5000],
+        ("--mask-blur",),
+    ),
+    "extend with a superscript digit": (
+        ["--init", "{image}", "--extend", "²,0,0,0"],
+        ("LEFT,TOP,RIGHT,BOTTOM",),
+    ),
+    "extend beyond the largest image": (["--init", "{image}", "--extend", "0,0,4096,0"], ("4160", "4096")),
+    "init far above the largest image": (["--init", "{huge image}"], ("huge.png", "13000x13000", "4096")),
+    "prompt weight of 1e30": (["--prompt", "(red circle:1e30)"], ("red circle", "1e+30", "10")),
+    "prompt weight of 31 digits": (["--prompt", "(red circle:" + "9" * 31 + ")"], ("red circle", "10")),
+    "prompt weight from nesting": (["--prompt", "(" * 30 + "red circle"], ("red circle", "17.4")),
+    "brackets nested too deep": (["--negative", "[" * 101 + "blur"], ("100",)),
 }
 
 
@@ -304,7 +352,9 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(
     argv = tiny_args(tiny_model_dir, tmp_path / "out.png", *(arg.format_map(names) for arg in overrides))
     before = set(tmp_path.iterdir())
 
-    assert_one_line_error(*run_cli(capsys, *argv), *fragments)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. Pillow's DecompressionBombWarning: nothing but the line
+        assert_one_line_error(*run_cli(capsys, *argv), *fragments)
     assert set(tmp_path.iterdir()) == before
 
 
@@ -322,15 +372,25 @@ def test_an_unwritable_output_folder_is_refused(
     assert_one_line_error(code, stdout, stderr, "not allowed to write")
 
 
-def test_errors_found_by_the_engine_are_reported_the_same_way(
+def test_output_closed_early_ends_quietly(tmp_path: Path) -> None:
+    # As `sfumato models list | head -1` when head has stopped reading.
+    command = [sys.executable, "-m", "sfumato.core.cli", "models", "list"]
+    environment = {**os.environ, "SFUMATO_HOME": str(tmp_path)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""
+
+
+def test_an_error_line_quotes_no_more_than_a_line_of_what_was_typed(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The CLI leaves the upper limit of steps to the engine, which refuses the job.
-    argv = tiny_args(
-        tiny_model_dir, tmp_path / "out.png", "--width", "64", "--height", "64", "--steps", "100000"
-    )
-    assert_one_line_error(*run_cli(capsys, *argv), "Steps", "100000")
-    assert list(tmp_path.iterdir()) == []
+    argv = tiny_args(tiny_model_dir, tmp_path / "out.png", "--steps", "x" * 100_000)
+    code, stdout, stderr = run_cli(capsys, *argv)
+    assert_one_line_error(code, stdout, stderr, "--steps", "100,000 characters")
+    assert len(stderr) < 400
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
