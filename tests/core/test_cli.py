@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import os
 import signal
-import struct
 import subprocess
 import sys
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from sfumato.core.cli.plan import output_paths
 from sfumato.core.cli.progress import Progress
 from sfumato.core.metadata import read_recipe
 from sfumato.core.schedulers import sampler_names
+from tests.support.png_files import png_claiming
 
 
 @pytest.fixture(autouse=True)
@@ -46,20 +45,6 @@ def write_mask(path: Path, width: int, height: int) -> Path:
     mask = np.zeros((height, width), dtype=np.uint8)
     mask[height // 4 : height // 2, width // 4 : width // 2] = 255
     Image.fromarray(mask).save(path)
-    return path
-
-
-def write_png_header(path: Path, width: int, height: int) -> Path:
-    """A PNG that claims `width` x `height` pixels but holds almost none: only the header is real."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * 64)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
     return path
 
 
@@ -272,12 +257,13 @@ def files(tmp_path: Path) -> dict[str, Path]:
     fake_checkpoint.write_bytes(b"this is not a checkpoint")
     not_a_model = tmp_path / "empty-model"
     not_a_model.mkdir()
+    (tmp_path / "huge.png").write_bytes(png_claiming(13000, 13000))
     return {
         "image": write_image(tmp_path / "image.png", 64, 64),
         "odd image": write_image(tmp_path / "odd.png", 65, 64),
         "small mask": write_mask(tmp_path / "small-mask.png", 32, 32),
         "mask": write_mask(tmp_path / "mask.png", 64, 64),
-        "huge image": write_png_header(tmp_path / "huge.png", 13000, 13000),
+        "huge image": tmp_path / "huge.png",
         "notes": notes,
         "fake checkpoint": fake_checkpoint,
         "not a model": not_a_model,

@@ -80,6 +80,13 @@ def test_zoom_writes_the_videos_and_keyframes_and_continues_when_run_again(
         (["--factor", "3", "--out", "z.mp4"], "mask blur"),
         (["--out", "z.avi"], ".mp4"),
         (["--video-size", "63x64", "--out", "z.mp4"], "even width and height"),
+        (["--size", "8192x8192", "--out", "z.mp4"], "at most 4096"),
+        (["--size", "9" * 5000 + "x64", "--out", "z.mp4"], "size like 512x768"),
+        (["--steps", "501", "--out", "z.mp4"], "--steps"),
+        (["--mask-blur", "100000", "--out", "z.mp4"], "--mask-blur"),
+        (["--prompt-at", "9" * 5000 + ":a cat", "--out", "z.mp4"], "KEYFRAME:PROMPT"),
+        (["--prompt-at", "1" + " " * 50_000 + "x:a cat", "--out", "z.mp4"], "KEYFRAME:PROMPT"),
+        (["--prompt-at", "1:(a cat:1e30)", "--out", "z.mp4"], "a cat"),
     ],
 )
 def test_zoom_refuses_what_cannot_work_in_one_line(
@@ -122,6 +129,9 @@ def test_morph_writes_a_video_and_its_frames(
         (["--prompts", "just one"], "at least two prompts"),
         (["--seeds", "1,2,3"], "one seed per prompt"),
         (["--seeds", "one"], "seeds like 1,2,3"),
+        (["--seeds", "1," + "9" * 5000], "seeds like 1,2,3"),
+        (["--prompts", "a red circle | (a blue square:11)"], "a blue square"),
+        (["--cfg", "1e400"], "--cfg"),
     ],
 )
 def test_morph_refuses_what_cannot_work_before_starting(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from PIL import Image
 
 from sfumato.core.api import BadInput, ErrorKind
 from sfumato.core.imaging import extend_canvas, from_pil, load_image, load_mask, resize, to_pil
+from tests.support.png_files import png_claiming
 
 
 def _picture(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
@@ -113,21 +112,10 @@ def test_truncated_files_are_reported_damaged(tmp_path: Path, image_format: str)
     _assert_bad_input(path, "damaged or incomplete")
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG file whose header claims `width` x `height` pixels (the data is not there)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize(("width", "height"), [(100_000, 100_000), (40_000, 16)])
 def test_decompression_bombs_are_refused_quickly(tmp_path: Path, width: int, height: int) -> None:
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_claiming(width, height))
+    path.write_bytes(png_claiming(width, height))
     started = time.monotonic()
     _assert_bad_input(path, "too large")
     assert time.monotonic() - started < 2.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from sfumato.core.api import BadInput, Mode, Recipe
+from sfumato.core.limits import MAX_RECIPE_TEXT
 from sfumato.core.metadata import format_parameters, parse_parameters, read_recipe, save_png
+from tests.support.png_files import chunk, png_claiming, tiny_png
 
 OUR_RECIPES = {
     "plain": Recipe(prompt="a lighthouse at dusk", seed=1234),
@@ -476,4 +479,125 @@ def test_png_with_broken_parameters_names_the_file(tmp_path: Path) -> None:
     Image.fromarray(_random_image(8, 8, 3)).save(path, pnginfo=info)
 
     with pytest.raises(BadInput, match=r"odd\.png"):
+        read_recipe(path)
+
+
+# ---- hostile recipes: linear time, bounded nesting, Sfumato's own errors ------------------------------
+
+_SETTINGS = "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512"
+
+
+def _read_quickly(text: str) -> Recipe | BadInput:
+    started = time.perf_counter()
+    try:
+        result: Recipe | BadInput = parse_parameters(text)
+    except BadInput as error:
+        result = error
+    assert time.perf_counter() - started < 1.0
+    return result
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ", word" + " " * 128_000 + "s",  # took 15 s: a key was searched for by backtracking
+        ', K: "a' * 35_000,
+        ", K: [1" * 35_000,  # every broken value used to make the decoder's error scan the line
+        ', K: {"a": 1' * 20_000,
+        ', K: ["a", "b' * 15_000,
+        ", K: [true, null: [true" * 10_000,
+        ", a:" * 60_000,
+    ],
+    ids=["spaces", "open-quotes", "open-lists", "open-objects", "strings", "literals", "colons"],
+)
+def test_hostile_parameters_lines_are_read_in_linear_time(tail: str) -> None:
+    result = _read_quickly(_SETTINGS + tail)
+    assert isinstance(result, Recipe) and result.steps == 20
+
+
+def test_a_value_nested_100000_deep_is_refused_as_damaged() -> None:
+    result = _read_quickly(_SETTINGS + ", K: " + "[" * 100_000)
+    assert isinstance(result, BadInput) and "damaged" in result.message
+
+
+def test_json_values_nest_up_to_the_limit() -> None:
+    within = _read_quickly(_SETTINGS + ", K: " + "[" * 100 + "]" * 100)
+    beyond = _read_quickly(_SETTINGS + ", K: " + "[" * 101 + "]" * 101)
+    assert isinstance(within, Recipe) and within.extras["K"] == "[" * 100 + "]" * 100
+    assert isinstance(beyond, BadInput) and "100 deep" in beyond.message
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("Steps: 20, Seed: 1, Size: " + "9" * 5000 + "x512", "Size"),
+        ("Steps: " + "9" * 5000 + ", Seed: 1, Size: 512x512", "Steps"),
+        ("Steps: 20, Seed: " + "9" * 4000 + ", Size: 512x512", "Seed"),
+        ("Steps: 20, Seed: 1, CFG scale: nan, Size: 512x512", "CFG scale"),
+        ("Steps: 20, Seed: 1, CFG scale: " + "9" * 400 + ", Size: 512x512", "CFG scale"),
+    ],
+    ids=["5000-digit-size", "5000-digit-steps", "4000-digit-seed", "nan-cfg", "infinite-cfg"],
+)
+def test_absurd_numbers_are_a_clear_error_quoting_a_line_at_most(line: str, fragment: str) -> None:
+    result = _read_quickly(line)
+    assert isinstance(result, BadInput) and fragment in result.message
+    assert len(result.message) < 300
+
+
+def test_settings_text_beyond_the_limit_is_refused_as_damaged() -> None:
+    result = _read_quickly("x" * (MAX_RECIPE_TEXT + 1) + "\n" + _SETTINGS)
+    assert isinstance(result, BadInput) and "damaged" in result.message
+
+
+def test_a_prompt_of_deep_brackets_can_still_be_written() -> None:
+    recipe = Recipe(prompt="[" * 5000 + " ")  # trailing space: written as a quoted "Sfumato prompt"
+    assert parse_parameters(format_parameters(recipe)).prompt == recipe.prompt
+
+
+def _png_with_text(kind: bytes, text: str) -> bytes:
+    encoded = text.encode("latin-1" if kind != b"iTXt" else "utf-8")
+    body = {
+        b"tEXt": b"parameters\0" + encoded,
+        b"zTXt": b"parameters\0\0" + zlib.compress(encoded, 9),
+        b"iTXt": b"parameters\0\1\0en\0\0" + zlib.compress(encoded, 9),
+    }[kind]
+    return tiny_png(chunk(kind, body))
+
+
+@pytest.mark.parametrize("kind", [b"zTXt", b"iTXt"])
+def test_a_near_megabyte_of_compressed_text_in_a_small_png_is_refused_quickly(
+    tmp_path: Path, kind: bytes
+) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_with_text(kind, _SETTINGS + ", word" + " " * 900_000 + "s"))
+    assert path.stat().st_size < 2000  # took about 15 minutes to read
+    started = time.perf_counter()
+    with pytest.raises(BadInput, match=r"bomb\.png.*damaged"):
+        read_recipe(path)
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("kind", [b"tEXt", b"zTXt", b"iTXt"])
+def test_recipes_are_read_from_every_text_chunk_without_decoding_the_pixels(
+    tmp_path: Path, kind: bytes
+) -> None:
+    # The header claims 60000 x 60000 pixels: decoding them would take gigabytes.
+    path = tmp_path / "huge.png"
+    body = {b"tEXt": b"", b"zTXt": b"\0", b"iTXt": b"\0\0en\0\0"}[kind]
+    path.write_bytes(png_claiming(60_000, 60_000, chunk(kind, b"parameters\0" + _text_body(kind, body))))
+    recipe = read_recipe(path)
+    assert recipe is not None and recipe.prompt == "a café" and recipe.steps == 20
+
+
+def _text_body(kind: bytes, prefix: bytes) -> bytes:
+    text = f"a café\n{_SETTINGS}".encode("latin-1" if kind != b"iTXt" else "utf-8")
+    return prefix + (zlib.compress(text) if kind == b"zTXt" else text)
+
+
+def test_a_damaged_recipe_chunk_is_reported_as_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "flipped.png"
+    text = chunk(b"tEXt", b"parameters\0" + _SETTINGS.encode())
+    damaged = text[:-1] + bytes([text[-1] ^ 0xFF])  # the CRC no longer matches
+    path.write_bytes(tiny_png(damaged))
+    with pytest.raises(BadInput, match=r"flipped\.png.*damaged"):
         read_recipe(path)
