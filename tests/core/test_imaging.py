@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from PIL import Image
 
 from sfumato.core.api import BadInput, ErrorKind
 from sfumato.core.imaging import extend_canvas, from_pil, load_image, load_mask, resize, to_pil
+from sfumato.core.limits import MAX_SIDE
 from tests.support.png_files import png_claiming
 
 
@@ -267,3 +269,21 @@ def test_outpaint_detail_fades_with_distance_from_the_edge() -> None:
 def test_outpaint_margins_must_be_multiples_of_8(margins: tuple[int, int, int, int]) -> None:
     with pytest.raises(BadInput):
         extend_canvas(_picture(), *margins)
+
+
+@pytest.mark.parametrize(("width", "height"), [(13_000, 13_000), (MAX_SIDE + 8, 8), (8, MAX_SIDE + 8)])
+def test_pictures_beyond_the_engines_limit_are_refused_from_their_header(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    path = tmp_path / "large.png"
+    path.write_bytes(png_claiming(width, height))  # no pixel data: decoding it would fail otherwise
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DecompressionBombWarning printed either
+        message = _assert_bad_input(path, "too large").message
+    assert f"{width}x{height}" in message and str(MAX_SIDE) in message
+
+
+def test_a_picture_at_the_engines_limit_loads(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    Image.fromarray(_picture(8, MAX_SIDE)).save(path)
+    assert load_image(path).shape == (8, MAX_SIDE, 3)

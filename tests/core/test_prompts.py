@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from diffusers import StableDiffusionPipeline
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from sfumato.core.api import BadInput
+from sfumato.core.limits import MAX_NESTING, MAX_PROMPT_WEIGHT, MIN_PROMPT_WEIGHT
 from sfumato.core.prompts import BREAK, encode_prompts, parse_weighted, prompt_chunks
 
 CPU = torch.device("cpu")
@@ -280,3 +283,52 @@ def test_clip_skip_beyond_the_encoders_layers_is_refused_in_plain_words(
 ) -> None:
     with pytest.raises(BadInput, match="has only 2 layers; use at most 2"):
         encode_prompts(tokenizer, text_encoder, "a cat", "", CPU, torch.float32, clip_skip=3)
+
+
+# ---- limits: weights, nesting, time ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "(red circle:1e30)",  # gave a uniform grey picture
+        "(red circle:" + "9" * 400 + ")",
+        "(red circle:11)",
+        "(red circle:-10.5)",
+        "(" * 25 + "red circle",  # 1.1 ** 25 = 10.8
+        "((red circle:9.5))",
+    ],
+)
+def test_weights_beyond_the_range_are_refused_naming_the_words(prompt: str) -> None:
+    with pytest.raises(BadInput, match="red circle") as caught:
+        parse_weighted(prompt)
+    assert f"between {MIN_PROMPT_WEIGHT:g} and {MAX_PROMPT_WEIGHT:g}" in caught.value.message
+
+
+def test_weights_at_the_ends_of_the_range_are_kept() -> None:
+    assert parse_weighted("(a:10) (b:-10)") == [("a", 10.0), (" ", 1.0), ("b", -10.0)]
+    assert parse_weighted("(" * 24 + "a")[0][1] == pytest.approx(1.1**24)
+
+
+def test_brackets_nest_up_to_the_limit() -> None:
+    assert parse_weighted("[" * MAX_NESTING + "a")[0][1] == pytest.approx(1.1**-MAX_NESTING)
+    with pytest.raises(BadInput, match=f"{MAX_NESTING} deep"):
+        parse_weighted("[" * (MAX_NESTING + 1) + "a")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a" + " " * 200_000 + "b",  # BREAK was looked for with a backtracking pattern
+        "(a)" * 100_000,
+        "(" * 90 + "a:" * 100_000,  # every closing bracket used to re-weight all the text before it
+        "\\(a" * 100_000,
+        "a BREAK " * 50_000,
+    ],
+    ids=["spaces", "many-groups", "deep-and-long", "escapes", "breaks"],
+)
+def test_long_prompts_are_read_in_linear_time(prompt: str) -> None:
+    started = time.perf_counter()
+    with contextlib.suppress(BadInput):
+        parse_weighted(prompt)
+    assert time.perf_counter() - started < 1.5
