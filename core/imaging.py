@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sfumato.core.api import BadInput
-from sfumato.core.limits import MAX_PIXELS, MAX_SIDE
+from sfumato.core.limits import MAX_PIXELS, MAX_SIDE, quoted
 from sfumato.core.masks import tent_blur
 
 OUTPAINT_STEP = 8
@@ -201,9 +201,15 @@ def _double(small: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _open_decoded(path: Path, what: str) -> Image.Image:
     """Open and fully decode `path`, upright; every failure becomes a BadInput naming the file."""
-    if not path.exists():
+    try:
+        exists, is_folder = path.exists(), path.is_dir()
+    except OSError as error:  # a name too long, a folder Sfumato may not look into, ...
+        raise BadInput(
+            f"Could not read the {what} file {quoted(str(path))}: {error.strerror or error}."
+        ) from error
+    if not exists:
         raise BadInput(f"Cannot find the {what} file {path}. It may have been moved or deleted.")
-    if path.is_dir():
+    if is_folder:
         raise BadInput(f"{path} is a folder; choose the {what} file itself.")
     name = path.name
     try:

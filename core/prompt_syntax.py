@@ -8,7 +8,8 @@ with it before any engine starts).
   BREAK          (capitals, a word of its own) ends the current 75-token chunk and starts a new one
 Brackets left open are closed at the end of the prompt; a stray closing bracket is plain text.
 The weight a word ends up with, brackets multiplied in, must lie within MIN_PROMPT_WEIGHT to
-MAX_PROMPT_WEIGHT, and brackets may nest MAX_NESTING deep (core/limits.py).
+MAX_PROMPT_WEIGHT, brackets may nest MAX_NESTING deep, and a prompt may be MAX_PROMPT_TEXT
+characters long (core/limits.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from sfumato.core.api import BadInput
-from sfumato.core.limits import MAX_NESTING, check_prompt_weight
+from sfumato.core.limits import MAX_NESTING, MAX_PROMPT_TEXT, check_prompt_weight
 
 Fragment = tuple[str, float]
 
@@ -83,10 +84,16 @@ def parse_weighted(text: str) -> list[Fragment]:
     [('an ', 1.0), ('important', 1.1), (' word', 1.0)]
 
     Neighbouring fragments of equal weight are merged and empty ones dropped; a prompt with no text
-    gives [("", 1.0)]. Brackets nested deeper than `MAX_NESTING`, and weights (nesting included)
-    outside `MIN_PROMPT_WEIGHT`..`MAX_PROMPT_WEIGHT`, are refused with a BadInput.
+    gives [("", 1.0)]. A text longer than `MAX_PROMPT_TEXT`, brackets nested deeper than
+    `MAX_NESTING`, and weights (nesting included) outside `MIN_PROMPT_WEIGHT`..`MAX_PROMPT_WEIGHT`
+    are refused with a BadInput.
     The time taken grows in proportion to the length of the text, whatever it holds.
     """
+    if len(text) > MAX_PROMPT_TEXT:
+        raise BadInput(
+            f"The prompt is {len(text):,} characters long; Sfumato takes prompts of up to "
+            f"{MAX_PROMPT_TEXT:,} characters."
+        )
     round_brackets = _Brackets(ROUND_FACTOR)
     square_brackets = _Brackets(1 / ROUND_FACTOR)
     # Each piece of text with the innermost round and square pair around it; None stands for BREAK.

@@ -47,8 +47,10 @@ def number(
             value = float(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, not '{quoted(text)}'") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a number, not '{quoted(text)}'")
         too_low = value <= minimum if above_minimum else value < minimum
-        if not math.isfinite(value) or too_low or (maximum is not None and value > maximum):
+        if too_low or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(
                 f"must be {_range(minimum, maximum, above_minimum)}, not {quoted(text)}"
             )

@@ -4,6 +4,7 @@ before the engine starts: option combinations, sizes, files, the model and the o
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sfumato.core.limits import (
     check_side,
     check_size,
     check_steps,
+    quoted,
 )
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
@@ -45,8 +47,10 @@ class GenerationPlan:
 def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
     check_option_combinations(args)
     check_limits(args, (args.prompt, args.negative))
+    check_path_names(args, ("model", "out", "init", "mask"))
     find_sampler(args.sampler)
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
+    _check_path_name(str(outputs[-1]), "--out")  # the longest name of a batch
     check_model(args.model)
     return GenerationPlan(build_job(args), outputs)
 
@@ -68,6 +72,33 @@ def check_limits(args: argparse.Namespace, prompts: Iterable[str]) -> None:
             check(value, f"--{name.replace('_', '-')}")
     for prompt in prompts:
         parse_weighted(prompt)
+
+
+def check_path_names(args: argparse.Namespace, options: Iterable[str]) -> None:
+    """Refuse, in plain words, a file name given to one of `options` that the system cannot even look
+    up (too long, or in a folder Sfumato may not look into): later checks take such names for files
+    that are missing or present."""
+    for option in options:
+        value = getattr(args, option, None)
+        for text in [value] if isinstance(value, str) else value or []:
+            _check_path_name(text, f"--{option.replace('_', '-')}")
+
+
+def _check_path_name(text: str, what: str) -> None:
+    try:
+        os.stat(Path(text).expanduser())
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise BadInput(f'The file name given to {what} is too long: "{quoted(text)}".') from None
+        raise BadInput(
+            f'The file given to {what}, "{quoted(text)}", cannot be looked at: {error.strerror}.'
+        ) from None
+    except ValueError:  # a NUL character
+        raise BadInput(
+            f'The file name given to {what}, "{quoted(text)}", is not a valid file name.'
+        ) from None
 
 
 _OPTIONAL_CHECKS: dict[str, Callable[[int, str], None]] = {

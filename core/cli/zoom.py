@@ -32,7 +32,7 @@ from sfumato.core.api import (
 )
 from sfumato.core.cli.arguments import add_request_options, number, request_options, whole_number
 from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
-from sfumato.core.cli.plan import check_limits, check_model
+from sfumato.core.cli.plan import check_limits, check_model, check_path_names
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_settings import EngineSettings
@@ -231,6 +231,7 @@ class ZoomPlan:
 def plan_zoom(args: argparse.Namespace) -> ZoomPlan:
     """The zoom to make, with everything checked that can be before the engine starts."""
     check_limits(args, (args.prompt, args.negative, *(cue.prompt for cue in args.prompt_at)))
+    check_path_names(args, ("model", "out", "init", "keyframes_dir"))
     settings = zoom_settings(args)
     video = ZoomVideo(tuple(Path(out) for out in args.out), args.fps, args.video_size)
     check_settings(settings)
@@ -302,6 +303,7 @@ class MorphPlan:
 def plan_morph(args: argparse.Namespace) -> MorphPlan:
     """The morph to make, with everything checked that can be before the engine starts."""
     check_limits(args, (*morph_prompts(args.prompts), args.negative))
+    check_path_names(args, ("model", "out", "frames_dir"))
     job = morph_job(args)
     check_morph(job)
     paths = tuple(Path(out) for out in args.out)

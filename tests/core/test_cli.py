@@ -322,6 +322,14 @@ BAD_INPUTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "prompt weight of 31 digits": (["--prompt", "(red circle:" + "9" * 31 + ")"], ("red circle", "10")),
     "prompt weight from nesting": (["--prompt", "(" * 30 + "red circle"], ("red circle", "17.4")),
     "brackets nested too deep": (["--negative", "[" * 101 + "blur"], ("100",)),
+    "prompt too long": (["--prompt", "a " * 6000], ("12,000", "10,000")),
+    "model name too long": (["--model", "m" * 5000], ("--model", "too long")),
+    "init name too long": (["--init", "{tmp}/" + "i" * 5000 + ".png"], ("--init", "too long")),
+    "output name too long": (["--out", "{tmp}/" + "o" * 300 + ".png"], ("--out", "too long")),
+    "batch output name too long": (
+        ["--out", "{tmp}/" + "o" * 250 + ".png", "--batch", "12"],
+        ("--out", "-11.png"),
+    ),
 }
 
 

@@ -79,7 +79,7 @@ def write_tiny_tokenizer(folder: Path) -> int:
     return write_word_tokenizer(folder, _WORDS)
 
 
-def _tokenizer(folder: Path) -> CLIPTokenizer:
+def tiny_tokenizer(folder: Path) -> CLIPTokenizer:
     write_tiny_tokenizer(folder)
     return CLIPTokenizer.from_pretrained(folder, pad_token="<|endoftext|>", model_max_length=77)
 
@@ -143,7 +143,7 @@ def _scheduler() -> PNDMScheduler:
 def build_tiny_pipeline(folder: Path, *, inpainting: bool = False, seed: int = 0) -> Path:
     """Save a tiny SD 1.x-style pipeline (diffusers folder layout, safetensors weights) to `folder`."""
     torch.manual_seed(seed)
-    tokenizer = _tokenizer(folder / "tokenizer")
+    tokenizer = tiny_tokenizer(folder / "tokenizer")
     components = dict(
         vae=_vae(),
         text_encoder=_text_encoder(len(tokenizer)),
