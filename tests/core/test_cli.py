@@ -328,7 +328,7 @@ BAD_INPUTS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "output name too long": (["--out", "{tmp}/" + "o" * 300 + ".png"], ("--out", "too long")),
     "batch output name too long": (
         ["--out", "{tmp}/" + "o" * 250 + ".png", "--batch", "12"],
-        ("--out", "-11.png"),
+        ("--out", "too long"),
     ),
 }
 
