@@ -247,8 +247,9 @@ def _read_value(line: str, start: int) -> tuple[str, int]:
             value, end = decoded
             after = _skip_spaces(line, end)
             if after == len(line) or line[after] == ",":
-                is_string = line[start] == '"' and isinstance(value, str)
-                return (value if is_string else line[start:end]), after + 1
+                if line[start] == '"' and isinstance(value, str):
+                    return value, after + 1
+                return line[start:end], after + 1
     end = _comma_or_end(line, start)
     return line[start:end].strip(), end + 1
 

@@ -7,6 +7,7 @@ Arguments are text a shell can pass: no NUL character, and no lone surrogate.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Callable
@@ -46,7 +47,7 @@ def _prepare_files() -> dict[str, str]:
 _FILES = _prepare_files()
 
 _SHELL_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=60
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=60
 )
 _HOSTILE_NUMBERS = st.sampled_from(
     [
@@ -104,21 +105,8 @@ _PATHS = st.sampled_from(
 _PROMPTS = prompt_text.map(lambda text: text.replace("\0", "").encode("utf-8", "replace").decode("utf-8"))
 _ANY = st.one_of(_NUMBERS, _SIZES, _MARGINS, _CUES, _SEEDS, _PATHS, _PROMPTS, _SHELL_TEXT)
 
-_NUMBER_OPTIONS = [
-    "--steps",
-    "--cfg",
-    "--seed",
-    "--width",
-    "--height",
-    "--batch",
-    "--strength",
-    "--mask-blur",
-    "--keyframes",
-    "--factor",
-    "--fps",
-    "--seconds-per-keyframe",
-    "--frames",
-]
+_NUMBER_OPTIONS = ["--steps", "--cfg", "--seed", "--width", "--height", "--batch", "--strength"]
+_NUMBER_OPTIONS += ["--mask-blur", "--keyframes", "--factor", "--fps", "--seconds-per-keyframe", "--frames"]
 _VALUES_OF: dict[str, st.SearchStrategy[str]] = {
     **dict.fromkeys(_NUMBER_OPTIONS, _NUMBERS),
     **dict.fromkeys(["--size", "--video-size"], _SIZES),
@@ -131,70 +119,35 @@ _VALUES_OF: dict[str, st.SearchStrategy[str]] = {
     "--direction": st.sampled_from(["in", "out", "sideways"]),
     "--sampler": st.sampled_from(["Euler a", "DPM++ 2M Karras", "Euler b", ""]),
 }
-_FLAGS = ["--only-masked", "--fresh", "--yes", "--all"]
-_OPTIONS = {
-    "generate": [
-        "--model",
-        "--prompt",
-        "--negative",
-        "--out",
-        "--sampler",
-        "--steps",
-        "--cfg",
-        "--seed",
-        "--width",
-        "--height",
-        "--batch",
-        "--device",
-        "--init",
-        "--strength",
-        "--mask",
-        "--extend",
-        "--mask-blur",
-        "--only-masked",
-    ],
-    "zoom": [
-        "--model",
-        "--prompt",
-        "--negative",
-        "--out",
-        "--prompt-at",
-        "--direction",
-        "--init",
-        "--keyframes",
-        "--factor",
-        "--strength",
-        "--mask-blur",
-        "--fps",
-        "--seconds-per-keyframe",
-        "--size",
-        "--video-size",
-        "--keyframes-dir",
-        "--fresh",
-        "--steps",
-        "--cfg",
-        "--seed",
-        "--sampler",
-        "--device",
-    ],
-    "morph": [
-        "--model",
-        "--prompts",
-        "--negative",
-        "--out",
-        "--seeds",
-        "--frames",
-        "--fps",
-        "--size",
-        "--frames-dir",
-        "--steps",
-        "--cfg",
-        "--seed",
-        "--sampler",
-        "--device",
-    ],
-    "models": ["list", "download", "import", "convert", "remove", "verify", "--yes", "--all"],
-}
+_PARSER = build_parser()
+
+
+def _words_of(parser: argparse.ArgumentParser) -> tuple[list[str], list[str]]:
+    """The options and subcommand names a parser (and any parser under it) takes, and its flags."""
+    words: list[str] = []
+    flags: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                more_words, more_flags = _words_of(subparser)
+                words += [name, *more_words]
+                flags += [name, *more_flags]
+        for option in action.option_strings:
+            if option.startswith("--") and option not in ("--help", "--in-process"):
+                words.append(option)
+                if action.nargs == 0:
+                    flags.append(option)
+    return sorted(set(words)), sorted(set(flags))
+
+
+_COMMANDS = {"generate", "zoom", "morph", "models"}
+_OPTIONS: dict[str, list[str]] = {}
+_FLAGS: set[str] = set()
+for _action in _PARSER._actions:
+    if isinstance(_action, argparse._SubParsersAction):
+        for _name in _COMMANDS:
+            _OPTIONS[_name], _flags = _words_of(_action.choices[_name])
+            _FLAGS.update(_flags)
 # What a working command line holds, so that most examples get past parsing to the checks after it.
 _BASE = {
     "generate": ["--model", "demo", "--prompt", "a cat", "--out", str(_FOLDER / "out.png")],
@@ -207,12 +160,12 @@ _BASE = {
 @st.composite
 def option(draw: st.DrawFn, name: str) -> list[str]:
     """An option with a value of its kind, now and then one of any kind, or none at all."""
-    if name in _FLAGS or not name.startswith("--"):
+    if name in _FLAGS:
         return [name]
     roll = draw(st.integers(0, 39))
     if roll == 0:
         return [name]
-    return [name, draw(_ANY if roll == 1 else _VALUES_OF[name])]
+    return [name, draw(_ANY if roll == 1 else _VALUES_OF.get(name, _ANY))]
 
 
 @st.composite
@@ -224,7 +177,6 @@ def command_line(draw: st.DrawFn) -> list[str]:
     return [command, *base, *tokens]
 
 
-_PARSER = build_parser()
 _PLANS: dict[str, Callable[[Any], object]] = {
     "generate": plan_generation,
     "zoom": plan_zoom,
