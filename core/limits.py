@@ -6,6 +6,7 @@ everywhere, before anything large is allocated. README.md ("What Sfumato guarant
 from __future__ import annotations
 
 import math
+import numbers
 
 from sfumato.core.api import BadInput
 
@@ -50,6 +51,8 @@ def quoted(text: str, limit: int = MAX_QUOTED) -> str:
 
 
 def check_whole(value: int, low: int, high: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # e.g. 4.5 from a JSON job
+        raise BadInput(f"{what} must be a whole number; got {quoted(repr(value))}.")
     if not low <= value <= high:
         raise BadInput(f"{what} must be between {low} and {high}; got {quoted(str(value))}.")
 

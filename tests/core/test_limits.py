@@ -22,6 +22,7 @@ _MASK = np.full((64, 64), 255, dtype=np.uint8)
         (Inpaint(model="m", prompt="p", init=_IMAGE, mask=_MASK, mask_blur=10**8), ("Mask blur", "256")),
         (Outpaint(model="m", prompt="p", init=_IMAGE, right=64, mask_blur=10**30), ("Mask blur", "256")),
         (Inpaint(model="m", prompt="p", init=_IMAGE, mask=_MASK, mask_blur=-1), ("Mask blur",)),
+        (Inpaint(model="m", prompt="p", init=_IMAGE, mask=_MASK, mask_blur=4.5), ("Mask blur", "whole")),  # type: ignore[arg-type]
         (Txt2Img(model="m", prompt="p", steps=501), ("Steps", "500")),
         (Txt2Img(model="m", prompt="p", cfg=float("nan")), ("CFG scale",)),
         (Txt2Img(model="m", prompt="p", seed=2**32), ("Seed",)),
@@ -32,6 +33,7 @@ _MASK = np.full((64, 64), 255, dtype=np.uint8)
         "mask-blur-1e8",
         "mask-blur-1e30",
         "negative-blur",
+        "fractional-blur",
         "steps",
         "nan-cfg",
         "seed",
