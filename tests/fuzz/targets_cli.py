@@ -27,7 +27,8 @@ from tests.support.fuzzing import FuzzTarget
 from tests.support.png_files import png_claiming
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="sfumato-fuzz-cli-"))
-os.environ["SFUMATO_HOME"] = str(_FOLDER / "home")  # models are looked up here, never in the user's
+os.environ["SFUMATO_HOME"] = "home"  # models are looked up here, never in the user's
+os.chdir(_FOLDER)  # the fuzzing child's own folder: file names stay short in its report
 
 
 def _prepare_files() -> dict[str, str]:
@@ -41,7 +42,7 @@ def _prepare_files() -> dict[str, str]:
     (_FOLDER / "model.safetensors").write_bytes(b"not a checkpoint")
     (_FOLDER / "frames").mkdir()
     names = ["image.png", "mask.png", "huge.png", "notes.txt", "model.safetensors", "frames", "missing.png"]
-    return {name: str(_FOLDER / name) for name in names}
+    return {name: name for name in names}
 
 
 _FILES = _prepare_files()
@@ -91,10 +92,10 @@ _SEEDS = st.sampled_from(["1,2", "1,2,3", "1," + "9" * 5000, "-1,2", "a,b", ","]
 _PATHS = st.sampled_from(
     [
         *_FILES.values(),
-        str(_FOLDER / "out.png"),
-        str(_FOLDER / "out.mp4"),
-        str(_FOLDER / "out.gif"),
-        str(_FOLDER / "no" / "out.png"),
+        "out.png",
+        "out.mp4",
+        "out.gif",
+        "no/out.png",
         "/",
         "a" * 5000,
         "demo",
@@ -150,9 +151,9 @@ for _action in _PARSER._actions:
             _FLAGS.update(_flags)
 # What a working command line holds, so that most examples get past parsing to the checks after it.
 _BASE = {
-    "generate": ["--model", "demo", "--prompt", "a cat", "--out", str(_FOLDER / "out.png")],
-    "zoom": ["--model", "demo", "--prompt", "a cat", "--out", str(_FOLDER / "out.mp4")],
-    "morph": ["--model", "demo", "--prompts", "a cat | a dog", "--out", str(_FOLDER / "out.mp4")],
+    "generate": ["--model", "demo", "--prompt", "a cat", "--out", "out.png"],
+    "zoom": ["--model", "demo", "--prompt", "a cat", "--out", "out.mp4"],
+    "morph": ["--model", "demo", "--prompts", "a cat | a dog", "--out", "out.mp4"],
     "models": ["list"],
 }
 

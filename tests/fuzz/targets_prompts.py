@@ -30,6 +30,7 @@ prompt_text = st.one_of(
 )
 
 _TOKENIZER = tiny_tokenizer(Path(tempfile.mkdtemp(prefix="sfumato-fuzz-tokenizer-")))
+prompt_chunks(_TOKENIZER, "a")  # the tokenizer sets itself up on first use: not the cost of an example
 
 
 def chunks_of(text: str) -> object:
