@@ -17,6 +17,7 @@ import numpy as np
 
 from sfumato.core.engine_settings import EngineInfo as EngineInfo
 from sfumato.core.engine_settings import EngineSettings as EngineSettings
+from sfumato.core.limits import MAX_CFG, MAX_STEPS, SEED_RANGE
 
 DEFAULT_SAMPLER = "Euler a"
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
@@ -72,8 +73,9 @@ class Request:
         "", label="Negative prompt", flag="--negative", metavar="TEXT", help="what it should not show"
     )
     steps: int = _setting(
-        20, label="Steps", a1111="Steps", always_written=True, flag="--steps", help="default 20", minimum=1
-    )
+        20, label="Steps", a1111="Steps", always_written=True, flag="--steps", help="default 20", minimum=1,
+        maximum=MAX_STEPS,
+    )  # fmt: skip
     sampler: str = _setting(
         DEFAULT_SAMPLER,
         label="Sampler",
@@ -83,11 +85,11 @@ class Request:
     )
     cfg: float = _setting(
         7.0, label="CFG scale", a1111="CFG scale", always_written=True, flag="--cfg", metavar="F",
-        help="prompt guidance, default 7", minimum=0,
+        help="prompt guidance, default 7", minimum=0, maximum=MAX_CFG,
     )  # fmt: skip
     seed: int = _setting(
         -1, label="Seed", a1111="Seed", always_written=True, flag="--seed", help="default -1: a random seed",
-        minimum=-1,
+        minimum=-1, maximum=SEED_RANGE - 1,
     )  # fmt: skip
     width: int = _setting(512, label="Width")
     height: int = _setting(512, label="Height")

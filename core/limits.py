@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING
 
-from sfumato.core.api import BadInput
+if TYPE_CHECKING:
+    from sfumato.core.api import BadInput
 
 MIN_SIDE = 8
 MAX_SIDE = 4096
@@ -50,16 +52,23 @@ def quoted(text: str, limit: int = MAX_QUOTED) -> str:
     return f"{text[: limit - 20]}… ({len(text):,} characters)"
 
 
+def _refused(message: str) -> BadInput:
+    # Imported here, not above: core/api.py declares the settings' ranges with these numbers.
+    from sfumato.core.api import BadInput
+
+    return BadInput(message)
+
+
 def check_whole(value: int, low: int, high: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # e.g. 4.5 from a JSON job
-        raise BadInput(f"{what} must be a whole number; got {quoted(repr(value))}.")
+        raise _refused(f"{what} must be a whole number; got {quoted(repr(value))}.")
     if not low <= value <= high:
-        raise BadInput(f"{what} must be between {low} and {high}; got {quoted(str(value))}.")
+        raise _refused(f"{what} must be between {low} and {high}; got {quoted(str(value))}.")
 
 
 def check_number(value: float, low: float, high: float, what: str) -> None:
     if not (math.isfinite(value) and low <= value <= high):
-        raise BadInput(f"{what} must be between {low:g} and {high:g}; got {value:g}.")
+        raise _refused(f"{what} must be between {low:g} and {high:g}; got {value:g}.")
 
 
 def check_steps(steps: int, what: str = "Steps") -> None:
@@ -76,7 +85,7 @@ def check_batch(batch: int, what: str = "Batch count") -> None:
 
 def check_seed(seed: int, what: str = "Seed") -> None:
     if seed != -1 and not 0 <= seed < SEED_RANGE:
-        raise BadInput(
+        raise _refused(
             f"{what} must be -1 (random) or between 0 and {SEED_RANGE - 1}; got {quoted(str(seed))}."
         )
 
@@ -93,14 +102,14 @@ def check_size(width: int, height: int, what: str = "The image size") -> None:
     """A size to generate at: MIN_SIDE to MAX_SIDE pixels a side, multiples of SIZE_STEP."""
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         size = f"{quoted(str(width), 20)}×{quoted(str(height), 20)}"
-        raise BadInput(f"{what} {size} is outside {MIN_SIDE}–{MAX_SIDE} pixels per side.")
+        raise _refused(f"{what} {size} is outside {MIN_SIDE}–{MAX_SIDE} pixels per side.")
     if width % SIZE_STEP or height % SIZE_STEP:
-        raise BadInput(f"{what} {width}×{height} is not a multiple of {SIZE_STEP} in both directions.")
+        raise _refused(f"{what} {width}×{height} is not a multiple of {SIZE_STEP} in both directions.")
 
 
 def check_prompt_weight(weight: float, text: str) -> None:
     if not (math.isfinite(weight) and MIN_PROMPT_WEIGHT <= weight <= MAX_PROMPT_WEIGHT):
-        raise BadInput(
+        raise _refused(
             f'The weight of "{quoted(text.strip(), 60)}" in the prompt comes to {weight:g}; weights must '
             f"be between {MIN_PROMPT_WEIGHT:g} and {MAX_PROMPT_WEIGHT:g} (brackets multiply: ((word)) is "
             "1.21). Use a smaller weight or fewer brackets."

@@ -10,25 +10,27 @@ from __future__ import annotations
 import re
 
 from sfumato.core.api import BadInput
+from sfumato.core.limits import quoted
 from sfumato.core.zoom.settings import PromptCue
 
 CUE_FORMAT = 'KEYFRAME:PROMPT or SECONDSs:PROMPT, like "3: a castle" or "4.5s: a castle"'
-_CUE_AT = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(s?)\s*")
+# Stripped first: "\s*" on both sides of an optional "s" would backtrack quadratically over spaces.
+_CUE_AT = re.compile(r"(\d{1,9}(?:\.\d{0,9})?)\s*(s?)")
 
 
 def parse_cue(text: str) -> PromptCue:
     """One `K: prompt` or `Ts: prompt`; BadInput says what is wrong."""
     at, colon, prompt = text.partition(":")
-    found = _CUE_AT.fullmatch(at)
+    found = _CUE_AT.fullmatch(at.strip())
     if not colon or found is None or not prompt.strip():
-        raise BadInput(f'"{text.strip()}" should be {CUE_FORMAT}.')
+        raise BadInput(f'"{quoted(text.strip())}" should be {CUE_FORMAT}.')
     amount, seconds = found.group(1), found.group(2)
     if seconds:
         return PromptCue(prompt.strip(), seconds=float(amount))
     if "." in amount:
         raise BadInput(
-            f'"{text.strip()}": keyframes are whole numbers (0 is the first); write a time with an "s", '
-            'like "4.5s: a castle".'
+            f'"{quoted(text.strip())}": keyframes are whole numbers (0 is the first); write a time with '
+            'an "s", like "4.5s: a castle".'
         )
     return PromptCue(prompt.strip(), keyframe=int(amount))
 

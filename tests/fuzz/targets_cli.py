@@ -20,7 +20,7 @@ from PIL import Image
 
 from sfumato.core.cli import build_parser
 from sfumato.core.cli.commands import UsageError
-from sfumato.core.cli.plan import plan_generation
+from sfumato.core.cli.plan import plan_from_arguments
 from sfumato.core.cli.zoom import plan_morph, plan_zoom
 from tests.fuzz.targets_prompts import prompt_text
 from tests.support.fuzzing import FuzzTarget
@@ -179,7 +179,7 @@ def command_line(draw: st.DrawFn) -> list[str]:
 
 
 _PLANS: dict[str, Callable[[Any], object]] = {
-    "generate": plan_generation,
+    "generate": plan_from_arguments,
     "zoom": plan_zoom,
     "morph": plan_morph,
 }
