@@ -60,11 +60,16 @@ def number(
 
 
 def _range(minimum: float, maximum: float | None, above_minimum: bool) -> str:
+    low = _shown(minimum)
     if maximum is None:
-        return f"above {minimum:g}" if above_minimum else f"{minimum:g} or more"
-    return (
-        f"above {minimum:g} and at most {maximum:g}" if above_minimum else f"from {minimum:g} to {maximum:g}"
-    )
+        return f"above {low}" if above_minimum else f"{low} or more"
+    high = _shown(maximum)
+    return f"above {low} and at most {high}" if above_minimum else f"from {low} to {high}"
+
+
+def _shown(value: float) -> str:
+    """4294967295, not 4.29497e+09; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def extend_margins(text: str) -> tuple[int, int, int, int]:
