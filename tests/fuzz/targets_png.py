@@ -86,9 +86,18 @@ parameters_text = st.one_of(
 )
 
 
+# What a text chunk holds: smaller than the texts fed to the reader directly (a file has up to three),
+# and now and then a long run of spaces that compresses to almost nothing.
+_CHUNK_TEXT = st.one_of(
+    st.text(max_size=2000),
+    _REPEATED.map(lambda line: f"{_VALID_LINE}, {line}"),
+    st.integers(0, 2_000_000).map(lambda count: f"{_VALID_LINE}, word{' ' * count}s"),
+)
+
+
 @st.composite
 def text_chunk(draw: st.DrawFn) -> bytes:
-    text = draw(parameters_text)
+    text = draw(_CHUNK_TEXT)
     kind = draw(st.sampled_from([b"tEXt", b"zTXt", b"iTXt"]))
     keyword = draw(st.sampled_from([b"parameters", b"parameters", b"Comment", b"", b"p" * 200]))
     encoded = text.encode("latin-1", "replace") if kind != b"iTXt" else text.encode("utf-8", "surrogatepass")

@@ -3,6 +3,7 @@ text encoder's windows by a real CLIP tokenizer."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,9 @@ prompt_text = st.one_of(
     st.lists(st.one_of(_PROMPT_ALPHABET, _REPEATED, st.text(max_size=20)), max_size=6).map("".join),
 )
 
+# One thread (read at each call): the examples' limit counts the process's CPU time, and the
+# tokenizer's idle worker threads spin.
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
 _TOKENIZER = tiny_tokenizer(Path(tempfile.mkdtemp(prefix="sfumato-fuzz-tokenizer-")))
 prompt_chunks(_TOKENIZER, "a")  # the tokenizer sets itself up on first use: not the cost of an example
 
