@@ -30,10 +30,11 @@ MAX_MASK_BLUR = 256
 MIN_PROMPT_WEIGHT = -10.0
 MAX_PROMPT_WEIGHT = 10.0
 """The weight a prompt fragment may end up with, nesting included: ((x)) is 1.21, (x:1.5) is 1.5.
-Beyond a few units the other words are drowned out and the picture turns to a flat colour."""
+Far beyond it the other words are drowned out and the picture turns to a flat colour (1e30 gave a
+uniform grey)."""
 MAX_PROMPT_TEXT = 10_000
-"""Characters in a prompt: about 30 of the text encoder's 75-token windows of ordinary words. Every
-window costs a text-encoder pass and memory in every denoising step."""
+"""Characters in a prompt: some 25 of the text encoder's 75-token windows of ordinary words. Every
+window costs a text-encoder pass, and memory in every denoising step."""
 MAX_NESTING = 100
 """Brackets in a prompt, or lists and objects in a recipe value, nested deeper than this are refused."""
 
