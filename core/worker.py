@@ -8,8 +8,6 @@ import itertools
 import logging
 from collections.abc import Callable
 
-import numpy as np
-
 from sfumato.core.api import (
     Cancelled,
     ErrorKind,
@@ -26,7 +24,7 @@ from sfumato.core.api import (
 from sfumato.core.devices import DeviceChoice, is_out_of_memory, release_memory
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.tasks import run_task
-from sfumato.core.tasks.common import JobCancelled, Output, TaskContext
+from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +53,8 @@ class Worker:
                 emit(LoadingModel(job_id, job.model))
             model = self.models.get(job.model)
 
-            def on_step(step: int, total: int, image: int, images: int, preview: np.ndarray | None) -> None:
-                emit(Step(job_id, step, total, image, images, preview))
+            def on_step(at: StepProgress) -> None:
+                emit(Step(job_id, at.step, at.total, at.image, at.images, at.preview))
 
             indexes = itertools.count()
 

@@ -33,8 +33,20 @@ from sfumato.core.schedulers import find_sampler, make_scheduler
 log = logging.getLogger(__name__)
 
 
-# on_step(step, total, image, images, preview)
-StepCallback = Callable[[int, int, int, int, np.ndarray | None], None]
+
+@dataclass(frozen=True)
+class StepProgress:
+    """Step `step` (1-based) of `total`, the steps asked for whatever the sampler, of image `image`
+    (0-based) of `images`, with a preview of the latents when one is due."""
+
+    step: int
+    total: int
+    image: int
+    images: int
+    preview: np.ndarray | None = None
+
+
+StepCallback = Callable[[StepProgress], None]
 
 
 class JobCancelled(Exception):
@@ -160,15 +172,23 @@ def denoise(
     embeds: tuple[torch.Tensor, torch.Tensor],
     seed: int,
     image_index: int,
+    *,
+    images: int | None = None,
+    start: torch.Tensor | None = None,
     **inputs: Any,
 ) -> torch.Tensor:
-    """Run one image through a diffusers pipeline and return its final latents (no decode)."""
+    """Run one image through a diffusers pipeline and return its final latents (no decode).
+
+    Progress names image `image_index` of `images` (default: the job's batch). `start`: the starting
+    noise to use instead of the one `seed` draws; the noise the sampler adds along the way still
+    comes from `seed`, as if `seed` had drawn `start`, so `seed`'s own noise gives `seed`'s image.
+    """
     ctx.check_cancelled()
     if "strength" in inputs:
         inputs["strength"] = strength_running_a_step(job.steps, inputs["strength"])
     pipe = ctx.model.pipeline(pipeline_class)
     pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config, seed)
-    images_total = job.batch
+    images_total = job.batch if images is None else images
     steps = max(1, int(job.steps * inputs.get("strength", 1.0)))
     reported = 0
 
@@ -186,11 +206,14 @@ def denoise(
         preview = None
         if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == steps):
             preview = ctx.model.previewer(tensors["latents"])
-        ctx.on_step(step, steps, image_index, images_total, preview)
+        ctx.on_step(StepProgress(step, steps, image_index, images_total, preview))
         return {}
 
     # Noise always comes from a CPU generator, so a seed gives the same start on every device.
     generator = torch.Generator("cpu").manual_seed(seed)
+    if start is not None:
+        torch.randn(start.shape, generator=generator, device="cpu", dtype=start.dtype)
+        inputs["latents"] = start
     with torch.inference_mode():
         result = pipe(
             prompt_embeds=embeds[0],

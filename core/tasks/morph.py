@@ -1,4 +1,4 @@
-"""Prompt morph: frames that pass from prompt to prompt, generated like text-to-image.
+"""Prompt morph: frames that pass from prompt to prompt, each drawn by text-to-image's own denoising.
 
 Frame by frame, the text embeddings are interpolated linearly and the starting noise spherically
 (a straight blend of two noises would be fainter than noise in the middle and give washed-out
@@ -10,18 +10,13 @@ first prompt with its seed.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-import numpy as np
 import torch
-from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
 
 from sfumato.core.api import Mode
 from sfumato.core.morph_api import Morph, check_morph, morph_frame_count, morph_prompts
 from sfumato.core.prompts import encode_prompts
-from sfumato.core.schedulers import make_scheduler
 from sfumato.core.tasks.common import (
-    JobCancelled,
     Output,
     TaskContext,
     batch_seeds,
@@ -29,8 +24,8 @@ from sfumato.core.tasks.common import (
     check_size,
     decode,
     make_recipe,
-    to_pil,
 )
+from sfumato.core.tasks.txt2img import draw
 
 Embeds = tuple[torch.Tensor, torch.Tensor]
 
@@ -77,7 +72,7 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
     seeds = list(job.seeds) or batch_seeds(job) * len(prompts)
     embeds = _encode_all(ctx, prompts, job.negative, job.clip_skip)
     dtype = embeds[0][0].dtype
-    noises = {seed: _noise(ctx, job, seed, dtype)[0] for seed in set(seeds)}
+    noises = {seed: _noise(ctx, job, seed, dtype) for seed in set(seeds)}
     plan = frame_plan(len(prompts), job.frames)
     total = morph_frame_count(job)
     outputs = []
@@ -88,8 +83,7 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
             lerp(embeds[index][0], embeds[following][0], position),
             lerp(embeds[index][1], embeds[following][1], position),
         )
-        _noise_unused, generator = _noise(ctx, job, seeds[0], dtype)
-        latents = _denoise(ctx, job, frame_embeds, noise, generator, frame, total)
+        latents = draw(ctx, job, frame_embeds, seeds[0], frame, images=total, start=noise)
         recipe = make_recipe(ctx, job, Mode.TXT2IMG, seeds[index], job.width, job.height)
         extras = {"Morph frame": f"{frame + 1}/{total}"}
         if position > 0:
@@ -121,62 +115,10 @@ def _encode_all(ctx: TaskContext, prompts: list[str], negative: str, clip_skip: 
     return [(padded(positive), padded(negative_embeds)) for positive, negative_embeds in embeds]
 
 
-def _noise(
-    ctx: TaskContext, job: Morph, seed: int, dtype: torch.dtype
-) -> tuple[torch.Tensor, torch.Generator]:
-    """The starting noise text-to-image draws for `seed`, and the generator just after that draw."""
+def _noise(ctx: TaskContext, job: Morph, seed: int, dtype: torch.dtype) -> torch.Tensor:
+    """The starting noise text-to-image draws for `seed`."""
     channels = int(ctx.model.components["vae"].config.latent_channels)
     factor = ctx.model.vae_scale_factor
     shape = (1, channels, job.height // factor, job.width // factor)
     generator = torch.Generator("cpu").manual_seed(seed)
-    return torch.randn(shape, generator=generator, device="cpu", dtype=dtype), generator
-
-
-def _denoise(
-    ctx: TaskContext,
-    job: Morph,
-    embeds: Embeds,
-    noise: torch.Tensor,
-    generator: torch.Generator,
-    frame: int,
-    frames: int,
-) -> torch.Tensor:
-    ctx.check_cancelled()
-    inputs: dict[str, Any] = {"width": job.width, "height": job.height}
-    if ctx.model.inpainting:
-        # An inpainting checkpoint draws from scratch when everything is masked.
-        pipe = ctx.model.pipeline(StableDiffusionInpaintPipeline)
-        inputs.update(
-            image=to_pil(np.full((job.height, job.width, 3), 127, np.uint8)),
-            mask_image=to_pil(np.full((job.height, job.width), 255, np.uint8)),
-            strength=1.0,
-        )
-    else:
-        pipe = ctx.model.pipeline(StableDiffusionPipeline)
-    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config)
-
-    def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        if ctx.is_cancelled():
-            raise JobCancelled
-        total = int(getattr(pipeline, "_num_timesteps", 0) or job.steps)
-        step = index + 1
-        preview = None
-        if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == total):
-            preview = ctx.model.previewer(tensors["latents"])
-        ctx.on_step(step, total, frame, frames, preview)
-        return {}
-
-    with torch.inference_mode():
-        result = pipe(
-            prompt_embeds=embeds[0],
-            negative_prompt_embeds=embeds[1],
-            num_inference_steps=job.steps,
-            guidance_scale=job.cfg,
-            generator=generator,
-            latents=noise,
-            output_type="latent",
-            callback_on_step_end=on_step_end,
-            **inputs,
-        )
-    latents: torch.Tensor = result.images
-    return latents
+    return torch.randn(shape, generator=generator, device="cpu", dtype=dtype)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
 
-from sfumato.core.api import Mode, Txt2Img
+from sfumato.core.api import JobBase, Mode, Txt2Img
 from sfumato.core.tasks.common import (
     Output,
     TaskContext,
@@ -26,20 +27,34 @@ def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
     embeds = encode(ctx, job)
     outputs = []
     for index, seed in enumerate(batch_seeds(job)):
-        if ctx.model.inpainting:
-            # An inpainting checkpoint draws from scratch when everything is masked.
-            blank = np.full((job.height, job.width, 3), 127, np.uint8)
-            everything = np.full((job.height, job.width), 255, np.uint8)
-            latents = denoise(
-                ctx, StableDiffusionInpaintPipeline, job, embeds, seed, index,
-                image=to_pil(blank), mask_image=to_pil(everything), strength=1.0,
-                width=job.width, height=job.height,
-            )  # fmt: skip
-        else:
-            latents = denoise(
-                ctx, StableDiffusionPipeline, job, embeds, seed, index, width=job.width, height=job.height
-            )
-        image = decode(ctx, latents)
+        image = decode(ctx, draw(ctx, job, embeds, seed, index))
         recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
         outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs
+
+
+def draw(
+    ctx: TaskContext,
+    job: JobBase,
+    embeds: tuple[torch.Tensor, torch.Tensor],
+    seed: int,
+    index: int,
+    *,
+    images: int | None = None,
+    start: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The latents of an image drawn from noise and text alone, at the job's size (see `denoise`
+    for `images` and `start`)."""
+    if ctx.model.inpainting:
+        # An inpainting checkpoint draws from scratch when everything is masked.
+        blank = np.full((job.height, job.width, 3), 127, np.uint8)
+        everything = np.full((job.height, job.width), 255, np.uint8)
+        return denoise(
+            ctx, StableDiffusionInpaintPipeline, job, embeds, seed, index, images=images, start=start,
+            image=to_pil(blank), mask_image=to_pil(everything), strength=1.0,
+            width=job.width, height=job.height,
+        )  # fmt: skip
+    return denoise(
+        ctx, StableDiffusionPipeline, job, embeds, seed, index, images=images, start=start,
+        width=job.width, height=job.height,
+    )  # fmt: skip

@@ -16,7 +16,7 @@ from sfumato.core.devices import pick_device
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.morph_api import Morph
 from sfumato.core.tasks import morph, txt2img
-from sfumato.core.tasks.common import JobCancelled, TaskContext
+from sfumato.core.tasks.common import JobCancelled, StepProgress, TaskContext
 
 PROMPTS = ("a red circle", "a blue square", "a green tree")
 
@@ -66,6 +66,19 @@ def test_with_one_seed_the_ends_are_the_prompts_own_images(
     assert np.array_equal(outputs[-1].image, last)
 
 
+def test_a_seed_gives_the_same_morph_again_with_a_sampler_seeding_its_own_noise(
+    context: TaskContext, tiny_model_dir: Path
+) -> None:
+    # DPM++ SDE draws the noise it adds from the seed itself, not from the generator.
+    prompt = f"{PROMPTS[0]} | {PROMPTS[1]}"
+    job = morph_job(tiny_model_dir, prompt=prompt, seeds=(4, 8), frames=1, sampler="DPM++ SDE Karras")
+    first, again = morph.run(job, context), morph.run(job, context)
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
+    assert np.array_equal(
+        first[0].image, txt2img_image(context, tiny_model_dir, PROMPTS[0], 4, "DPM++ SDE Karras")
+    )
+
+
 def test_with_seeds_the_noise_morphs_too_and_frames_change_in_small_steps(
     context: TaskContext, tiny_model_dir: Path
 ) -> None:
@@ -98,8 +111,8 @@ def test_slerp_keeps_noise_as_strong_as_noise_all_the_way() -> None:
 def test_a_cancelled_morph_stops_within_a_step(context: TaskContext, tiny_model_dir: Path) -> None:
     steps: list[tuple[int, int]] = []
 
-    def on_step(step: int, _total: int, frame: int, _frames: int, _preview: object) -> None:
-        steps.append((frame, step))
+    def on_step(progress: StepProgress) -> None:
+        steps.append((progress.image, progress.step))
 
     cancelling = TaskContext(context.model, context.device, on_step, lambda: len(steps) >= 4, 0)
     with pytest.raises(JobCancelled):
