@@ -33,7 +33,6 @@ from sfumato.core.schedulers import find_sampler, make_scheduler
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class StepProgress:
     """Step `step` (1-based) of `total`, the steps asked for whatever the sampler, of image `image`
