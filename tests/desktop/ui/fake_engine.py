@@ -17,6 +17,7 @@ from sfumato.core.api import (
     Event,
     Failed,
     Finished,
+    ImageReady,
     Job,
     Queued,
     Recipe,
@@ -37,6 +38,7 @@ class FakeEngine:
         self._ids = (f"fake-{n}" for n in itertools.count(1))
         self._waiting: deque[str] = deque()
         self._running: str | None = None
+        self._made: list[tuple[np.ndarray, Recipe]] = []  # the running job's images so far
         self._subscribers: list[asyncio.Queue[Event]] = []
         self.closed = False
 
@@ -83,6 +85,7 @@ class FakeEngine:
             queue.put_nowait(event)
 
     def _start_next(self) -> None:
+        self._made = []
         if self._waiting:
             self._running = self._waiting.popleft()
             self.emit(Started(self._running))
@@ -99,19 +102,27 @@ class FakeEngine:
         self.emit(event)
         self._start_next()
 
-    def finish(self, colours: list[tuple[int, int, int]] | None = None) -> tuple[np.ndarray, ...]:
-        """Finish the running job with flat images of `colours` (one per batch image) at the job's size."""
+    def image_ready(self, colour: tuple[int, int, int] = (200, 100, 50)) -> np.ndarray:
+        """Make the running job's next image, flat `colour` at the job's size, and send its ImageReady."""
         job_id = self._running
         assert job_id is not None, "no job is running"
-        job = self.jobs[job_id]
-        colours = colours or [(200, 100, 50)] * job.batch
-        images = tuple(np.full((job.height, job.width, 3), colour, dtype=np.uint8) for colour in colours)
-        recipes = tuple(
-            Recipe(
-                prompt=job.prompt, seed=1000 + index, width=job.width, height=job.height, mode=job_mode(job)
-            )
-            for index in range(len(images))
+        job, index = self.jobs[job_id], len(self._made)
+        image = np.full((job.height, job.width, 3), colour, dtype=np.uint8)
+        recipe = Recipe(
+            prompt=job.prompt, seed=1000 + index, width=job.width, height=job.height, mode=job_mode(job)
         )
+        self._made.append((image, recipe))
+        self.emit(ImageReady(job_id, index, image, recipe))
+        return image
+
+    def finish(self, colours: list[tuple[int, int, int]] | None = None) -> tuple[np.ndarray, ...]:
+        """Make the running job's remaining images, flat `colours` (one per image not yet made), each
+        with its ImageReady, then finish it with all of its images, as the engine does."""
+        job_id = self._running
+        assert job_id is not None, "no job is running"
+        for colour in colours or [(200, 100, 50)] * (self.jobs[job_id].batch - len(self._made)):
+            self.image_ready(colour)
+        images, recipes = zip(*self._made, strict=True)
         self.end(Finished(job_id, images, recipes))
         return images
 

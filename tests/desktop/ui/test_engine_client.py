@@ -19,6 +19,7 @@ from sfumato.core.api import (
     Event,
     Failed,
     Finished,
+    ImageReady,
     Queued,
     Started,
     Step,
@@ -50,7 +51,15 @@ def test_engine_events_arrive_as_they_are_in_order(
     images = fake_engine.finish()
     qtbot.waitUntil(lambda: isinstance(received[-1], Finished))
 
-    assert [type(event) for event in received] == [Queued, Started, Step, Step, Finished]
+    assert [type(event) for event in received] == [
+        Queued,
+        Started,
+        Step,
+        Step,
+        ImageReady,
+        ImageReady,
+        Finished,
+    ]
     assert {event.job_id for event in received} == {job_id}
     first_step, finished = received[2], received[-1]
     assert isinstance(first_step, Step) and first_step.preview is preview, "previews travel unchanged"
@@ -71,7 +80,7 @@ def test_a_listened_job_yields_all_its_events_and_nothing_is_kept_after(
         return [event async for event in client.events(of)]
 
     events = run(qtbot, read(job_id))
-    assert [type(event) for event in events] == [Queued, Started, Step, Finished]
+    assert [type(event) for event in events] == [Queued, Started, Step, ImageReady, Finished]
     for gone in (job_id, unheard):
         with pytest.raises(KeyError, match="no events are kept"):
             run(qtbot, read(gone))
