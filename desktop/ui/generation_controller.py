@@ -1,16 +1,28 @@
 """Runs generations for the window: builds the job from the frame, follows it through the engine
 client, shows the live preview in the frame, and lands the results as new layers (one undo step)
-or, for a batch, as candidates to keep or discard."""
+or, for a batch, as candidates to keep or discard. Each image of a batch becomes a candidate as soon
+as the engine has made it, so a batch cancelled or failing midway keeps the images already made."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sfumato.core.api import Cancelled, Event, Failed, Finished, Mode, Recipe, SfumatoError, Started, Step
+from sfumato.core.api import (
+    Cancelled,
+    Event,
+    Failed,
+    Finished,
+    ImageReady,
+    Mode,
+    Recipe,
+    SfumatoError,
+    Started,
+    Step,
+)
 from sfumato.desktop.document import Document, Layer, Rect
 from sfumato.desktop.document.commands import ChangeLayerStack
 from sfumato.desktop.engine_client import EngineClient
@@ -23,15 +35,25 @@ MODE_REFRESH_MS = 150
 
 
 @dataclass
-class Submitted:
-    plan: Plan
-    document: Document
-
-
-@dataclass
 class Candidate:
     image: np.ndarray
     recipe: Recipe
+    rect: Rect  # the frame it was made for
+
+
+@dataclass
+class Submitted:
+    plan: Plan
+    document: Document
+    ready: dict[int, Candidate] = field(default_factory=dict)  # images made so far, by index
+
+    @property
+    def is_batch(self) -> bool:
+        """A batch's images become candidates; a single image lands as a layer when the job finishes."""
+        return self.plan.job.batch > 1
+
+    def candidate(self, image: np.ndarray, recipe: Recipe) -> Candidate:
+        return Candidate(image, recipe, self.plan.rect)
 
 
 class GenerationController(QObject):
@@ -53,7 +75,6 @@ class GenerationController(QObject):
         self.submitted: dict[str, Submitted] = {}
         self.candidates: list[Candidate] = []
         self.candidate_index = 0
-        self._candidate_rect = Rect(0, 0, 0, 0)
         self._candidate_document: Document | None = None
         self._mode_timer = QTimer(self, singleShot=True, interval=MODE_REFRESH_MS)
         self._mode_timer.timeout.connect(self._refresh_automatic_mode)
@@ -127,14 +148,19 @@ class GenerationController(QObject):
                 self.panel.set_progress(0.0, "Starting…")
             case Step():
                 self._on_step(event)
+            case ImageReady(job_id, index, image, recipe):
+                self._on_image_ready(job_id, index, image, recipe)
             case Finished(job_id, images, recipes):
                 self._on_finished(job_id, images, recipes)
             case Failed(job_id, message=message):
-                if self._end(job_id) is not None:
+                if (submitted := self._end(job_id)) is not None:
                     self.error.emit(message)
+                    if kept := self._keep_what_was_made(submitted):
+                        self.message.emit(f"Generation failed; {kept}")
             case Cancelled(job_id):
-                if self._end(job_id) is not None:
-                    self.message.emit("Generation cancelled")
+                if (submitted := self._end(job_id)) is not None:
+                    kept = self._keep_what_was_made(submitted)
+                    self.message.emit(f"Generation cancelled; {kept}" if kept else "Generation cancelled")
             case _:
                 pass
 
@@ -147,6 +173,12 @@ class GenerationController(QObject):
         if step.preview is not None and submitted.document is self.host.document and not self.candidates:
             self.canvas.set_frame_image(step.preview, submitted.plan.rect)
 
+    def _on_image_ready(self, job_id: str, index: int, image: np.ndarray, recipe: Recipe) -> None:
+        submitted = self.submitted[job_id]
+        candidate = submitted.ready[index] = submitted.candidate(image, recipe)
+        if submitted.is_batch:
+            self._offer(submitted, [candidate])
+
     def _on_finished(self, job_id: str, images: tuple[np.ndarray, ...], recipes: tuple[Recipe, ...]) -> None:
         submitted = self._end(job_id)
         if submitted is None or not images:
@@ -157,16 +189,39 @@ class GenerationController(QObject):
                 "A generation finished for a document that is no longer open; it was set aside."
             )
             return
-        rect = submitted.plan.rect
-        if len(images) == 1:
+        if not submitted.is_batch:
+            rect = submitted.plan.rect
             layer = submitted.document.add_generated_layer(images[0], recipes[0], x=rect.x, y=rect.y)
             self.message.emit(f"Added layer '{layer.name}'")
             return
-        self._candidate_document, self._candidate_rect = submitted.document, rect
-        self.candidates = [Candidate(image, recipe) for image, recipe in zip(images, recipes, strict=True)]
-        self.candidate_index = 0
-        self._show_candidate()
+        # Images already offered as they were made are not offered again.
+        made = enumerate(zip(images, recipes, strict=True))
+        self._offer(
+            submitted, [submitted.candidate(*pair) for index, pair in made if index not in submitted.ready]
+        )
         self.message.emit(f"{len(images)} candidates: keep the ones you like")
+
+    def _keep_what_was_made(self, submitted: Submitted) -> str:
+        """After a job ended early, the images it made stay on offer; says so ("" when there are none).
+        A batch's are on offer already; a single image is offered rather than put in the document."""
+        if not submitted.ready or submitted.document is not self.host.document:
+            return ""
+        if not submitted.is_batch:
+            self._offer(submitted, list(submitted.ready.values()))
+        count = len(submitted.ready)
+        if count == 1:
+            return "the image it made is kept as a candidate"
+        return f"the {count} images it made are kept as candidates"
+
+    def _offer(self, submitted: Submitted, candidates: list[Candidate]) -> None:
+        """Add `candidates` after those already waiting; the one shown stays shown."""
+        if submitted.document is not self.host.document or not candidates:
+            return
+        if self._candidate_document is not submitted.document:
+            self.candidates, self.candidate_index = [], 0
+        self._candidate_document = submitted.document
+        self.candidates.extend(candidates)
+        self._show_candidate()
 
     def _end(self, job_id: str) -> Submitted | None:
         submitted = self.submitted.pop(job_id, None)
@@ -188,7 +243,7 @@ class GenerationController(QObject):
         else:
             self.candidate_index %= len(self.candidates)
             candidate = self.candidates[self.candidate_index]
-            self.canvas.set_frame_image(candidate.image, self._candidate_rect)
+            self.canvas.set_frame_image(candidate.image, candidate.rect)
         self.panel.candidates.show_position(self.candidate_index, len(self.candidates))
         self.candidates_changed.emit()
 
@@ -201,7 +256,7 @@ class GenerationController(QObject):
         if not self.candidates:
             return
         candidate = self.candidates.pop(self.candidate_index)
-        rect = self._candidate_rect
+        rect = candidate.rect
         self.host.document.add_generated_layer(candidate.image, candidate.recipe, x=rect.x, y=rect.y)
         self._show_candidate()
 
@@ -209,11 +264,13 @@ class GenerationController(QObject):
         """Every remaining candidate as a layer, in one undo step."""
         if not self.candidates:
             return
-        document, rect = self.host.document, self._candidate_rect
+        document = self.host.document
         # Layers made the way single results are (same names, same pixels), then added in one step.
         scratch = Document()
         added: list[Layer] = [
-            scratch.add_generated_layer(candidate.image, candidate.recipe, x=rect.x, y=rect.y)
+            scratch.add_generated_layer(
+                candidate.image, candidate.recipe, x=candidate.rect.x, y=candidate.rect.y
+            )
             for candidate in self.candidates
         ]
         stack = list(document.layers)

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from sfumato.core.api import Event, Mode, Step
+from sfumato.core.api import Event, Finished, Mode, Step
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings
@@ -90,6 +90,24 @@ def test_a_generated_layer_can_be_rerolled_and_its_recipe_copied_back(
     assert panel.prompt.toPlainText() == "a blue square"
     assert not panel.random_seed.isChecked() and panel.seed.value() == 21
     assert panel.steps.value() == 3
+
+
+def test_a_batch_from_the_real_engine_gives_each_image_once_as_a_candidate(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    window = studio(qtbot, real_client, tiny_model_dir, "a green field", seed=31, frame_at=(0, 0))
+    events: list[Event] = []
+    real_client.engine_event.connect(events.append)
+    window.generation.batch.setValue(2)
+    qtbot.mouseClick(window.generation.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=60_000)
+
+    (finished,) = [event for event in events if isinstance(event, Finished)]
+    candidates = window.controller.candidates
+    assert [candidate.recipe.seed for candidate in candidates] == [31, 32]
+    for candidate, image in zip(candidates, finished.images, strict=True):
+        assert np.array_equal(candidate.image, image)
+    assert window.host.document.layers == ()
 
 
 def test_painted_layers_offer_no_recipe_actions(qtbot: QtBot, real_client: EngineClient) -> None:

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from sfumato.core.api import ErrorKind, Img2Img, Inpaint, Outpaint, Recipe, Txt2Img
 from sfumato.desktop.document import Document, Rect
+from sfumato.desktop.ui.generation_controller import Candidate
 from sfumato.desktop.ui.main_window import MainWindow
 from tests.desktop.document.helpers import solid, state
 from tests.desktop.ui.fake_engine import FakeEngine
@@ -199,6 +200,103 @@ def test_a_batch_becomes_candidates_to_keep_or_discard(
     assert not box.isVisible() and not studio.canvas.frame_image_shown
     document.undo()
     assert len(document.layers) == 1
+
+
+def colours_of(candidates: list[Candidate]) -> list[tuple[int, ...]]:
+    return [tuple(int(value) for value in candidate.image[0, 0]) for candidate in candidates]
+
+
+def start_batch(
+    studio: MainWindow, qtbot: QtBot, fake: FakeEngine, size: int, made: list[tuple[int, int, int]]
+) -> None:
+    """Generate a batch of `size` and let the engine make its first images, flat `made` colours."""
+    waiting = len(studio.controller.candidates)
+    studio.generation.batch.setValue(size)
+    generate(studio, qtbot, fake)
+    for colour in made:
+        fake.image_ready(colour)
+    qtbot.waitUntil(lambda: len(studio.controller.candidates) == waiting + len(made))
+
+
+def test_each_image_of_a_batch_is_a_candidate_as_soon_as_it_is_made(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    start_batch(studio, qtbot, fake_engine, 3, made=[(255, 0, 0)])
+    box = studio.generation.candidates
+    assert box.isVisible() and box.label.text() == "1 of 1" and studio.controller.busy
+    assert studio.canvas.frame_image_shown
+
+    finish(studio, qtbot, fake_engine, colours=[(0, 255, 0), (0, 0, 255)])
+    assert colours_of(studio.controller.candidates) == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    assert box.label.text() == "1 of 3" and studio.host.document.layers == ()
+
+
+def test_a_batch_cancelled_midway_keeps_the_images_made_for_the_artist_to_keep(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    document = studio.host.document
+    start_batch(studio, qtbot, fake_engine, 3, made=[(255, 0, 0), (0, 255, 0)])
+    fake_engine.step(3, 10, image=2, images=3)
+    studio.controller.cancel()
+    qtbot.waitUntil(lambda: not studio.controller.busy)
+
+    assert colours_of(studio.controller.candidates) == [(255, 0, 0), (0, 255, 0)]
+    assert (
+        studio.status.currentMessage() == "Generation cancelled; the 2 images it made are kept as candidates"
+    )
+    assert not document.layers, "nothing lands in the document without the artist"
+    box = studio.generation.candidates
+    assert box.isVisible() and box.label.text() == "1 of 2" and studio.canvas.frame_image_shown
+    box.keep_all.emit()
+    assert top_left_colours(document) == [(255, 0, 0), (0, 255, 0)]
+    assert [layer.recipe.seed for layer in document.layers if layer.recipe] == [1000, 1001]
+    document.undo()
+    assert document.layers == (), "keeping them all is one undo step"
+
+
+def test_a_batch_whose_engine_crashes_keeps_the_image_made_before(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    document = studio.host.document
+    start_batch(studio, qtbot, fake_engine, 3, made=[(0, 0, 255)])
+    fake_engine.crash()
+    qtbot.waitUntil(lambda: not studio.controller.busy)
+
+    assert any("stopped unexpectedly" in text for text in studio.open_messages)
+    assert studio.status.currentMessage() == "Generation failed; the image it made is kept as a candidate"
+    assert colours_of(studio.controller.candidates) == [(0, 0, 255)]
+    assert document.layers == ()
+    studio.generation.candidates.keep.emit()
+    assert top_left_colours(document) == [(0, 0, 255)]
+    assert not studio.generation.candidates.isVisible()
+
+
+def test_a_single_image_made_before_a_cancel_is_offered_not_added(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    generate(studio, qtbot, fake_engine)
+    fake_engine.image_ready((9, 9, 9))
+    qtbot.wait(50)
+    assert not studio.controller.candidates, "a single image waits for its job to finish"
+    studio.controller.cancel()
+    qtbot.waitUntil(lambda: not studio.controller.busy)
+    assert studio.host.document.layers == ()
+    assert colours_of(studio.controller.candidates) == [(9, 9, 9)]
+
+
+def test_a_new_batch_joins_the_candidates_still_waiting(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    document = studio.host.document
+    start_batch(studio, qtbot, fake_engine, 2, made=[(1, 1, 1), (2, 2, 2)])
+    finish(studio, qtbot, fake_engine)
+    studio.generation.candidates.step.emit(+1)
+    document.move_frame(64, 0)
+    start_batch(studio, qtbot, fake_engine, 2, made=[(3, 3, 3)])
+    assert studio.generation.candidates.label.text() == "2 of 3", "the one shown stays shown"
+
+    studio.generation.candidates.keep_all.emit()
+    assert [(layer.x, layer.y) for layer in document.layers] == [(0, 0), (0, 0), (64, 0)]
 
 
 def test_a_failed_job_is_told_in_the_engines_words(
