@@ -17,7 +17,7 @@ import numpy as np
 
 from sfumato.core.engine_settings import EngineInfo as EngineInfo
 from sfumato.core.engine_settings import EngineSettings as EngineSettings
-from sfumato.core.limits import MAX_CFG, MAX_STEPS, SEED_RANGE
+from sfumato.core.limits import MAX_CFG, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE
 
 DEFAULT_SAMPLER = "Euler a"
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
@@ -91,8 +91,8 @@ class Request:
         -1, label="Seed", a1111="Seed", always_written=True, flag="--seed", help="default -1: a random seed",
         minimum=-1, maximum=SEED_RANGE - 1,
     )  # fmt: skip
-    width: int = _setting(512, label="Width")
-    height: int = _setting(512, label="Height")
+    width: int = _setting(512, label="Width", minimum=MIN_SIDE, maximum=MAX_SIDE)
+    height: int = _setting(512, label="Height", minimum=MIN_SIDE, maximum=MAX_SIDE)
     clip_skip: int = _setting(
         1, label="Clip skip", a1111="Clip skip", flag="--clip-skip", minimum=1, maximum=12, advanced=True,
         help="1 to 12: 1 (default) conditions on the text encoder's last layer, 2 on the one before it, ...",
