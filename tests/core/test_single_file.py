@@ -181,11 +181,21 @@ def test_without_a_config_folder_the_bundled_one_for_the_kind_is_used(
 # ---- broken or unsuitable files ---------------------------------------------------------------------
 
 
-def rewrite(source: Path, out: Path, change: Callable[[dict[str, torch.Tensor]], None]) -> Path:
+Rewrite = Callable[[dict[str, torch.Tensor]], None]
+
+
+def rewrite(source: Path, out: Path, change: Rewrite) -> Path:
     tensors = load_file(source)
     change(tensors)
     save_file(tensors, out)
     return out
+
+
+def refusal(checkpoint: Path, changed_copy: Path, change: Rewrite, config_dir: Path) -> ModelInvalid:
+    """Why loading `checkpoint`, saved as `changed_copy` after `change`, is refused."""
+    with pytest.raises(ModelInvalid) as caught:
+        load_single_file(rewrite(checkpoint, changed_copy, change), config_dir=config_dir)
+    return caught.value
 
 
 def test_missing_weights_are_reported_not_filled_with_noise(
@@ -194,11 +204,9 @@ def test_missing_weights_are_reported_not_filled_with_noise(
     def drop_one(tensors: dict[str, torch.Tensor]) -> None:
         del tensors["model.diffusion_model.middle_block.0.in_layers.2.weight"]
 
-    broken = rewrite(tiny_checkpoint, tmp_path / "pruned.safetensors", drop_one)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(broken, config_dir=config_dir)
-    assert "pruned.safetensors" in caught.value.message
-    assert "missing" in caught.value.message
+    message = refusal(tiny_checkpoint, tmp_path / "pruned.safetensors", drop_one, config_dir).message
+    assert "pruned.safetensors" in message
+    assert "missing" in message
 
 
 def test_weights_of_the_wrong_shape_are_reported(
@@ -208,11 +216,9 @@ def test_weights_of_the_wrong_shape_are_reported(
         key = "model.diffusion_model.out.2.weight"
         tensors[key] = tensors[key][:, :, :1, :1].contiguous()
 
-    broken = rewrite(tiny_checkpoint, tmp_path / "odd.safetensors", reshape_one)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(broken, config_dir=config_dir)
-    assert "odd.safetensors" in caught.value.message
-    assert "shape" in caught.value.message
+    message = refusal(tiny_checkpoint, tmp_path / "odd.safetensors", reshape_one, config_dir).message
+    assert "odd.safetensors" in message
+    assert "shape" in message
 
 
 def test_a_checkpoint_without_its_vae_is_refused(
@@ -222,10 +228,7 @@ def test_a_checkpoint_without_its_vae_is_refused(
         for key in [key for key in tensors if key.startswith("first_stage_model.")]:
             del tensors[key]
 
-    partial = rewrite(tiny_checkpoint, tmp_path / "no-vae.safetensors", drop_vae)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(partial, config_dir=config_dir)
-    assert "VAE" in caught.value.message
+    assert "VAE" in refusal(tiny_checkpoint, tmp_path / "no-vae.safetensors", drop_vae, config_dir).message
 
 
 def test_an_error_inside_the_weight_reader_is_reported_for_the_file(
@@ -236,11 +239,9 @@ def test_an_error_inside_the_weight_reader_is_reported_for_the_file(
     def add_confusing_tensor(tensors: dict[str, torch.Tensor]) -> None:
         tensors["state_dict"] = torch.zeros(1)
 
-    confusing = rewrite(tiny_checkpoint, tmp_path / "confusing.safetensors", add_confusing_tensor)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(confusing, config_dir=config_dir)
-    assert "confusing.safetensors could not be loaded" in caught.value.message
-    assert caught.value.__cause__ is not None
+    error = refusal(tiny_checkpoint, tmp_path / "confusing.safetensors", add_confusing_tensor, config_dir)
+    assert "confusing.safetensors could not be loaded" in error.message
+    assert error.__cause__ is not None
 
 
 def test_a_safetensors_file_with_another_extension_must_be_renamed(
