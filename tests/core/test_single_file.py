@@ -198,37 +198,34 @@ def refusal(checkpoint: Path, changed_copy: Path, change: Rewrite, config_dir: P
     return caught.value
 
 
-def test_missing_weights_are_reported_not_filled_with_noise(
-    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path
+def drop_one_weight(tensors: dict[str, torch.Tensor]) -> None:
+    del tensors["model.diffusion_model.middle_block.0.in_layers.2.weight"]
+
+
+def reshape_one_weight(tensors: dict[str, torch.Tensor]) -> None:
+    key = "model.diffusion_model.out.2.weight"
+    tensors[key] = tensors[key][:, :, :1, :1].contiguous()
+
+
+def drop_vae(tensors: dict[str, torch.Tensor]) -> None:
+    for key in [key for key in tensors if key.startswith("first_stage_model.")]:
+        del tensors[key]
+
+
+@pytest.mark.parametrize(
+    ("change", "file_name", "fault"),
+    [
+        pytest.param(drop_one_weight, "pruned.safetensors", "missing", id="missing weights, not noise"),
+        pytest.param(reshape_one_weight, "odd.safetensors", "shape", id="a weight of the wrong shape"),
+        pytest.param(drop_vae, "no-vae.safetensors", "VAE", id="no VAE"),
+    ],
+)
+def test_a_broken_checkpoint_is_refused_naming_the_file_and_the_fault(
+    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path, change: Rewrite, file_name: str, fault: str
 ) -> None:
-    def drop_one(tensors: dict[str, torch.Tensor]) -> None:
-        del tensors["model.diffusion_model.middle_block.0.in_layers.2.weight"]
-
-    message = refusal(tiny_checkpoint, tmp_path / "pruned.safetensors", drop_one, config_dir).message
-    assert "pruned.safetensors" in message
-    assert "missing" in message
-
-
-def test_weights_of_the_wrong_shape_are_reported(
-    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path
-) -> None:
-    def reshape_one(tensors: dict[str, torch.Tensor]) -> None:
-        key = "model.diffusion_model.out.2.weight"
-        tensors[key] = tensors[key][:, :, :1, :1].contiguous()
-
-    message = refusal(tiny_checkpoint, tmp_path / "odd.safetensors", reshape_one, config_dir).message
-    assert "odd.safetensors" in message
-    assert "shape" in message
-
-
-def test_a_checkpoint_without_its_vae_is_refused(
-    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path
-) -> None:
-    def drop_vae(tensors: dict[str, torch.Tensor]) -> None:
-        for key in [key for key in tensors if key.startswith("first_stage_model.")]:
-            del tensors[key]
-
-    assert "VAE" in refusal(tiny_checkpoint, tmp_path / "no-vae.safetensors", drop_vae, config_dir).message
+    message = refusal(tiny_checkpoint, tmp_path / file_name, change, config_dir).message
+    assert file_name in message
+    assert fault in message
 
 
 def test_an_error_inside_the_weight_reader_is_reported_for_the_file(
