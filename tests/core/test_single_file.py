@@ -54,33 +54,29 @@ def generator() -> torch.Generator:
     return torch.Generator().manual_seed(SEED)
 
 
-def paint(pipeline: Any) -> np.ndarray:
+def painted(pipeline: Any, prompt: str, **inputs: Any) -> np.ndarray:
+    """The pipeline's images at the tests' size, steps and seed."""
     result = pipeline(
-        "a red circle on a blue sky",
+        prompt,
         num_inference_steps=STEPS,
         height=SIZE,
         width=SIZE,
         generator=generator(),
         output_type="np",
+        **inputs,
     )
     return np.asarray(result.images)
+
+
+def paint(pipeline: Any) -> np.ndarray:
+    return painted(pipeline, "a red circle on a blue sky")
 
 
 def repaint(pipeline: Any) -> np.ndarray:
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
     image = Image.fromarray(np.stack([xx * 4, yy * 4, (xx + yy) * 2], axis=-1).astype(np.uint8))
     mask = Image.fromarray(((xx > 16) & (xx < 48) & (yy > 16) & (yy < 48)).astype(np.uint8) * 255)
-    result = pipeline(
-        "a green tree",
-        image=image,
-        mask_image=mask,
-        num_inference_steps=STEPS,
-        height=SIZE,
-        width=SIZE,
-        generator=generator(),
-        output_type="np",
-    )
-    return np.asarray(result.images)
+    return painted(pipeline, "a green tree", image=image, mask_image=mask)
 
 
 def test_exported_checkpoint_is_identified_as_sd1(
@@ -90,30 +86,36 @@ def test_exported_checkpoint_is_identified_as_sd1(
     assert identify(read_header(tiny_inpaint_checkpoint)).config_id == "sd1-inpainting"
 
 
-def test_single_file_paints_the_same_pixels_as_the_pipeline_folder(
-    tiny_model_dir: Path, tiny_checkpoint: Path, config_dir: Path
+@pytest.mark.parametrize(
+    ("fixtures", "pipeline_class", "draw"),
+    [
+        pytest.param(
+            ("tiny_model_dir", "tiny_checkpoint", "config_dir"), StableDiffusionPipeline, paint, id="regular"
+        ),
+        pytest.param(
+            ("tiny_inpaint_model_dir", "tiny_inpaint_checkpoint", "inpaint_config_dir"),
+            StableDiffusionInpaintPipeline,
+            repaint,
+            id="inpainting",
+        ),
+    ],
+)
+def test_single_file_loads_as_its_pipeline_and_paints_the_same_pixels_as_the_folder(
+    request: pytest.FixtureRequest,
+    fixtures: tuple[str, str, str],
+    pipeline_class: Any,
+    draw: Callable[[Any], np.ndarray],
 ) -> None:
-    from_folder = StableDiffusionPipeline.from_pretrained(
-        tiny_model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
+    model_dir, checkpoint, config_dir = (request.getfixturevalue(name) for name in fixtures)
+    from_folder = pipeline_class.from_pretrained(
+        model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
     )
-    from_file = load_single_file(tiny_checkpoint, config_dir=config_dir)
+    from_file = load_single_file(checkpoint, config_dir=config_dir)
 
-    assert type(from_file) is StableDiffusionPipeline
-    expected = paint(from_folder)
+    assert type(from_file) is pipeline_class
+    expected = draw(from_folder)
     assert expected.std() > 0.01  # a real picture, not a flat colour
-    np.testing.assert_allclose(paint(from_file), expected, atol=1e-5)
-
-
-def test_inpainting_checkpoint_loads_as_an_inpainting_pipeline_that_paints_the_same(
-    tiny_inpaint_model_dir: Path, tiny_inpaint_checkpoint: Path, inpaint_config_dir: Path
-) -> None:
-    from_folder = StableDiffusionInpaintPipeline.from_pretrained(
-        tiny_inpaint_model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
-    )
-    from_file = load_single_file(tiny_inpaint_checkpoint, config_dir=inpaint_config_dir)
-
-    assert isinstance(from_file, StableDiffusionInpaintPipeline)
-    np.testing.assert_allclose(repaint(from_file), repaint(from_folder), atol=1e-5)
+    np.testing.assert_allclose(draw(from_file), expected, atol=1e-5)
 
 
 def test_weights_are_converted_to_the_requested_precision(tiny_checkpoint: Path, config_dir: Path) -> None:
