@@ -34,7 +34,7 @@ from sfumato.core.api import (
 from sfumato.core.engine_backends import Backend, OnExit, OnMessage, ProcessBackend, ThreadBackend
 from sfumato.core.engine_restarts import RestartPolicy
 from sfumato.core.engine_settings import EngineInfo, EngineSettings
-from sfumato.core.job_runner import ListenedJobs
+from sfumato.core.job_runner import ListenedJobs, Subscribers
 from sfumato.core.protocol import Cancel, Submit
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Engine:
         self._waiting: deque[tuple[str, Job]] = deque()
         self._running: str | None = None
         self._listened = ListenedJobs()
-        self._subscribers: list[asyncio.Queue[Event]] = []
+        self._subscribers = Subscribers()
         self._ready: asyncio.Future[EngineInfo] = loop.create_future()
         self._backend: Backend | None = None
         self._closing = False
@@ -189,15 +189,9 @@ class Engine:
         Failed. Stopping early drops the rest."""
         return self._listened.events(job_id)
 
-    async def all_events(self) -> AsyncIterator[Event]:
+    def all_events(self) -> AsyncIterator[Event]:
         """Every event of every job, in order, for as long as the caller listens."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+        return self._subscribers.events()
 
     async def run(self, job: Job) -> Finished:
         """Submit `job` and wait for its images; failures and cancels raise SfumatoError."""
@@ -215,8 +209,7 @@ class Engine:
 
     def _emit(self, event: Event) -> None:
         self._listened.put(event)
-        for subscriber in self._subscribers:
-            subscriber.put_nowait(event)
+        self._subscribers.put(event)
 
     def _dispatch(self) -> None:
         if self._running or not self._waiting or self._backend is None or self.info is None:

@@ -51,3 +51,24 @@ class ListenedJobs:
                 yield event
         finally:
             self.forget(job_id)
+
+
+class Subscribers:
+    """Every event, in order, to each of those listening right now; nothing is kept for later ones."""
+
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[Event]] = []
+
+    def put(self, event: Event) -> None:
+        for queue in self._queues:
+            queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """The events put from the first iteration on, for as long as the caller listens."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)

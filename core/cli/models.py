@@ -20,7 +20,7 @@ from sfumato.core.cli.commands import (
     Commands,
     print_error,
 )
-from sfumato.core.formatting import format_bytes, format_duration
+from sfumato.core.formatting import download_amounts, format_bytes
 
 if TYPE_CHECKING:
     from sfumato.core.models.download import DownloadPlan, DownloadProgress
@@ -230,11 +230,8 @@ class DownloadDisplay:
 
 def progress_line(progress: DownloadProgress) -> str:
     """`42% 900.0 MB of 2.1 GB, 11.2 MB/s, 1 min 50 s left, file 3/12 unet/...`"""
-    parts = [f"{progress.fraction:4.0%} {format_bytes(progress.done)} of {format_bytes(progress.total)}"]
-    if progress.bytes_per_second > 0:
-        parts.append(f"{format_bytes(progress.bytes_per_second)}/s")
-    if progress.eta_seconds is not None and progress.done < progress.total:
-        parts.append(f"{format_duration(progress.eta_seconds)} left")
+    amounts, *rest = download_amounts(progress)
+    parts = [f"{progress.fraction:4.0%} {amounts}", *rest]
     parts.append(f"file {min(progress.files_done + 1, progress.files_total)}/{progress.files_total}")
     return ", ".join(parts) + (f" {progress.file}" if progress.file else "")
 

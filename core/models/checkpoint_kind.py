@@ -33,6 +33,7 @@ CLIP_POSITIONS = CLIP_PREFIX + "text_model.embeddings.position_embedding.weight"
 OPEN_CLIP_PREFIX = "cond_stage_model.model."
 OPEN_CLIP_POSITIONS = OPEN_CLIP_PREFIX + "positional_embedding"
 SDXL_PREFIX = "conditioner.embedders."
+VAE_PREFIX = "first_stage_model."
 
 CONTEXT_DIMS: dict[int, Base] = {768: "sd1", 1024: "sd2"}
 SDXL_CONTEXT_DIMS = frozenset({2048, 1280})  # base, refiner
@@ -85,6 +86,21 @@ def identify(header: Mapping[str, TensorInfo], *, name: str = "This file") -> Ch
     base = _base(header, context_dim, name)
     inpainting = _is_inpainting(input_conv.shape[1], name)
     return CheckpointKind(base=base, inpainting=inpainting, config_id=CONFIG_IDS[base, inpainting])
+
+
+def require_text_encoder_and_vae(header: Mapping[str, TensorInfo], base: Base, name: str) -> None:
+    """Refuse a checkpoint that lacks its text encoder or its VAE: only part of a model."""
+    text_prefix = CLIP_PREFIX if base == "sd1" else OPEN_CLIP_PREFIX
+    missing = [
+        part
+        for part, prefix in (("text encoder", text_prefix), ("VAE", VAE_PREFIX))
+        if not any(key.startswith(prefix) for key in header)
+    ]
+    if missing:
+        raise ModelInvalid(
+            f"{name} has no {' and no '.join(missing)} inside, so it is only part of a model. "
+            "Sfumato needs a full checkpoint."
+        )
 
 
 def _base(header: Mapping[str, TensorInfo], context_dim: int, name: str) -> Base:

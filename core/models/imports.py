@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sfumato.core.api import BadInput, ModelInvalid, ModelNotFound
 from sfumato.core.models.catalog import catalog
-from sfumato.core.models.checkpoint_kind import CLIP_PREFIX, OPEN_CLIP_PREFIX, identify
+from sfumato.core.models.checkpoint_kind import identify, require_text_encoder_and_vae
 from sfumato.core.models.file_kind import FileKind, classify, embedding_base, lora_base
 from sfumato.core.models.hashing import file_sha256
 from sfumato.core.models.library import (
@@ -34,7 +34,6 @@ from sfumato.core.models.library import (
 from sfumato.core.models.safetensors_header import TensorInfo, is_legacy_pickle, read_header
 
 _CHUNK = 8 * 1024 * 1024
-VAE_PREFIX = "first_stage_model."
 _DESCRIPTIONS = {
     FileKind.CHECKPOINT: "a full model (checkpoint)",
     FileKind.EMBEDDING: "a textual-inversion embedding",
@@ -147,7 +146,7 @@ def _describe(
     """(what to import it as, family, variant), or a refusal saying why the file cannot be used."""
     if kind is FileKind.CHECKPOINT:
         checkpoint = identify(header, name=name)
-        _require_text_encoder_and_vae(header, checkpoint.base, name)
+        require_text_encoder_and_vae(header, checkpoint.base, name)
         return ImportKind.CHECKPOINT, checkpoint.base, "inpainting" if checkpoint.inpainting else "normal"
     if kind is FileKind.EMBEDDING:
         return ImportKind.EMBEDDING, embedding_base(header, name), None
@@ -155,20 +154,6 @@ def _describe(
         return ImportKind.LORA, lora_base(header, name), None
     identify(header, name=name)  # its refusal says what the file looks like (a VAE, a newer model...)
     raise ModelInvalid(f"{name} is not a checkpoint, an embedding or a LoRA that Sfumato can use.")
-
-
-def _require_text_encoder_and_vae(header: Mapping[str, TensorInfo], base: str, name: str) -> None:
-    text_prefix = CLIP_PREFIX if base == "sd1" else OPEN_CLIP_PREFIX
-    missing = [
-        part
-        for part, prefix in (("text encoder", text_prefix), ("VAE", VAE_PREFIX))
-        if not any(key.startswith(prefix) for key in header)
-    ]
-    if missing:
-        raise ModelInvalid(
-            f"{name} has no {' and no '.join(missing)} inside, so it is only part of a model. "
-            "Sfumato needs a full checkpoint."
-        )
 
 
 def _place(source: Path, target: Path, sha256: str, *, owned: bool) -> None:

@@ -8,7 +8,7 @@ scheduler, tokenizer). Nothing is fetched from the network and nothing is unpick
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,15 +17,13 @@ from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
 
 from sfumato.core.api import ModelInvalid, OutOfMemory, SfumatoError
 from sfumato.core.models.checkpoint_kind import (
-    CLIP_PREFIX,
-    OPEN_CLIP_PREFIX,
     CheckpointKind,
     identify,
+    require_text_encoder_and_vae,
 )
-from sfumato.core.models.safetensors_header import TensorInfo, read_header
+from sfumato.core.models.safetensors_header import read_header
 from sfumato.core.models.weight_coverage import check_weights_cover_models
 
-VAE_PREFIX = "first_stage_model."
 SAFETENSORS_SUFFIX = ".safetensors"
 
 _FAMILY_NAMES = {"sd1": "Stable Diffusion 1.x", "sd2": "Stable Diffusion 2.x"}
@@ -45,7 +43,7 @@ def load_single_file(
     """
     header = read_header(path)
     kind = identify(header, name=path.name)
-    _require_all_parts(header, kind, path.name)
+    require_text_encoder_and_vae(header, kind.base, path.name)
     if path.suffix != SAFETENSORS_SUFFIX:
         # diffusers picks its reader by the file name and would treat anything else as a pickle.
         raise ModelInvalid(
@@ -95,20 +93,6 @@ def _bundled_config_dir(kind: CheckpointKind) -> Path:
     from sfumato.core.models.configs import config_dir
 
     return Path(config_dir(kind.config_id))
-
-
-def _require_all_parts(header: Mapping[str, TensorInfo], kind: CheckpointKind, name: str) -> None:
-    text_prefix = CLIP_PREFIX if kind.base == "sd1" else OPEN_CLIP_PREFIX
-    missing = [
-        part
-        for part, prefix in (("text encoder", text_prefix), ("VAE", VAE_PREFIX))
-        if not any(key.startswith(prefix) for key in header)
-    ]
-    if missing:
-        raise ModelInvalid(
-            f"{name} has no {' and no '.join(missing)} inside, so it is only part of a model. "
-            "Sfumato needs a full checkpoint."
-        )
 
 
 def _describe(kind: CheckpointKind) -> str:

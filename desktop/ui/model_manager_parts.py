@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from sfumato.core.api import SfumatoError
-from sfumato.core.formatting import format_bytes, format_duration
+from sfumato.core.formatting import download_amounts, format_bytes
 from sfumato.core.models.catalog import CatalogEntry
 from sfumato.core.models.download import DownloadProgress
 from sfumato.core.models.inventory import Status
@@ -48,12 +48,7 @@ def describe_failure(error: BaseException) -> str:
 
 def progress_text(progress: DownloadProgress) -> str:
     """`900.0 MB of 2.1 GB · 11.2 MB/s · 1 min 50 s left`"""
-    parts = [f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
-    if progress.bytes_per_second > 0:
-        parts.append(f"{format_bytes(progress.bytes_per_second)}/s")
-    if progress.eta_seconds is not None and progress.done < progress.total:
-        parts.append(f"{format_duration(progress.eta_seconds)} left")
-    return " · ".join(parts)
+    return " · ".join(download_amounts(progress))
 
 
 def base_name(base: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sfumato.core.api import TERMINAL_EVENTS, Event, Job
+from sfumato.core.api import TERMINAL_EVENTS, Event, Finished, Job
 from sfumato.core.engine import Engine
 
 
@@ -18,3 +18,10 @@ def terminal(events: list[Event]) -> Event:
     last = events[-1]
     assert isinstance(last, TERMINAL_EVENTS), f"stream ended with {last!r}"
     return last
+
+
+async def run_to_finish(engine: Engine, job: Job) -> Finished:
+    """Run `job` and return its images; any other ending fails the test and is shown."""
+    finished = terminal(await run_events(engine, job))
+    assert isinstance(finished, Finished), finished
+    return finished

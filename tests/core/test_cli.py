@@ -68,6 +68,13 @@ def tiny_args(model: Path, out: Path, *extra: str) -> list[str]:
     ]
 
 
+def generated(capsys: pytest.CaptureFixture[str], model: Path, out: Path, *extra: str) -> Path:
+    """Run `generate` with the tiny settings and `extra`; `out`, once the run has succeeded."""
+    code, _, stderr = run_cli(capsys, *tiny_args(model, out, *extra))
+    assert code == 0, stderr
+    return out
+
+
 # ---- generating -------------------------------------------------------------------------------------
 
 
@@ -102,9 +109,8 @@ def test_clip_skip_changes_the_image_and_is_stored_in_its_recipe(
     images = {}
     for clip_skip in ("1", "2"):
         out = tmp_path / f"skip-{clip_skip}.png"
-        argv = tiny_args(tiny_model_dir, out, "--width", "64", "--height", "64", "--seed", "3")
-        code, _stdout, stderr = run_cli(capsys, *argv, "--clip-skip", clip_skip)
-        assert code == 0, stderr
+        size_and_seed = ("--width", "64", "--height", "64", "--seed", "3")
+        generated(capsys, tiny_model_dir, out, *size_and_seed, "--clip-skip", clip_skip)
         recipe = read_recipe(out)
         assert recipe is not None and recipe.clip_skip == int(clip_skip)
         images[clip_skip] = np.asarray(Image.open(out))
@@ -115,12 +121,8 @@ def test_img2img_keeps_the_init_size_by_default(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     init = write_image(tmp_path / "init.png", 80, 64)
-    out = tmp_path / "out.png"
-    code, _, stderr = run_cli(
-        capsys, *tiny_args(tiny_model_dir, out, "--init", str(init), "--strength", "0.5")
-    )
+    out = generated(capsys, tiny_model_dir, tmp_path / "out.png", "--init", str(init), "--strength", "0.5")
 
-    assert code == 0, stderr
     assert png_size(out) == (80, 64)
     recipe = read_recipe(out)
     assert recipe is not None and recipe.mode is Mode.IMG2IMG and recipe.strength == 0.5
@@ -130,10 +132,9 @@ def test_img2img_at_a_chosen_size(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     init = write_image(tmp_path / "odd.png", 81, 63)
-    out = tmp_path / "out.png"
-    argv = tiny_args(tiny_model_dir, out, "--init", str(init), "--width", "64", "--height", "56")
-    code, _, stderr = run_cli(capsys, *argv)
-    assert code == 0, stderr
+    out = generated(
+        capsys, tiny_model_dir, tmp_path / "out.png", "--init", str(init), "--width", "64", "--height", "56"
+    )
     assert png_size(out) == (64, 56)
 
 
@@ -142,13 +143,9 @@ def test_inpaint_keeps_the_image_size_and_the_pixels_outside_the_mask(
 ) -> None:
     init = write_image(tmp_path / "init.png", 72, 64)
     mask = write_mask(tmp_path / "mask.png", 72, 64)
-    out = tmp_path / "out.png"
-    argv = tiny_args(
-        tiny_inpaint_model_dir, out, "--init", str(init), "--mask", str(mask), "--mask-blur", "0"
-    )
-    code, _, stderr = run_cli(capsys, *argv)
+    argv = ("--init", str(init), "--mask", str(mask), "--mask-blur", "0")
+    out = generated(capsys, tiny_inpaint_model_dir, tmp_path / "out.png", *argv)
 
-    assert code == 0, stderr
     assert png_size(out) == (72, 64)
     result = np.array(Image.open(out))
     original = np.array(Image.open(init))
@@ -163,11 +160,9 @@ def test_outpaint_adds_the_margins(
     tiny_inpaint_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     init = write_image(tmp_path / "init.png", 64, 64)
-    out = tmp_path / "wide.png"
-    code, _, stderr = run_cli(
-        capsys, *tiny_args(tiny_inpaint_model_dir, out, "--init", str(init), "--extend", "8,0,16,8")
+    out = generated(
+        capsys, tiny_inpaint_model_dir, tmp_path / "wide.png", "--init", str(init), "--extend", "8,0,16,8"
     )
-    assert code == 0, stderr
     assert png_size(out) == (88, 72)
     recipe = read_recipe(out)
     assert recipe is not None and recipe.mode is Mode.OUTPAINT

@@ -14,7 +14,7 @@ from sfumato.core.api import ErrorKind, Failed, Finished, Inpaint, Mode, Step
 from sfumato.core.devices import pick_device
 from sfumato.core.engine import Engine
 from sfumato.core.worker import Worker
-from tests.core.engine_helpers import run_events, terminal
+from tests.core.engine_helpers import run_events, run_to_finish, terminal
 from tests.core.image_checks import changed, near, run_on_worker, textured_image
 
 MODELS = ["tiny_model_dir", "tiny_inpaint_model_dir"]
@@ -41,12 +41,6 @@ def inpaint_job(model: Path, init: np.ndarray, mask: np.ndarray, **overrides: An
     return Inpaint(**settings)
 
 
-async def inpainted(engine: Engine, job: Inpaint) -> Finished:
-    finished = terminal(await run_events(engine, job))
-    assert isinstance(finished, Finished), finished
-    return finished
-
-
 def assert_repainted(init: np.ndarray, result: np.ndarray, mask: np.ndarray, blur: int) -> None:
     """Bit-identical beyond the feather; clearly changed inside the mask."""
     far = ~near(mask, blur)
@@ -59,7 +53,7 @@ def assert_repainted(init: np.ndarray, result: np.ndarray, mask: np.ndarray, blu
 async def test_only_the_masked_area_and_its_feather_change(engine: Engine, model_dir: Path) -> None:
     init = textured_image(64, 64)
     mask = blob_mask(64, 64, (30, 34), 12)
-    finished = await inpainted(engine, inpaint_job(model_dir, init, mask, mask_blur=4))
+    finished = await run_to_finish(engine, inpaint_job(model_dir, init, mask, mask_blur=4))
     result = finished.images[0]
     assert result.shape == init.shape
     assert_repainted(init, result, mask, blur=4)
@@ -72,13 +66,13 @@ async def test_mask_blur_zero_gives_a_hard_edge(engine: Engine, model_dir: Path)
     mask = blob_mask(64, 64, (32, 32), 14)
     ring_outside = near(mask, 2) & (mask == 0)
 
-    hard = (await inpainted(engine, inpaint_job(model_dir, init, mask, mask_blur=0))).images[0]
+    hard = (await run_to_finish(engine, inpaint_job(model_dir, init, mask, mask_blur=0))).images[0]
     assert not changed(init, hard)[mask == 0].any(), "a pixel outside a hard mask changed"
     # The mask's own edge pixels are repainted fully, not blended with the original.
     edge_inside = near(mask == 0, 1) & (mask > 0)
     assert changed(init, hard)[edge_inside].mean() > 0.9
 
-    soft = (await inpainted(engine, inpaint_job(model_dir, init, mask, mask_blur=6))).images[0]
+    soft = (await run_to_finish(engine, inpaint_job(model_dir, init, mask, mask_blur=6))).images[0]
     assert changed(init, soft)[ring_outside].mean() > 0.9, "a feathered mask should blend past its edge"
 
 
@@ -111,7 +105,7 @@ async def test_a_whole_picture_inpaint_generates_at_the_picture_size(engine: Eng
 async def test_sizes_that_are_not_multiples_of_8_work(engine: Engine, model_dir: Path) -> None:
     init = textured_image(50, 70, seed=4)
     mask = blob_mask(50, 70, (25, 40), 10)
-    result = (await inpainted(engine, inpaint_job(model_dir, init, mask, mask_blur=3))).images[0]
+    result = (await run_to_finish(engine, inpaint_job(model_dir, init, mask, mask_blur=3))).images[0]
     assert result.shape == (50, 70, 3)
     assert_repainted(init, result, mask, blur=3)
 

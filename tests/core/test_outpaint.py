@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sfumato.core.api import ErrorKind, Failed, Finished, Mode, Outpaint
+from sfumato.core.api import ErrorKind, Failed, Mode, Outpaint
 from sfumato.core.engine import Engine
-from tests.core.engine_helpers import run_events, terminal
+from tests.core.engine_helpers import run_events, run_to_finish, terminal
 from tests.core.image_checks import changed, near, textured_image
 
 RED = (220, 30, 30)
@@ -21,12 +21,6 @@ def outpaint_job(model: Path, init: np.ndarray, **overrides: Any) -> Outpaint:
     settings: dict[str, Any] = dict(model=str(model), prompt="a red circle", init=init, steps=3, seed=5)
     settings.update(overrides)
     return Outpaint(**settings)
-
-
-async def outpainted(engine: Engine, job: Outpaint) -> Finished:
-    finished = terminal(await run_events(engine, job))
-    assert isinstance(finished, Finished), finished
-    return finished
 
 
 def strongly_coloured(height: int, width: int, colour: tuple[int, int, int]) -> np.ndarray:
@@ -50,7 +44,7 @@ async def test_the_canvas_grows_by_the_margins_and_the_original_stays(
 ) -> None:
     left, top, right, bottom = margins
     init = textured_image(44, 60)  # not multiples of 8 either
-    finished = await outpainted(
+    finished = await run_to_finish(
         engine,
         outpaint_job(tiny_model_dir, init, left=left, top=top, right=right, bottom=bottom, mask_blur=6),
     )
@@ -72,7 +66,7 @@ async def test_an_inpainting_checkpoint_outpaints_all_sides(
 ) -> None:
     init = textured_image(48, 64)
     job = outpaint_job(tiny_inpaint_model_dir, init, left=8, top=16, right=24, bottom=8, mask_blur=4)
-    finished = await outpainted(engine, job)
+    finished = await run_to_finish(engine, job)
     result = finished.images[0]
     assert result.shape == (72, 96, 3)
     extension = new_area(result.shape[:2], 48, 64, 8, 16)
@@ -102,7 +96,8 @@ async def test_the_new_area_is_repainted_not_left_as_the_prefill(
 ) -> None:
     """For a red picture the prefill is red all over; what the model paints there is not."""
     init = strongly_coloured(64, 48, RED)
-    result = (await outpainted(engine, outpaint_job(tiny_model_dir, init, right=32, mask_blur=4))).images[0]
+    finished = await run_to_finish(engine, outpaint_job(tiny_model_dir, init, right=32, mask_blur=4))
+    result = finished.images[0]
     far_new = result[:, 48 + 4 :].astype(np.float32)
     assert np.abs(far_new - np.array(RED, np.float32)).mean() > 20
     assert far_new.std(axis=(0, 1)).min() > 3, "the new area is a flat fill"
@@ -127,7 +122,7 @@ async def test_the_new_area_continues_the_edge_colour_across_a_soft_seam(
 
     async def seam_profile(blur: int) -> tuple[np.ndarray, np.ndarray]:
         job = outpaint_job(model_dir, init, right=48, mask_blur=blur)
-        columns = (await outpainted(engine, job)).images[0].astype(np.float32).mean(axis=0)
+        columns = (await run_to_finish(engine, job)).images[0].astype(np.float32).mean(axis=0)
         start, end = columns[48 - 16], columns[48 + 16]
         total = float(np.linalg.norm(end - start))
         steps = np.linalg.norm(np.diff(columns[48 - 16 : 48 + 17], axis=0), axis=1) / total

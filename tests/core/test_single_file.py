@@ -28,22 +28,11 @@ from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import TensorInfo, read_header
 from sfumato.core.models.single_file import load_single_file
 from sfumato.core.models.weight_coverage import check_weights_cover_models
-from tests.support.ldm_export import export_ldm_checkpoint, ldm_state_dict
+from tests.support.ldm_export import ldm_state_dict
 
 SIZE = 64
 STEPS = 2
 SEED = 1234
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_ldm_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("single") / "tiny-sd.safetensors")
-
-
-@pytest.fixture(scope="module")
-def inpaint_checkpoint(tiny_inpaint_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("single") / "tiny-sd-inpainting.safetensors"
-    return export_ldm_checkpoint(tiny_inpaint_model_dir, out)
 
 
 def configs_only(pipeline_dir: Path, out: Path) -> Path:
@@ -65,68 +54,72 @@ def generator() -> torch.Generator:
     return torch.Generator().manual_seed(SEED)
 
 
-def paint(pipeline: Any) -> np.ndarray:
+def painted(pipeline: Any, prompt: str, **inputs: Any) -> np.ndarray:
+    """The pipeline's images at the tests' size, steps and seed."""
     result = pipeline(
-        "a red circle on a blue sky",
+        prompt,
         num_inference_steps=STEPS,
         height=SIZE,
         width=SIZE,
         generator=generator(),
         output_type="np",
+        **inputs,
     )
     return np.asarray(result.images)
+
+
+def paint(pipeline: Any) -> np.ndarray:
+    return painted(pipeline, "a red circle on a blue sky")
 
 
 def repaint(pipeline: Any) -> np.ndarray:
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
     image = Image.fromarray(np.stack([xx * 4, yy * 4, (xx + yy) * 2], axis=-1).astype(np.uint8))
     mask = Image.fromarray(((xx > 16) & (xx < 48) & (yy > 16) & (yy < 48)).astype(np.uint8) * 255)
-    result = pipeline(
-        "a green tree",
-        image=image,
-        mask_image=mask,
-        num_inference_steps=STEPS,
-        height=SIZE,
-        width=SIZE,
-        generator=generator(),
-        output_type="np",
-    )
-    return np.asarray(result.images)
+    return painted(pipeline, "a green tree", image=image, mask_image=mask)
 
 
-def test_exported_checkpoint_is_identified_as_sd1(checkpoint: Path, inpaint_checkpoint: Path) -> None:
-    assert identify(read_header(checkpoint)).config_id == "sd1"
-    assert identify(read_header(inpaint_checkpoint)).config_id == "sd1-inpainting"
-
-
-def test_single_file_paints_the_same_pixels_as_the_pipeline_folder(
-    tiny_model_dir: Path, checkpoint: Path, config_dir: Path
+def test_exported_checkpoint_is_identified_as_sd1(
+    tiny_checkpoint: Path, tiny_inpaint_checkpoint: Path
 ) -> None:
-    from_folder = StableDiffusionPipeline.from_pretrained(
-        tiny_model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
+    assert identify(read_header(tiny_checkpoint)).config_id == "sd1"
+    assert identify(read_header(tiny_inpaint_checkpoint)).config_id == "sd1-inpainting"
+
+
+@pytest.mark.parametrize(
+    ("fixtures", "pipeline_class", "draw"),
+    [
+        pytest.param(
+            ("tiny_model_dir", "tiny_checkpoint", "config_dir"), StableDiffusionPipeline, paint, id="regular"
+        ),
+        pytest.param(
+            ("tiny_inpaint_model_dir", "tiny_inpaint_checkpoint", "inpaint_config_dir"),
+            StableDiffusionInpaintPipeline,
+            repaint,
+            id="inpainting",
+        ),
+    ],
+)
+def test_single_file_loads_as_its_pipeline_and_paints_the_same_pixels_as_the_folder(
+    request: pytest.FixtureRequest,
+    fixtures: tuple[str, str, str],
+    pipeline_class: Any,
+    draw: Callable[[Any], np.ndarray],
+) -> None:
+    model_dir, checkpoint, config_dir = (request.getfixturevalue(name) for name in fixtures)
+    from_folder = pipeline_class.from_pretrained(
+        model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
     )
     from_file = load_single_file(checkpoint, config_dir=config_dir)
 
-    assert type(from_file) is StableDiffusionPipeline
-    expected = paint(from_folder)
+    assert type(from_file) is pipeline_class
+    expected = draw(from_folder)
     assert expected.std() > 0.01  # a real picture, not a flat colour
-    np.testing.assert_allclose(paint(from_file), expected, atol=1e-5)
+    np.testing.assert_allclose(draw(from_file), expected, atol=1e-5)
 
 
-def test_inpainting_checkpoint_loads_as_an_inpainting_pipeline_that_paints_the_same(
-    tiny_inpaint_model_dir: Path, inpaint_checkpoint: Path, inpaint_config_dir: Path
-) -> None:
-    from_folder = StableDiffusionInpaintPipeline.from_pretrained(
-        tiny_inpaint_model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
-    )
-    from_file = load_single_file(inpaint_checkpoint, config_dir=inpaint_config_dir)
-
-    assert isinstance(from_file, StableDiffusionInpaintPipeline)
-    np.testing.assert_allclose(repaint(from_file), repaint(from_folder), atol=1e-5)
-
-
-def test_weights_are_converted_to_the_requested_precision(checkpoint: Path, config_dir: Path) -> None:
-    pipeline = load_single_file(checkpoint, config_dir=config_dir, torch_dtype=torch.float16)
+def test_weights_are_converted_to_the_requested_precision(tiny_checkpoint: Path, config_dir: Path) -> None:
+    pipeline = load_single_file(tiny_checkpoint, config_dir=config_dir, torch_dtype=torch.float16)
     assert {p.dtype for p in pipeline.unet.parameters()} == {torch.float16}
     assert {p.dtype for p in pipeline.text_encoder.parameters()} == {torch.float16}
 
@@ -161,24 +154,28 @@ def test_the_network_trap_catches_connections(network_attempts: list[str]) -> No
 
 
 def test_loading_never_touches_the_network(
-    network_attempts: list[str], checkpoint: Path, inpaint_checkpoint: Path, config_dir: Path, tmp_path: Path
+    network_attempts: list[str],
+    tiny_checkpoint: Path,
+    tiny_inpaint_checkpoint: Path,
+    config_dir: Path,
+    tmp_path: Path,
 ) -> None:
-    load_single_file(checkpoint, config_dir=config_dir)
+    load_single_file(tiny_checkpoint, config_dir=config_dir)
     with pytest.raises(SfumatoError) as caught:  # a missing configuration is not looked for online either
-        load_single_file(checkpoint, config_dir=tmp_path / "no-such-config")
+        load_single_file(tiny_checkpoint, config_dir=tmp_path / "no-such-config")
     assert "Reinstall Sfumato" in caught.value.message
     with pytest.raises(ModelInvalid):
-        load_single_file(inpaint_checkpoint, config_dir=config_dir)  # wrong configuration for the file
+        load_single_file(tiny_inpaint_checkpoint, config_dir=config_dir)  # wrong configuration for the file
     assert network_attempts == []
 
 
 def test_without_a_config_folder_the_bundled_one_for_the_kind_is_used(
-    network_attempts: list[str], checkpoint: Path
+    network_attempts: list[str], tiny_checkpoint: Path
 ) -> None:
     pytest.importorskip("sfumato.core.models.configs")
     # The bundled SD 1.x configuration describes the full-size model, which the tiny one does not fit.
     with pytest.raises(ModelInvalid) as caught:
-        load_single_file(checkpoint)
+        load_single_file(tiny_checkpoint)
     assert "does not fit the expected layout" in caught.value.message
     assert network_attempts == []
 
@@ -186,68 +183,70 @@ def test_without_a_config_folder_the_bundled_one_for_the_kind_is_used(
 # ---- broken or unsuitable files ---------------------------------------------------------------------
 
 
-def rewrite(source: Path, out: Path, change: Callable[[dict[str, torch.Tensor]], None]) -> Path:
+Rewrite = Callable[[dict[str, torch.Tensor]], None]
+
+
+def rewrite(source: Path, out: Path, change: Rewrite) -> Path:
     tensors = load_file(source)
     change(tensors)
     save_file(tensors, out)
     return out
 
 
-def test_missing_weights_are_reported_not_filled_with_noise(
-    checkpoint: Path, config_dir: Path, tmp_path: Path
+def refusal(checkpoint: Path, changed_copy: Path, change: Rewrite, config_dir: Path) -> ModelInvalid:
+    """Why loading `checkpoint`, saved as `changed_copy` after `change`, is refused."""
+    with pytest.raises(ModelInvalid) as caught:
+        load_single_file(rewrite(checkpoint, changed_copy, change), config_dir=config_dir)
+    return caught.value
+
+
+def drop_one_weight(tensors: dict[str, torch.Tensor]) -> None:
+    del tensors["model.diffusion_model.middle_block.0.in_layers.2.weight"]
+
+
+def reshape_one_weight(tensors: dict[str, torch.Tensor]) -> None:
+    key = "model.diffusion_model.out.2.weight"
+    tensors[key] = tensors[key][:, :, :1, :1].contiguous()
+
+
+def drop_vae(tensors: dict[str, torch.Tensor]) -> None:
+    for key in [key for key in tensors if key.startswith("first_stage_model.")]:
+        del tensors[key]
+
+
+@pytest.mark.parametrize(
+    ("change", "file_name", "fault"),
+    [
+        pytest.param(drop_one_weight, "pruned.safetensors", "missing", id="missing weights, not noise"),
+        pytest.param(reshape_one_weight, "odd.safetensors", "shape", id="a weight of the wrong shape"),
+        pytest.param(drop_vae, "no-vae.safetensors", "VAE", id="no VAE"),
+    ],
+)
+def test_a_broken_checkpoint_is_refused_naming_the_file_and_the_fault(
+    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path, change: Rewrite, file_name: str, fault: str
 ) -> None:
-    def drop_one(tensors: dict[str, torch.Tensor]) -> None:
-        del tensors["model.diffusion_model.middle_block.0.in_layers.2.weight"]
-
-    broken = rewrite(checkpoint, tmp_path / "pruned.safetensors", drop_one)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(broken, config_dir=config_dir)
-    assert "pruned.safetensors" in caught.value.message
-    assert "missing" in caught.value.message
-
-
-def test_weights_of_the_wrong_shape_are_reported(checkpoint: Path, config_dir: Path, tmp_path: Path) -> None:
-    def reshape_one(tensors: dict[str, torch.Tensor]) -> None:
-        key = "model.diffusion_model.out.2.weight"
-        tensors[key] = tensors[key][:, :, :1, :1].contiguous()
-
-    broken = rewrite(checkpoint, tmp_path / "odd.safetensors", reshape_one)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(broken, config_dir=config_dir)
-    assert "odd.safetensors" in caught.value.message
-    assert "shape" in caught.value.message
-
-
-def test_a_checkpoint_without_its_vae_is_refused(checkpoint: Path, config_dir: Path, tmp_path: Path) -> None:
-    def drop_vae(tensors: dict[str, torch.Tensor]) -> None:
-        for key in [key for key in tensors if key.startswith("first_stage_model.")]:
-            del tensors[key]
-
-    partial = rewrite(checkpoint, tmp_path / "no-vae.safetensors", drop_vae)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(partial, config_dir=config_dir)
-    assert "VAE" in caught.value.message
+    message = refusal(tiny_checkpoint, tmp_path / file_name, change, config_dir).message
+    assert file_name in message
+    assert fault in message
 
 
 def test_an_error_inside_the_weight_reader_is_reported_for_the_file(
-    checkpoint: Path, config_dir: Path, tmp_path: Path
+    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path
 ) -> None:
     # Well-formed, and every weight is there, but the reader treats a tensor named "state_dict" as a
     # nested table of weights and fails on it.
     def add_confusing_tensor(tensors: dict[str, torch.Tensor]) -> None:
         tensors["state_dict"] = torch.zeros(1)
 
-    confusing = rewrite(checkpoint, tmp_path / "confusing.safetensors", add_confusing_tensor)
-    with pytest.raises(ModelInvalid) as caught:
-        load_single_file(confusing, config_dir=config_dir)
-    assert "confusing.safetensors could not be loaded" in caught.value.message
-    assert caught.value.__cause__ is not None
+    error = refusal(tiny_checkpoint, tmp_path / "confusing.safetensors", add_confusing_tensor, config_dir)
+    assert "confusing.safetensors could not be loaded" in error.message
+    assert error.__cause__ is not None
 
 
 def test_a_safetensors_file_with_another_extension_must_be_renamed(
-    checkpoint: Path, config_dir: Path, tmp_path: Path
+    tiny_checkpoint: Path, config_dir: Path, tmp_path: Path
 ) -> None:
-    misnamed = Path(shutil.copy(checkpoint, tmp_path / "tiny-sd.ckpt"))
+    misnamed = Path(shutil.copy(tiny_checkpoint, tmp_path / "tiny-sd.ckpt"))
     with pytest.raises(ModelInvalid) as caught:
         load_single_file(misnamed, config_dir=config_dir)
     assert "Rename" in caught.value.message

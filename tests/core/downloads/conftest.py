@@ -1,26 +1,13 @@
-"""A fake hub on 127.0.0.1 and a private Hugging Face cache for each download test."""
+"""The tiny model served by the fake hub (the hub and its private cache come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.core.downloads.repos import DECOYS, TINY_REPO
-from tests.support.fake_hub import FakeHub, FakeRepo, point_client_at
-
-
-@pytest.fixture
-def hub() -> Iterator[FakeHub]:
-    with FakeHub() as fake_hub:
-        yield fake_hub
-
-
-@pytest.fixture
-def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point huggingface_hub (through the environment, as a user would) at the fake hub and a fresh cache."""
-    return point_client_at(hub, tmp_path / "hf-home", monkeypatch)
+from tests.support.fake_hub import FakeHub, FakeRepo
 
 
 @pytest.fixture

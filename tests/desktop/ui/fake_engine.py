@@ -3,7 +3,6 @@ emits only the events a test scripts, so the UI logic can be driven step by step
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import deque
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from sfumato.core.api import (
     Step,
     job_mode,
 )
+from sfumato.core.job_runner import Subscribers
 
 READY = EngineInfo("cpu", "Test CPU", "float32", {"sfumato": "test"})
 
@@ -39,7 +39,7 @@ class FakeEngine:
         self._waiting: deque[str] = deque()
         self._running: str | None = None
         self._made: list[tuple[np.ndarray, Recipe]] = []  # the running job's images so far
-        self._subscribers: list[asyncio.Queue[Event]] = []
+        self._subscribers = Subscribers()
         self.closed = False
 
     @property
@@ -66,14 +66,8 @@ class FakeEngine:
         elif job_id == self._running:
             self.end(Cancelled(job_id))
 
-    async def all_events(self) -> AsyncIterator[Event]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+    def all_events(self) -> AsyncIterator[Event]:
+        return self._subscribers.events()
 
     async def close(self) -> None:
         self.closed = True
@@ -81,8 +75,7 @@ class FakeEngine:
     # ---- scripting -----------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
+        self._subscribers.put(event)
 
     def _start_next(self) -> None:
         self._made = []

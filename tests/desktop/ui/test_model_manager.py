@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,28 +25,15 @@ from sfumato.desktop.ui.model_manager_parts import CatalogCard
 from sfumato.desktop.ui.settings import Settings
 from tests.core.downloads.repos import DECOYS
 from tests.desktop.ui.conftest import forget_changes
-from tests.support.fake_hub import FakeHub, FakeRepo, point_client_at
-from tests.support.ldm_export import export_ldm_checkpoint
+from tests.support.fake_hub import FakeHub, FakeRepo
 
 REPO = "prompthero/openjourney"
 MODEL_ID = "openjourney"
 
 
-@pytest.fixture
-def hub() -> Iterator[FakeHub]:
-    with FakeHub() as fake_hub:
-        yield fake_hub
-
-
 @pytest.fixture(autouse=True)
-def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """huggingface_hub pointed, through the environment, at the fake hub and a new cache."""
-    return point_client_at(hub, tmp_path / "hf-home", monkeypatch)
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return export_ldm_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("ckpt") / "tiny-sd.safetensors")
+def _on_the_fake_hub(hf_cache: Path) -> None:
+    """Every test here talks to the fake hub, with a Hugging Face cache of its own."""
 
 
 @pytest.fixture
