@@ -74,7 +74,8 @@ class CatalogEntry:
 def _entry(raw: dict[str, object]) -> CatalogEntry:
     fields = dict(raw)
     fields["kind"] = EntryKind(str(raw["kind"]))
-    fields["trigger_words"] = tuple(raw.get("trigger_words") or ())  # type: ignore[call-overload]
+    words = raw.get("trigger_words") or []
+    fields["trigger_words"] = tuple(str(word) for word in words) if isinstance(words, list) else ()
     if isinstance(raw.get("defaults"), dict):
         fields["defaults"] = GenerationDefaults(**raw["defaults"])  # type: ignore[arg-type]
     entry = CatalogEntry(**fields)  # type: ignore[arg-type]
