@@ -84,8 +84,14 @@ def test_sd15_half_precision_takes_the_fp16_unet_and_never_the_non_ema_one(hub: 
     half = plan_entry(hub, entry("sd15"), listing, fp16=True)
     full = plan_entry(hub, entry("sd15"), listing, fp16=False)
 
-    assert [f.path for f in half.files if f.is_weight] == ["unet/diffusion_pytorch_model.fp16.safetensors"]
-    assert [f.path for f in full.files if f.is_weight] == ["unet/diffusion_pytorch_model.safetensors"]
+    assert [f.path for f in half.files if f.is_weight] == [
+        "unet/diffusion_pytorch_model.fp16.safetensors",
+        "vae/diffusion_pytorch_model.fp16.safetensors",
+    ]
+    assert [f.path for f in full.files if f.is_weight] == [
+        "unet/diffusion_pytorch_model.safetensors",
+        "vae/diffusion_pytorch_model.safetensors",
+    ]
 
 
 def test_taesd_takes_only_the_diffusers_decoder(hub: FakeHub) -> None:
