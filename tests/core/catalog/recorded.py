@@ -18,21 +18,14 @@ from pathlib import Path
 
 from sfumato.core.models.catalog import CatalogEntry, EntryKind
 from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
+from tests.core.downloads.test_plan import SD_INDEX
 from tests.support.fake_hub import FakeRepo, git_oid
 
 LISTINGS = Path(__file__).parent / "listings"
 _UNITS = {"Bytes": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
 _SIZE_TEXT = re.compile(r"(?P<number>\d+(?:\.\d+)?) (?P<unit>Bytes|kB|MB|GB)")
 # The parts of a Stable Diffusion 1.x pipeline; the pipeline loads all but the safety checker.
-SD_COMPONENTS = {
-    "feature_extractor": ["transformers", "CLIPImageProcessor"],
-    "safety_checker": ["stable_diffusion", "StableDiffusionSafetyChecker"],
-    "scheduler": ["diffusers", "PNDMScheduler"],
-    "text_encoder": ["transformers", "CLIPTextModel"],
-    "tokenizer": ["transformers", "CLIPTokenizer"],
-    "unet": ["diffusers", "UNet2DConditionModel"],
-    "vae": ["diffusers", "AutoencoderKL"],
-}
+SD_COMPONENTS = {name: value for name, value in SD_INDEX.items() if not name.startswith("_")}
 STAND_IN_COMMIT = "0" * 40
 
 
