@@ -55,6 +55,14 @@ def base_name(base: str | None) -> str:
     return BASE_NAMES.get(base or "", "unknown")
 
 
+def download_size(entry: CatalogEntry) -> str:
+    """The download size, and the smaller half-precision one where the repository has it."""
+    full, half = entry.download_bytes(fp16=False), entry.download_bytes(fp16=True)
+    if half == full:
+        return format_bytes(full)
+    return f"{format_bytes(full)} ({format_bytes(half)} in half precision)"
+
+
 class CatalogCard(QFrame):
     """One catalog model: what it is, how to prompt it, its size and licence, and Install."""
 
@@ -67,9 +75,11 @@ class CatalogCard(QFrame):
         facts = [base_name(entry.base), f"{entry.resolution} px"]
         if entry.inpainting:
             facts.append("inpainting")
-        facts += [format_bytes(entry.size_bytes), entry.licence]
+        facts += [download_size(entry), entry.licence]
         details = QLabel(" · ".join(facts))
         details.setObjectName("facts")
+        if entry.licence_url:
+            details.setToolTip(f"{entry.licence}: {entry.licence_url}")
         description = QLabel(entry.description)
         description.setWordWrap(True)
         style = QLabel(f"<i>Prompting:</i> {entry.prompt_style}")
@@ -77,6 +87,9 @@ class CatalogCard(QFrame):
         style.setTextFormat(Qt.TextFormat.RichText)
         self.install_button = QPushButton("Install")
         self.install_button.setToolTip(f"Download {entry.name} from {entry.repo}")
+        if not entry.available:
+            self.install_button.setToolTip(f"{entry.name} can't be downloaded: {entry.unavailable}")
+            self.install_button.setEnabled(False)
         self.state = QLabel()
         self.state.setObjectName("installedState")
         text = QVBoxLayout()
@@ -84,6 +97,11 @@ class CatalogCard(QFrame):
         text.addWidget(details)
         text.addWidget(description)
         text.addWidget(style)
+        if not entry.available:
+            reason = QLabel(f"Not downloadable: {entry.unavailable}")
+            reason.setObjectName("unavailable")
+            reason.setWordWrap(True)
+            text.addWidget(reason)
         side = QVBoxLayout()
         side.addWidget(self.install_button)
         side.addWidget(self.state, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -96,7 +114,7 @@ class CatalogCard(QFrame):
         installed = status is Status.READY
         self.install_button.setVisible(not installed)
         self.install_button.setText("Resume" if status is Status.INCOMPLETE else "Install")
-        self.install_button.setEnabled(not busy)
+        self.install_button.setEnabled(not busy and self.entry.available)
         self.state.setText("Installed" if installed else "")
         self.state.setVisible(installed)
 
