@@ -59,7 +59,7 @@ def register(commands: Commands) -> None:
         "download", summary="download a catalog or Hugging Face model", handler=download_model
     )
     download.add_argument("id", metavar="ID", help="a catalog id (see `list`) or owner/name")
-    download.add_argument("--revision", metavar="REV", help="a branch, tag or commit; default main")
+    download.add_argument("--revision", metavar="REV", help="a branch, tag or commit; default: a catalog model's recorded commit, else main")
     download.add_argument(
         "--fp16",
         action=argparse.BooleanOptionalAction,
@@ -140,7 +140,9 @@ def download_model(args: argparse.Namespace) -> int:
     label = f"{entry.name} ({entry.repo})" if entry is not None else repo_id
     print(f"Asking Hugging Face about {label}…", file=sys.stderr, flush=True)
     fp16 = runs_in_half_precision() if args.fp16 is None else args.fp16
-    plan = plan_download(repo_id, revision=args.revision, fp16=fp16)
+    # A catalog model comes at the commit the catalog describes, unless another one is asked for.
+    revision = args.revision or (entry.revision if entry is not None else None)
+    plan = plan_download(repo_id, revision=revision, fp16=fp16)
     print(
         f"{label}: {len(plan.files)} files, {format_bytes(plan.total_bytes)} "
         f"(version {plan.commit[:10]}). Press Ctrl+C to stop; downloading again continues.",

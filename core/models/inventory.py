@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from sfumato.core.models.integrity import (
     verify_snapshots,
 )
 from sfumato.core.models.library import DEMO_ID, ImportedModel, list_imports, normalise_model_id
-from sfumato.core.models.source import demo_model_dir
+from sfumato.core.models.source import demo_model_dir, installed_snapshot
 
 PREVIEW_DECODER = str(EntryKind.PREVIEW_DECODER)
 
@@ -122,7 +122,7 @@ def _hub_models() -> list[InstalledModel]:
         seen.add(repo.repo_id.lower())
         entry = find_entry(repo.repo_id)
         if entry is not None:
-            models.append(_catalog_model(entry, repo))
+            models.append(_catalog_model(entry, _at_catalog_commit(repo, cache)))
             continue
         if _is_preview_decoder(repo):
             models.append(
@@ -158,6 +158,16 @@ def _is_preview_decoder(repo: hub_cache.CachedRepo) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and config.get("_class_name") in SINGLE_MODEL_CLASSES
+
+
+def _at_catalog_commit(repo: hub_cache.CachedRepo, cache: Path) -> hub_cache.CachedRepo:
+    """Ready only when the download is at the commit the catalog pins (a download of another commit
+    is not the model the catalog describes)."""
+    try:
+        snapshot: Path | None = installed_snapshot(repo.repo_id, cache_dir=cache)
+    except ModelNotFound:
+        snapshot = None
+    return replace(repo, snapshot=snapshot)
 
 
 def _catalog_model(entry: CatalogEntry, repo: hub_cache.CachedRepo) -> InstalledModel:

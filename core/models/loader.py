@@ -13,7 +13,7 @@ from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
-from sfumato.core.models.source import ModelSource, SourceKind, resolve_model
+from sfumato.core.models.source import ModelSource, SourceKind, installed_snapshot, resolve_model
 from sfumato.core.previews import LatentPreviewer, Previewer, TinyDecoderPreviewer
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,8 @@ def _tiny_decoder(vae: Any, choice: DeviceChoice) -> Any | None:
         return None
     from diffusers import AutoencoderTiny
 
-    from sfumato.core.models.download import cached_snapshot
-
     try:
-        snapshot = cached_snapshot(TAESD_REPO)
+        snapshot = installed_snapshot(TAESD_REPO)
         decoder = AutoencoderTiny.from_pretrained(snapshot, local_files_only=True, dtype=choice.dtype)
         return decoder.to(choice.device).eval()
     except ModelNotFound:

@@ -251,7 +251,7 @@ class ModelManager(QWidget):
         fp16 = self.half_precision()
 
         def work(report: Callable[[object], None]) -> object:
-            plan = plan_download(entry.repo, fp16=fp16)
+            plan = plan_download(entry.repo, revision=entry.revision, fp16=fp16)
             return download(plan, on_progress=report, cancel=cancel)
 
         def done(_folder: object) -> None:

@@ -6,12 +6,13 @@ It speaks the part of the hub protocol huggingface_hub uses to list and fetch mo
     HEAD/GET /<owner>/<name>/resolve/<rev>/<path>                   regular files: the bytes (ETag = git oid);
                                                                     LFS files: 302 to /cdn-lfs/... with
                                                                     X-Linked-Etag / X-Linked-Size
-    GET  /cdn-lfs/<owner>/<name>/<path>                             LFS bytes (like a CDN: no auth)
+    GET  /cdn-lfs/<owner>/<name>/<path>?commit=<commit>             LFS bytes (like a CDN: no auth)
 
 with X-Repo-Commit, Range requests (206 + Content-Range, 416), the X-Error-Code / X-Error-Message
 headers behind huggingface_hub's error classes (RepoNotFound, RevisionNotFound, EntryNotFound,
 GatedRepo, invalid token), optional throttling, and one-shot faults injected per file. Every request
-is logged. Handler threads stop on their own: idle connections time out, throttled ones see `stop()`.
+is logged. The repository added last is `main`; commits added earlier stay reachable by their id
+(`hub.at`). Handler threads stop on their own: idle connections time out, throttled ones see `stop()`.
 """
 
 from __future__ import annotations
@@ -29,13 +30,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 from huggingface_hub import constants
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".onnx", ".msgpack", ".h5")
 API = "api"  # fault target for the repo info request
+
+
+def catalog_pin(repo_id: str) -> str | None:
+    """The commit Sfumato's catalog pins `repo_id` to: a catalog repository's `main` is there unless a
+    test says otherwise, as on the real hub when the catalog was recorded."""
+    from sfumato.core.models.catalog import find_entry
+
+    entry = find_entry(repo_id)
+    return entry.revision if entry is not None and entry.repo == repo_id else None
 
 
 def git_oid(content: bytes) -> str:
@@ -72,7 +82,7 @@ class FakeRepo:
         digest = hashlib.sha1(repo_id.encode())
         for path in sorted(self.files):
             digest.update(path.encode() + self.files[path].content)
-        self.commit = commit or digest.hexdigest()
+        self.commit = commit or catalog_pin(repo_id) or digest.hexdigest()
 
     @classmethod
     def from_folder(
@@ -173,7 +183,8 @@ class LoggedRequest:
 
 class FakeHub:
     def __init__(self) -> None:
-        self.repos: dict[str, FakeRepo] = {}
+        self.repos: dict[str, FakeRepo] = {}  # each repository's `main`
+        self.commits: dict[tuple[str, str], FakeRepo] = {}  # every commit added, main or older
         self.tokens: set[str] = set()  # tokens the hub accepts at all
         self.bytes_per_second: float | None = None
         self.log: list[LoggedRequest] = []
@@ -190,8 +201,16 @@ class FakeHub:
         return f"http://{host!s}:{port}"
 
     def add(self, repo: FakeRepo) -> FakeRepo:
+        """Serve `repo` as its repository's `main`; a commit added before stays reachable by its id."""
         self.repos[repo.repo_id] = repo
+        self.commits[repo.repo_id, repo.commit] = repo
         return repo
+
+    def at(self, repo_id: str, revision: str) -> FakeRepo | None:
+        main = self.repos[repo_id]
+        if revision in ("main", main.commit):
+            return main
+        return self.commits.get((repo_id, revision))
 
     def inject(self, target: str, *faults: Fault) -> None:
         """Faults for the next requests serving `target` (a repo file path, or API), one each."""
@@ -274,7 +293,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         if match := _RESOLVE.fullmatch(path):
             return self._resolve(match["repo"], unquote(match["rev"]), unquote(match["path"]), body=body)
         if match := _CDN.fullmatch(path):
-            repo = self.hub.repos.get(match["repo"])
+            commit = parse_qs(urlsplit(self.path).query).get("commit", ["main"])[0]
+            repo = self.hub.at(match["repo"], commit) if match["repo"] in self.hub.repos else None
             file_path = unquote(match["path"])
             if repo is None or file_path not in repo.files:
                 return self._error(404, None, "Not found")
@@ -290,7 +310,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         repo = self.hub.repos.get(repo_id)
         if repo is None:
             return self._error(404, "RepoNotFound", "Repository not found")
-        if revision not in ("main", repo.commit):
+        repo = self.hub.at(repo_id, revision)
+        if repo is None:
             return self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
         if (fault := self.hub._next_fault(API)) is not None:
             return self._fault_reply(fault)
@@ -300,7 +321,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         repo = self.hub.repos.get(repo_id)
         if repo is None:
             return self._error(404, "RepoNotFound", "Repository not found")
-        if revision not in ("main", repo.commit):
+        repo = self.hub.at(repo_id, revision)
+        if repo is None:
             return self._error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
         self._entry.target = file_path
         if repo.gated:
@@ -321,7 +343,7 @@ class _HubHandler(BaseHTTPRequestHandler):
         if file is None:
             return self._error(404, "EntryNotFound", f"{file_path} does not exist on {revision}")
         if file.lfs:
-            location = f"{self.hub.url}/cdn-lfs/{repo_id}/{quote(file_path)}"
+            location = f"{self.hub.url}/cdn-lfs/{repo_id}/{quote(file_path)}?commit={repo.commit}"
             headers = {
                 "Location": location,
                 "X-Repo-Commit": repo.commit,

@@ -1,0 +1,104 @@
+"""A catalog model installs at the commit the catalog recorded, even after the repository moved on,
+and is found there later without a network; a catalog model without a recorded commit follows main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sfumato.core.api import ModelNotFound
+from sfumato.core.cli import main
+from sfumato.core.cli.commands import EXIT_OK
+from sfumato.core.models.catalog import entry
+from sfumato.core.models.inventory import Status, list_installed
+from sfumato.core.models.source import resolve_model
+from tests.core.models.conftest import go_offline
+from tests.support.fake_hub import FakeHub, FakeRepo
+
+SCHEDULER = "scheduler/scheduler_config.json"
+NEWER_COMMIT = "c0ffee" + "0" * 34
+
+
+def moved_on(hub: FakeHub, repo_id: str, tiny_model_dir: Path) -> tuple[FakeRepo, FakeRepo]:
+    """Serve `repo_id` at its first commit, then move `main` on to a commit with a changed file."""
+    first = hub.add(FakeRepo.from_folder(repo_id, tiny_model_dir))
+    scheduler = json.loads((tiny_model_dir / SCHEDULER).read_text("utf-8"))
+    changed = json.dumps({**scheduler, "steps_offset": 7}).encode()
+    newer = hub.add(
+        FakeRepo.from_folder(repo_id, tiny_model_dir, extra={SCHEDULER: changed}, commit=NEWER_COMMIT)
+    )
+    assert first.files[SCHEDULER].content != newer.files[SCHEDULER].content
+    return first, newer
+
+
+def download_with_the_cli(model_id: str, capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(["models", "download", model_id])
+    err = capsys.readouterr().err
+    assert code == EXIT_OK, err
+    return err
+
+
+def ready_ids() -> set[str]:
+    return {model.id for model in list_installed() if model.status is Status.READY}
+
+
+def test_a_pinned_catalog_model_installs_and_is_found_offline_at_its_recorded_commit(
+    hub: FakeHub,
+    hf_cache: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    openjourney = entry("openjourney")
+    pinned, newer = moved_on(hub, openjourney.repo, tiny_model_dir)
+    assert pinned.commit == openjourney.revision
+
+    err = download_with_the_cli("openjourney", capsys)
+
+    assert f"(version {pinned.commit[:10]})" in err
+    go_offline(hub, monkeypatch)
+    source = resolve_model("openjourney")
+    assert source.path.name == pinned.commit
+    assert (source.path / SCHEDULER).read_bytes() == pinned.files[SCHEDULER].content
+    assert not (source.path.parent / newer.commit).exists()
+    assert resolve_model(openjourney.repo).path == source.path
+    assert "openjourney" in ready_ids()
+
+
+def test_a_download_of_another_commit_is_not_taken_for_the_pinned_catalog_model(
+    hub: FakeHub, hf_cache: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openjourney = entry("openjourney")
+    pinned, _ = moved_on(hub, openjourney.repo, tiny_model_dir)
+
+    assert main(["models", "download", "openjourney", "--revision", "main"]) == EXIT_OK
+    with pytest.raises(ModelNotFound, match="sfumato models download openjourney"):
+        resolve_model("openjourney")
+    assert "openjourney" not in ready_ids()
+
+    download_with_the_cli("openjourney", capsys)
+    assert resolve_model("openjourney").path.name == pinned.commit
+    assert "openjourney" in ready_ids()
+
+
+def test_a_catalog_model_without_a_recorded_commit_follows_main(
+    hub: FakeHub,
+    hf_cache: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sd15 = entry("sd15")
+    assert sd15.revision is None
+    _, newer = moved_on(hub, sd15.repo, tiny_model_dir)
+
+    err = download_with_the_cli("sd15", capsys)
+
+    assert f"(version {newer.commit[:10]})" in err
+    go_offline(hub, monkeypatch)
+    source = resolve_model("sd15")
+    assert source.path.name == newer.commit
+    assert (source.path / SCHEDULER).read_bytes() == newer.files[SCHEDULER].content
+    assert "sd15" in ready_ids()
