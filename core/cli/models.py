@@ -59,7 +59,11 @@ def register(commands: Commands) -> None:
         "download", summary="download a catalog or Hugging Face model", handler=download_model
     )
     download.add_argument("id", metavar="ID", help="a catalog id (see `list`) or owner/name")
-    download.add_argument("--revision", metavar="REV", help="a branch, tag or commit; default: a catalog model's recorded commit, else main")
+    download.add_argument(
+        "--revision",
+        metavar="REV",
+        help="a branch, tag or commit; default: a catalog model's recorded commit, else main",
+    )
     download.add_argument(
         "--fp16",
         action=argparse.BooleanOptionalAction,

@@ -36,7 +36,7 @@ def resolve_model(reference: str) -> ModelSource:
 
     In order: a folder or file path; `demo`; an imported checkpoint's name; a catalog id
     (`openjourney`); a Hugging Face repo id (`prompthero/openjourney`) downloaded into the HF cache,
-    at the commit recorded when it was downloaded.
+    at the commit the catalog pins it to, or else the one recorded when it was downloaded.
     """
     text = reference.strip()
     if not text:

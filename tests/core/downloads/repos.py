@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from pathlib import Path
 
-from tests.support.fake_hub import FakeHub
+from tests.support.fake_hub import FakeHub, FakeRepo
 
 TINY_REPO = "sfumato-test/tiny-sd"
+SCHEDULER = "scheduler/scheduler_config.json"
+NEWER_COMMIT = "c0ffee" + "0" * 34
 
 
 def noise(size: int, seed: int) -> bytes:
@@ -46,3 +49,16 @@ def child_environment(hub: FakeHub, cache: Path) -> dict[str, str]:
     env.update(HF_HUB_OFFLINE="0", HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1")
     env.pop("HF_TOKEN", None)
     return env
+
+
+def moved_on(hub: FakeHub, repo_id: str, tiny_model_dir: Path) -> tuple[FakeRepo, FakeRepo]:
+    """Serve `repo_id` at its first commit (a catalog repository's recorded one), then move `main` on
+    to a newer commit whose scheduler settings changed."""
+    first = hub.add(FakeRepo.from_folder(repo_id, tiny_model_dir))
+    scheduler = json.loads((tiny_model_dir / SCHEDULER).read_text("utf-8"))
+    changed = json.dumps({**scheduler, "steps_offset": 7}).encode()
+    newer = hub.add(
+        FakeRepo.from_folder(repo_id, tiny_model_dir, extra={SCHEDULER: changed}, commit=NEWER_COMMIT)
+    )
+    assert first.files[SCHEDULER].content != newer.files[SCHEDULER].content
+    return first, newer

@@ -3,7 +3,6 @@ and is found there later without a network; a catalog model without a recorded c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,9 @@ from sfumato.core.cli.commands import EXIT_OK
 from sfumato.core.models.catalog import entry
 from sfumato.core.models.inventory import Status, list_installed
 from sfumato.core.models.source import resolve_model
+from tests.core.downloads.repos import SCHEDULER, moved_on
 from tests.core.models.conftest import go_offline
-from tests.support.fake_hub import FakeHub, FakeRepo
-
-SCHEDULER = "scheduler/scheduler_config.json"
-NEWER_COMMIT = "c0ffee" + "0" * 34
-
-
-def moved_on(hub: FakeHub, repo_id: str, tiny_model_dir: Path) -> tuple[FakeRepo, FakeRepo]:
-    """Serve `repo_id` at its first commit, then move `main` on to a commit with a changed file."""
-    first = hub.add(FakeRepo.from_folder(repo_id, tiny_model_dir))
-    scheduler = json.loads((tiny_model_dir / SCHEDULER).read_text("utf-8"))
-    changed = json.dumps({**scheduler, "steps_offset": 7}).encode()
-    newer = hub.add(
-        FakeRepo.from_folder(repo_id, tiny_model_dir, extra={SCHEDULER: changed}, commit=NEWER_COMMIT)
-    )
-    assert first.files[SCHEDULER].content != newer.files[SCHEDULER].content
-    return first, newer
+from tests.support.fake_hub import FakeHub
 
 
 def download_with_the_cli(model_id: str, capsys: pytest.CaptureFixture[str]) -> str:

@@ -14,8 +14,10 @@ from diffusers import AutoencoderTiny
 from sfumato.core.api import Failed, Finished, Step, Txt2Img
 from sfumato.core.cli.commands import EXIT_OK
 from sfumato.core.engine import Engine
+from sfumato.core.models.catalog import entry
 from sfumato.core.models.download import cached_snapshot, download, plan_download
 from sfumato.core.models.inventory import find_installed, list_installed
+from sfumato.core.models.source import installed_snapshot
 from tests.core.engine_helpers import run_events, terminal
 from tests.support.fake_hub import FakeHub, FakeRepo
 
@@ -96,7 +98,7 @@ def test_the_cli_downloads_taesd(
     serve_taesd(hub, tiny_taesd_dir)
     assert main(["models", "download", "taesd", "--no-fp16"]) == EXIT_OK
     assert "Live previews use it" in capsys.readouterr().out
-    assert cached_snapshot(TAESD).is_dir()
+    assert installed_snapshot(TAESD).name == entry("taesd").revision  # the catalog's commit
 
 
 async def preview_shapes(engine: Engine, model_dir: Path) -> list[tuple[int, ...]]:

@@ -14,16 +14,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
+from sfumato.core.models.catalog import entry
 from sfumato.core.models.download import download, plan_download
 from sfumato.core.models.hub_errors import cancelled, repo_not_found
 from sfumato.core.models.imports import import_file
 from sfumato.core.models.inventory import Status, list_installed
+from sfumato.core.models.source import resolve_model
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.model_manager import ModelManager
 from sfumato.desktop.ui.model_manager_parts import CatalogCard
 from sfumato.desktop.ui.settings import Settings
-from tests.core.downloads.repos import DECOYS
+from tests.core.downloads.repos import DECOYS, SCHEDULER, moved_on
 from tests.desktop.ui.conftest import forget_changes
 from tests.support.fake_hub import FakeHub, FakeRepo
 
@@ -86,6 +88,21 @@ def test_installing_from_the_catalog_shows_progress_and_adds_the_model(
     assert MODEL_ID in picker.models()
     index = picker.combo.findData(MODEL_ID)
     assert picker.combo.itemText(index) == "OpenJourney · SD 1.x"
+
+
+def test_install_gets_the_catalog_model_at_its_recorded_commit_after_the_repository_moved_on(
+    qtbot: QtBot, manager: ModelManager, hub: FakeHub, tiny_model_dir: Path
+) -> None:
+    pinned, _ = moved_on(hub, REPO, tiny_model_dir)
+    assert pinned.commit == entry(MODEL_ID).revision
+
+    qtbot.mouseClick(card(manager, MODEL_ID).install_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, manager)
+
+    assert card(manager, MODEL_ID).state.text() == "Installed", manager.message.text()
+    folder = resolve_model(MODEL_ID).path
+    assert folder.name == pinned.commit
+    assert (folder / SCHEDULER).read_bytes() == pinned.files[SCHEDULER].content
 
 
 def test_cancel_stops_the_download_and_installs_nothing(
