@@ -29,27 +29,32 @@ def ready_ids() -> set[str]:
     return {model.id for model in list_installed() if model.status is Status.READY}
 
 
-def test_a_pinned_catalog_model_installs_and_is_found_offline_at_its_recorded_commit(
+@pytest.mark.parametrize(("model_id", "pinned"), [("openjourney", True), ("sd15", False)])
+def test_a_catalog_model_installs_and_is_found_offline_at_its_recorded_commit_else_main(
+    model_id: str,
+    pinned: bool,
     hub: FakeHub,
     hf_cache: Path,
     tiny_model_dir: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    openjourney = entry("openjourney")
-    pinned, newer = moved_on(hub, openjourney.repo, tiny_model_dir)
-    assert pinned.commit == openjourney.revision
+    model = entry(model_id)
+    assert (model.revision is not None) is pinned
+    first, newer = moved_on(hub, model.repo, tiny_model_dir)
+    expected, other = (first, newer) if pinned else (newer, first)
+    assert not pinned or first.commit == model.revision
 
-    err = download_with_the_cli("openjourney", capsys)
+    err = download_with_the_cli(model_id, capsys)
 
-    assert f"(version {pinned.commit[:10]})" in err
+    assert f"(version {expected.commit[:10]})" in err
     go_offline(hub, monkeypatch)
-    source = resolve_model("openjourney")
-    assert source.path.name == pinned.commit
-    assert (source.path / SCHEDULER).read_bytes() == pinned.files[SCHEDULER].content
-    assert not (source.path.parent / newer.commit).exists()
-    assert resolve_model(openjourney.repo).path == source.path
-    assert "openjourney" in ready_ids()
+    source = resolve_model(model_id)
+    assert source.path.name == expected.commit
+    assert (source.path / SCHEDULER).read_bytes() == expected.files[SCHEDULER].content
+    assert not (source.path.parent / other.commit).exists()
+    assert resolve_model(model.repo).path == source.path
+    assert model_id in ready_ids()
 
 
 def test_a_download_of_another_commit_is_not_taken_for_the_pinned_catalog_model(
@@ -66,24 +71,3 @@ def test_a_download_of_another_commit_is_not_taken_for_the_pinned_catalog_model(
     download_with_the_cli("openjourney", capsys)
     assert resolve_model("openjourney").path.name == pinned.commit
     assert "openjourney" in ready_ids()
-
-
-def test_a_catalog_model_without_a_recorded_commit_follows_main(
-    hub: FakeHub,
-    hf_cache: Path,
-    tiny_model_dir: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sd15 = entry("sd15")
-    assert sd15.revision is None
-    _, newer = moved_on(hub, sd15.repo, tiny_model_dir)
-
-    err = download_with_the_cli("sd15", capsys)
-
-    assert f"(version {newer.commit[:10]})" in err
-    go_offline(hub, monkeypatch)
-    source = resolve_model("sd15")
-    assert source.path.name == newer.commit
-    assert (source.path / SCHEDULER).read_bytes() == newer.files[SCHEDULER].content
-    assert "sd15" in ready_ids()
