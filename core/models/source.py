@@ -90,11 +90,19 @@ def installed_snapshot(repo_id: str, *, cache_dir: Path | None = None) -> Path:
     """The finished download of `repo_id`, found without any network: a catalog model at the commit
     the catalog pins it to, any other repository at the commit its `main` had when downloaded.
 
-    Raises `ModelNotFound` when it was never downloaded (at that commit) or did not finish.
+    A catalog model downloaded from `main` before the catalog pinned it is still found (its download
+    stays usable); once the pinned commit is installed, that one is used.
+
+    Raises `ModelNotFound` when it was never downloaded or did not finish.
     """
     entry = find_entry(repo_id)
     revision = entry.revision if entry is not None and entry.repo.lower() == repo_id.lower() else None
-    return cached_snapshot(repo_id, revision=revision, cache_dir=cache_dir)
+    if revision is None:
+        return cached_snapshot(repo_id, cache_dir=cache_dir)
+    try:
+        return cached_snapshot(repo_id, revision=revision, cache_dir=cache_dir)
+    except ModelNotFound:
+        return cached_snapshot(repo_id, cache_dir=cache_dir)
 
 
 def _cached_repo(repo_id: str, *, name: str, download_id: str) -> ModelSource:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from sfumato.core.api import ModelNotFound
 from sfumato.core.cli import main
 from sfumato.core.cli.commands import EXIT_OK
 from sfumato.core.models.catalog import entry
@@ -57,16 +56,15 @@ def test_a_catalog_model_installs_and_is_found_offline_at_its_recorded_commit_el
     assert model_id in ready_ids()
 
 
-def test_a_download_of_another_commit_is_not_taken_for_the_pinned_catalog_model(
+def test_a_main_download_made_before_the_pin_stays_usable_until_the_pinned_commit_is_installed(
     hub: FakeHub, hf_cache: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     openjourney = entry("openjourney")
-    pinned, _ = moved_on(hub, openjourney.repo, tiny_model_dir)
+    pinned, newer = moved_on(hub, openjourney.repo, tiny_model_dir)
 
     assert main(["models", "download", "openjourney", "--revision", "main"]) == EXIT_OK
-    with pytest.raises(ModelNotFound, match="sfumato models download openjourney"):
-        resolve_model("openjourney")
-    assert "openjourney" not in ready_ids()
+    assert resolve_model("openjourney").path.name == newer.commit
+    assert "openjourney" in ready_ids()
 
     download_with_the_cli("openjourney", capsys)
     assert resolve_model("openjourney").path.name == pinned.commit
