@@ -17,6 +17,7 @@ appear in training, so the quality harness can test on captions the model has no
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -27,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +270,12 @@ def loss_weights(snr: torch.Tensor, cap: float = 5.0) -> torch.Tensor:
     return torch.clamp(1 + snr, max=cap) / (1 + snr)
 
 
+@functools.cache
+def timestep_weights() -> torch.Tensor:
+    alphas_cumprod = build_scheduler().alphas_cumprod
+    return loss_weights(alphas_cumprod / (1 - alphas_cumprod))
+
+
 def training_timesteps(batch: int, generator: torch.Generator) -> torch.Tensor:
     """Uniform timesteps, except that a `PURE_NOISE_SHARE` of the batch comes from the last 2%, where
     nothing of the picture is left: there the layout must come from the prompt alone, and sampling
@@ -275,6 +283,55 @@ def training_timesteps(batch: int, generator: torch.Generator) -> torch.Tensor:
     t = torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
     last = torch.randint(NUM_TRAIN_TIMESTEPS * 49 // 50, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
     return torch.where(torch.rand(batch, generator=generator) < PURE_NOISE_SHARE, last, t)
+
+
+def noisy_batch(
+    x0: torch.Tensor, alphas_cumprod: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Timesteps (see `training_timesteps`), the latents noised to them with a little offset noise (so
+    the mean of the starting noise is not read as the background colour), and the velocity to
+    predict."""
+    batch = len(x0)
+    t = training_timesteps(batch, generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    noise += 0.1 * torch.randn((batch, x0.shape[1], 1, 1), generator=generator)
+    signal = alphas_cumprod[t].sqrt().view(-1, 1, 1, 1)
+    sigma = (1 - alphas_cumprod[t]).sqrt().view(-1, 1, 1, 1)
+    return t, signal * x0 + sigma * noise, signal * noise - sigma * x0
+
+
+def velocity_loss(
+    predicted: torch.Tensor, velocity: torch.Tensor, focus: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """The squared error weighted per latent by `focus` (see `shape_focus`) and per timestep by
+    `loss_weights`."""
+    per_sample = ((predicted - velocity).pow(2) * focus).mean(dim=(1, 2, 3)) / focus.mean(dim=(1, 2, 3))
+    return (per_sample * timestep_weights()[t]).mean()
+
+
+def fit(
+    name: str,
+    parameters: list[torch.nn.Parameter],
+    batch_loss: Callable[[int], torch.Tensor],
+    steps: int,
+    peak_lr: float,
+    log: Any,
+    after_step: Callable[[], None] = lambda: None,
+) -> None:
+    """AdamW with warm-up and cosine decay, gradients clipped to norm 1, a running loss in the log."""
+    optimizer = torch.optim.AdamW(parameters, lr=peak_lr, weight_decay=0.01)
+    running = 0.0
+    for step in range(steps):
+        set_lr(optimizer, learning_rate(step, steps, peak_lr))
+        loss = batch_loss(step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        after_step()
+        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+        if step % 50 == 0 or step == steps - 1:
+            log(f"{name} step {step}/{steps} loss {running:.4f}")
 
 
 def train_unet(
@@ -289,46 +346,26 @@ def train_unet(
     log: Any,
 ) -> None:
     """Velocity prediction on the cosine noise schedule, weighted so every noise level counts at least as
-    much as the clean image it hides (see `loss_weights`), with more weight on the shape's latents,
-    a little offset noise (so the mean of the starting noise is not read as the background colour)
+    much as the clean image it hides (see `loss_weights`), with more weight on the shape's latents
     and 10% empty captions for classifier-free guidance."""
     alphas_cumprod = build_scheduler().alphas_cumprod
-    weights = loss_weights(alphas_cumprod / (1 - alphas_cumprod))
-    parameters = [*unet.parameters(), *text_encoder.parameters()]
-    optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.01)
     ema = Ema([unet, text_encoder])
     generator = torch.Generator().manual_seed(SEED + 2)
     unet.train()
     text_encoder.train()
-    running = 0.0
-    for step in range(steps):
-        set_lr(optimizer, learning_rate(step, steps, 1e-3))
+
+    def batch_loss(step: int) -> torch.Tensor:
         picks = torch.randint(0, len(latents), (batch,), generator=generator)
-        x0 = latents[picks]
-        t = training_timesteps(batch, generator)
-        noise = torch.randn(x0.shape, generator=generator)
-        noise += 0.1 * torch.randn((batch, x0.shape[1], 1, 1), generator=generator)
-        signal = alphas_cumprod[t].sqrt().view(-1, 1, 1, 1)
-        sigma = (1 - alphas_cumprod[t]).sqrt().view(-1, 1, 1, 1)
-        noisy = signal * x0 + sigma * noise
+        t, noisy, velocity = noisy_batch(latents[picks], alphas_cumprod, generator)
         variants = torch.randint(0, CAPTION_VARIANTS, (batch,), generator=generator)
         ids = captions[picks, variants]
         dropped = torch.rand(batch, generator=generator) < 0.1
         ids = torch.where(dropped[:, None], empty_caption[None, :], ids)
         hidden = text_encoder(ids)[0]
-        predicted = unet(noisy, t, hidden).sample
-        velocity = signal * noise - sigma * x0
-        weight = focus[picks]
-        per_sample = ((predicted - velocity).pow(2) * weight).mean(dim=(1, 2, 3)) / weight.mean(dim=(1, 2, 3))
-        loss = (per_sample * weights[t]).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
-        ema.update()
-        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
-        if step % 50 == 0 or step == steps - 1:
-            log(f"unet step {step}/{steps} loss {running:.4f}")
+        return velocity_loss(unet(noisy, t, hidden).sample, velocity, focus[picks], t)
+
+    parameters = [*unet.parameters(), *text_encoder.parameters()]
+    fit("unet", parameters, batch_loss, steps, 1e-3, log, ema.update)
     ema.copy_to_model()
     unet.eval()
     text_encoder.eval()

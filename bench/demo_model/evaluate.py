@@ -87,18 +87,18 @@ def _template(shape: str, box: tuple[int, int, int, int], size: tuple[int, int])
     return np.asarray(mask) > 127
 
 
-def _classify_shape(blob: np.ndarray) -> tuple[str, float]:
+def _classify_shape(blob: np.ndarray, shapes: tuple[str, ...]) -> tuple[str, float]:
     rows = np.flatnonzero(blob.any(axis=1))
     cols = np.flatnonzero(blob.any(axis=0))
     box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
     size = (blob.shape[1], blob.shape[0])
     scores = []
-    for shape in SHAPES:
+    for shape in shapes:
         template = _template(shape, box, size)
         union = np.logical_or(template, blob).sum()
         scores.append(float(np.logical_and(template, blob).sum() / union) if union else 0.0)
     best = int(np.argmax(scores))
-    return SHAPES[best], scores[best]
+    return shapes[best], scores[best]
 
 
 def _position(centre_x: float, centre_y: float) -> str:
@@ -111,8 +111,8 @@ def _size(side_fraction: float) -> str:
     return min(SIZE_FRACTION, key=lambda name: abs(SIZE_FRACTION[name] - side_fraction))
 
 
-def read_image(image: np.ndarray) -> Reading:
-    """Read an RGB uint8 image (H, W, 3) of any size."""
+def read_image(image: np.ndarray, shapes: tuple[str, ...] = SHAPES) -> Reading:
+    """Read an RGB uint8 image (H, W, 3) of any size; the shape is told apart among `shapes`."""
     height, width = image.shape[:2]
     background, background_rgb = background_of(image)
     differs = np.sqrt(((image.astype(np.float32) - background_rgb) ** 2).sum(axis=-1))
@@ -133,7 +133,7 @@ def read_image(image: np.ndarray) -> Reading:
     interior = ndimage.binary_erosion(blob, iterations=1)
     core = interior if interior.sum() >= 4 else blob
     colour = nearest_colour(np.median(image[core], axis=0))
-    shape, iou = _classify_shape(blob)
+    shape, iou = _classify_shape(blob, shapes)
     rows = np.flatnonzero(blob.any(axis=1))
     cols = np.flatnonzero(blob.any(axis=0))
     centre_x = (cols[0] + cols[-1] + 1) / 2 / width
@@ -152,10 +152,11 @@ def read_image(image: np.ndarray) -> Reading:
     )
 
 
-def judge(image: np.ndarray, expected: Scene | str) -> Verdict:
-    """Does the image show the scene (or the scene its caption describes)?"""
+def judge(image: np.ndarray, expected: Scene | str, shapes: tuple[str, ...] = SHAPES) -> Verdict:
+    """Does the image show the scene (or the scene its caption describes)? Its shape is told apart
+    among `shapes`."""
     scene = read_prompt(expected) if isinstance(expected, str) else expected
-    seen = read_image(image)
+    seen = read_image(image, shapes)
     if scene.empty:
         return Verdict(
             background=seen.background == scene.background,

@@ -26,6 +26,8 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "black": (20, 20, 20),
 }
 SHAPES = ("circle", "square", "triangle")
+# Shapes the base model never saw: the demo LoRA teaches the first (`bench/demo_model/addons.py`).
+NEW_SHAPES = ("diamond",)
 SIZES = ("small", "medium", "large")
 POSITIONS = (
     "top left",
@@ -64,12 +66,12 @@ class Scene:
         return self.colour is None
 
 
-def all_scenes() -> list[Scene]:
+def all_scenes(shapes: tuple[str, ...] = SHAPES) -> list[Scene]:
     """Every scene with a shape: 8 backgrounds × 7 other colours × 3 shapes × 3 sizes × 9 positions."""
     return [
         Scene(background, colour, shape, size, position)
         for background, colour, shape, size, position in itertools.product(
-            COLOURS, COLOURS, SHAPES, SIZES, POSITIONS
+            COLOURS, COLOURS, shapes, SIZES, POSITIONS
         )
         if background != colour
     ]
@@ -83,7 +85,7 @@ def is_held_out(scene: Scene) -> bool:
     assert scene.colour and scene.shape and scene.position
     index = (
         list(COLOURS).index(scene.colour) * 5
-        + SHAPES.index(scene.shape) * 3
+        + (*SHAPES, *NEW_SHAPES).index(scene.shape) * 3
         + POSITIONS.index(scene.position) * 7
     )
     return index % 9 == 4
@@ -113,6 +115,8 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box: tuple, fill: int | tu
         draw.rectangle((x0, y0, x1, y1), fill=fill)
     elif shape == "triangle":
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill)
+    elif shape == "diamond":
+        draw.polygon([((x0 + x1) / 2, y0), (x1, (y0 + y1) / 2), ((x0 + x1) / 2, y1), (x0, (y0 + y1) / 2)], fill=fill)
     else:
         raise ValueError(f"unknown shape {shape!r}")
 
@@ -199,7 +203,7 @@ def read_prompt(prompt: str) -> Scene:
     """
     words = _WORD.findall(prompt.lower().replace("center", "centre").replace("middle", "centre"))
     colours = [(i, w) for i, w in enumerate(words) if w in COLOURS]
-    shapes = [w for w in words if w in SHAPES]
+    shapes = [w for w in words if w in SHAPES or w in NEW_SHAPES]
     if not colours:
         raise ValueError(f"no colour in {prompt!r}")
     background_index = next(

@@ -1,0 +1,36 @@
+"""What the demo model's shipped add-ons teach it, and the prompts that check them.
+
+The LoRA `demo-diamond` teaches a shape the demo model never saw (a diamond: a square standing on a
+corner); the textual-inversion embedding `sfumato-emblem` names one scene that otherwise takes a
+long prompt. The training tool (`tools/train_demo_addons.py`) and the quality harness both read
+their world from here.
+"""
+
+from __future__ import annotations
+
+from bench.demo_model.scenes import NEW_SHAPES, SHAPES, Scene, all_scenes, is_held_out
+
+LORA_NAME = "demo-diamond"
+LORA_SHAPE = NEW_SHAPES[0]
+EMBEDDING_NAME = "sfumato-emblem"
+# The scene the embedding stands for: the long prompt it replaces is `caption(EMBLEM)`.
+EMBLEM = Scene("black", "white", "triangle", "large", "centre")
+# The evaluator tells every shape apart, old and new, when it checks add-ons.
+ALL_SHAPES = (*SHAPES, *NEW_SHAPES)
+# How prompts use the embedding's name; training sees the first two, evaluation all of them.
+EMBEDDING_PROMPTS = ("{}", "a {}", "the {}", "an {}")
+TRAINING_EMBEDDING_PROMPTS = EMBEDDING_PROMPTS[:2]
+
+
+def lora_scenes(held_out: bool) -> list[Scene]:
+    """Every scene of the LoRA's shape whose combination is (or is not) held out of its training."""
+    return [scene for scene in all_scenes((LORA_SHAPE,)) if is_held_out(scene) == held_out]
+
+
+def with_lora(prompt: str, weight: float = 1.0) -> str:
+    """The prompt with the demo LoRA called in A1111's syntax."""
+    return f"{prompt} <lora:{LORA_NAME}:{weight:g}>"
+
+
+def embedding_prompt(variant: int) -> str:
+    return EMBEDDING_PROMPTS[variant % len(EMBEDDING_PROMPTS)].format(EMBEDDING_NAME)
