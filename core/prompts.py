@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from sfumato.core.api import BadInput
+from sfumato.core.prompt_chunks import chunk_contents
 from sfumato.core.prompt_syntax import BREAK, parse_weighted
+
+__all__ = ["BREAK", "PromptChunk", "encode_prompts", "parse_weighted", "prompt_chunks"]
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
-
-COMMA_LOOKBACK = 20
-
 
 @dataclass(frozen=True)
 class PromptChunk:
@@ -44,35 +44,11 @@ class PromptChunk:
 def prompt_chunks(tokenizer: PreTrainedTokenizerBase, text: str) -> list[PromptChunk]:
     """The chunks a prompt is encoded in (at least one, even for an empty prompt)."""
     length = int(tokenizer.model_max_length)
-    capacity = length - 2
-    comma = tokenizer.get_vocab().get(",</w>")
-    fragments = parse_weighted(text)
-    words = [f[0] for f in fragments if f is not BREAK]
-    tokenized = iter(tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"] if words else [])
 
-    contents: list[tuple[list[int], list[float]]] = []
-    ids: list[int] = []
-    weights: list[float] = []
-    last_comma = -1
-    for fragment in fragments:
-        if fragment is BREAK:
-            contents.append((ids, weights))
-            ids, weights, last_comma = [], [], -1
-            continue
-        for token in next(tokenized):
-            if len(ids) == capacity:
-                # Full: if a comma is near the end, move the words after it to the next chunk.
-                cut = (
-                    last_comma + 1 if token != comma and capacity - last_comma <= COMMA_LOOKBACK else capacity
-                )
-                contents.append((ids[:cut], weights[:cut]))
-                ids, weights, last_comma = ids[cut:], weights[cut:], -1
-            if token == comma:
-                last_comma = len(ids)
-            ids.append(token)
-            weights.append(fragment[1])
-    if ids or not contents:
-        contents.append((ids, weights))
+    def tokenize(words: list[str]) -> list[list[int]]:
+        return list(tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"])
+
+    contents = chunk_contents(text, tokenize, tokenizer.get_vocab().get(",</w>"), length - 2)
     return [_framed(tokenizer, ids, weights, length) for ids, weights in contents]
 
 

@@ -27,6 +27,7 @@ from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
 from sfumato.desktop.ui.prompt_highlighter import PromptHighlighter
 from sfumato.desktop.ui.widget_values import read_value, write_value
+from sfumato.desktop.ui.token_counter import TokenCounter
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
 
 MAX_SEED = 2**31 - 1
@@ -41,6 +42,7 @@ def _prompt_box(name: str, placeholder: str, lines: int) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
     PromptHighlighter(box.document())
+    TokenCounter(box)
     return box
 
 
