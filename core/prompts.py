@@ -32,6 +32,7 @@ __all__ = ["BREAK", "PromptChunk", "encode_prompts", "parse_weighted", "prompt_c
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
+
 @dataclass(frozen=True)
 class PromptChunk:
     """One window of the text encoder: start token, up to 75 prompt tokens, end token, padding."""

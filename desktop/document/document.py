@@ -467,6 +467,5 @@ def _as_rgba(image: np.ndarray) -> np.ndarray:
 
 
 def _recipe_name(recipe: Recipe) -> str:
-    words = recipe.prompt.split()
-    summary = " ".join(words[:6]) + ("…" if len(words) > 6 else "")
-    return summary or "Generated"
+    """The whole prompt on one line: the Layers panel shortens it on screen, the document never does."""
+    return " ".join(recipe.prompt.split()) or "Generated"

@@ -26,8 +26,8 @@ from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe, request_fields, sett
 from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
 from sfumato.desktop.ui.prompt_highlighter import PromptHighlighter
-from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.token_counter import TokenCounter
+from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
 
 MAX_SEED = 2**31 - 1
