@@ -32,6 +32,7 @@ from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
 from sfumato.desktop.ui.studio_menus import StudioMenus
+from sfumato.desktop.ui.studio_preferences import StudioPreferences
 from sfumato.desktop.ui.tool_bars import BrushOptions, Toolbox
 from sfumato.desktop.ui.tool_settings import ToolSettings
 from sfumato.desktop.ui.window_settings import WindowSettings
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.model_manager: ModelManager | None = None
         self._connect()
         self.window_settings.restore()
+        self.preferences = StudioPreferences(self)
         self._update_title()
         self._on_engine_state()
 
