@@ -17,10 +17,11 @@ class TokenCounter(QLabel):
         super().__init__(box)
         self.setObjectName(f"{box.objectName()}Tokens")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setStyleSheet("color: palette(placeholder-text); background: transparent;")
+        # A small badge over the text's corner, so a full box stays readable around it.
+        self.setStyleSheet("color: palette(placeholder-text); background: palette(base); padding: 0 2px;")
         self._box = box
         box.textChanged.connect(self.update_count)
-        box.installEventFilter(self)
+        box.viewport().installEventFilter(self)  # resized with the box and when its scroll bar comes
         self.update_count()
 
     def update_count(self) -> None:
@@ -38,13 +39,12 @@ class TokenCounter(QLabel):
         self._place()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._box and event.type() == QEvent.Type.Resize:
+        if event.type() == QEvent.Type.Resize:
             self._place()
         return False
 
     def _place(self) -> None:
+        """In the bottom right corner of the text area, left of a scroll bar."""
         self.adjustSize()
-        box = self._box
-        scroll_bar = box.verticalScrollBar()
-        right = box.width() - MARGIN - (scroll_bar.width() if scroll_bar.isVisible() else 0)
-        self.move(right - self.width(), box.height() - MARGIN - self.height())
+        area = self._box.viewport().geometry()
+        self.move(area.right() - MARGIN - self.width(), area.bottom() - MARGIN - self.height())
