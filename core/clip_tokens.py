@@ -68,4 +68,4 @@ def count_prompt_tokens(text: str) -> TokenCount:
     """Tokens of text (weights syntax and BREAK left out) and the 75-token chunks they fill.
     A prompt that cannot be read raises BadInput, as it would on Generate."""
     contents = chunk_contents(text, _tokenize, clip_tokenizer().token_to_id(",</w>"))
-    return TokenCount(tokens=sum(len(ids) for ids, _weights in contents), chunks=len(contents))
+    return TokenCount(tokens=sum(len(chunk.ids) for chunk in contents), chunks=len(contents))

@@ -1,0 +1,91 @@
+"""Random LoRAs and embeddings made for the tiny test models, in the formats artists download them in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from diffusers import UNet2DConditionModel
+from safetensors.torch import save_file
+from transformers import CLIPTextModel
+
+RANK = 2
+
+
+def _layers(model_dir: Path) -> tuple[list[tuple[str, torch.nn.Module]], list[tuple[str, torch.nn.Module]]]:
+    """The UNet's attention projections and resnet convolutions, and the text encoder's attention
+    projections: the layers kohya's LoCon trains."""
+    unet = UNet2DConditionModel.from_pretrained(model_dir / "unet")
+    text_encoder = CLIPTextModel.from_pretrained(model_dir / "text_encoder")
+    unet_layers = [
+        (name, module)
+        for name, module in unet.named_modules()
+        if name.endswith(("to_q", "to_k", "to_v", "to_out.0", "conv1"))
+    ]
+    text_layers = [
+        (name.removeprefix("text_model."), module)
+        for name, module in text_encoder.named_modules()
+        if name.endswith(("q_proj", "k_proj", "v_proj", "out_proj"))
+    ]
+    return unet_layers, text_layers
+
+
+def _pair(module: torch.nn.Module, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    weight = module.weight
+    if weight.ndim == 4:  # LoCon: the down projection has the convolution's kernel, the up one is 1×1
+        down = torch.randn((RANK, *weight.shape[1:]), generator=generator) * 0.3
+        up = torch.randn((weight.shape[0], RANK, 1, 1), generator=generator) * 0.3
+    else:
+        down = torch.randn((RANK, weight.shape[1]), generator=generator) * 0.5
+        up = torch.randn((weight.shape[0], RANK), generator=generator) * 0.5
+    return down, up
+
+
+def kohya_lora(model_dir: Path, path: Path, seed: int = 1) -> Path:
+    """A kohya/AUTOMATIC1111 LoCon: `lora_unet_…`/`lora_te_text_model_…` keys, with alphas."""
+    generator = torch.Generator().manual_seed(seed)
+    unet_layers, text_layers = _layers(model_dir)
+    tensors = {}
+    named = [("lora_unet_", unet_layers), ("lora_te_text_model_", text_layers)]
+    for prefix, layers in named:
+        for name, module in layers:
+            key = prefix + name.replace(".", "_")
+            down, up = _pair(module, generator)
+            tensors[f"{key}.lora_down.weight"] = down
+            tensors[f"{key}.lora_up.weight"] = up
+            tensors[f"{key}.alpha"] = torch.tensor(float(RANK) / 2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, path)
+    return path
+
+
+def peft_lora(model_dir: Path, path: Path, seed: int = 2) -> Path:
+    """A diffusers/PEFT LoRA: `unet.…`/`text_encoder.text_model.…` keys with lora_A/lora_B."""
+    generator = torch.Generator().manual_seed(seed)
+    unet_layers, text_layers = _layers(model_dir)
+    tensors = {}
+    named = [("unet.", unet_layers), ("text_encoder.text_model.", text_layers)]
+    for prefix, layers in named:
+        for name, module in layers:
+            if module.weight.ndim == 4:
+                continue  # diffusers' own LoRAs train attention only
+            down, up = _pair(module, generator)
+            tensors[f"{prefix}{name}.lora_A.weight"] = down
+            tensors[f"{prefix}{name}.lora_B.weight"] = up
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, path)
+    return path
+
+
+def embedding_of_words(model_dir: Path, words: str, path: Path) -> Path:
+    """An AUTOMATIC1111 embedding (`emb_params`) whose vectors are the tiny text encoder's own token
+    vectors for `words`: using it must condition exactly as writing the words does."""
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(model_dir / "tokenizer")
+    text_encoder = CLIPTextModel.from_pretrained(model_dir / "text_encoder")
+    ids = tokenizer(words, add_special_tokens=False)["input_ids"]
+    vectors = text_encoder.get_input_embeddings().weight[ids].detach().clone()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"emb_params": vectors.contiguous()}, path)
+    return path
