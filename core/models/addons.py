@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -129,8 +129,8 @@ def _embedding(model: LoadedModel, addon: AddOn) -> torch.Tensor:
     key = _cache_key("embedding", addon.file)
     if key not in model.addon_weights:
         table = model.components["text_encoder"].get_input_embeddings().weight
-        vectors = embedding_vectors(_read(addon), addon.name)
-        model.addon_weights[key] = vectors.to(device=table.device, dtype=table.dtype)
+        found = embedding_vectors(_read(addon), addon.name)
+        model.addon_weights[key] = found.to(device=table.device, dtype=table.dtype)
     vectors: torch.Tensor = model.addon_weights[key]
     return vectors
 
@@ -225,7 +225,7 @@ def _place(base: str, lookups: dict[str, dict[str, str]]) -> tuple[str, str] | N
 
 
 def _layer(module: torch.nn.Module, group: dict[str, torch.Tensor]) -> LoraLayer | None:
-    weight = module.weight
+    weight = cast(torch.Tensor, module.weight)
     down, up = group["down"].to(weight.dtype), group["up"].to(weight.dtype)
     rank = down.shape[0]
     if up.shape[1] != rank:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -31,7 +32,7 @@ def _layers(model_dir: Path) -> tuple[list[tuple[str, torch.nn.Module]], list[tu
 
 
 def _pair(module: torch.nn.Module, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    weight = module.weight
+    weight = cast(torch.Tensor, module.weight)
     if weight.ndim == 4:  # LoCon: the down projection has the convolution's kernel, the up one is 1×1
         down = torch.randn((RANK, *weight.shape[1:]), generator=generator) * 0.3
         up = torch.randn((weight.shape[0], RANK, 1, 1), generator=generator) * 0.3
@@ -67,7 +68,7 @@ def peft_lora(model_dir: Path, path: Path, seed: int = 2) -> Path:
     named = [("unet.", unet_layers), ("text_encoder.text_model.", text_layers)]
     for prefix, layers in named:
         for name, module in layers:
-            if module.weight.ndim == 4:
+            if cast(torch.Tensor, module.weight).ndim == 4:
                 continue  # diffusers' own LoRAs train attention only
             down, up = _pair(module, generator)
             tensors[f"{prefix}{name}.lora_A.weight"] = down
@@ -85,7 +86,8 @@ def embedding_of_words(model_dir: Path, words: str, path: Path) -> Path:
     tokenizer = CLIPTokenizer.from_pretrained(model_dir / "tokenizer")
     text_encoder = CLIPTextModel.from_pretrained(model_dir / "text_encoder")
     ids = tokenizer(words, add_special_tokens=False)["input_ids"]
-    vectors = text_encoder.get_input_embeddings().weight[ids].detach().clone()
+    table = cast(torch.Tensor, text_encoder.get_input_embeddings().weight)
+    vectors = table[ids].detach().clone()
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"emb_params": vectors.contiguous()}, path)
     return path
