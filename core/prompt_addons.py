@@ -39,6 +39,15 @@ def lora_tags(prompt: str) -> list[LoraTag]:
     return [_read_tag(match) for match in _TAG.finditer(prompt)]
 
 
+def lora_tag_spans(prompt: str) -> list[tuple[int, int, str]]:
+    """(start, end, LoRA name) of each `<lora:...>` tag, however it is written (for highlighting)."""
+    return [
+        (match.start(), match.end(), match.group(2).split(":")[0].strip())
+        for match in _TAG.finditer(prompt)
+        if match.group(1).lower() != "hypernet"
+    ]
+
+
 def without_lora_tags(prompt: str) -> str:
     """`prompt` as CLIP should read it: the `<lora:...>` tags taken out."""
     return _TAG.sub("", prompt)
