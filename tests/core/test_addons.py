@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from sfumato.core.api import Failed, Finished, LoadingModel, Txt2Img
 from sfumato.core.engine import Engine
+from sfumato.core.models.convert import import_legacy
 from sfumato.core.models.imports import import_embedding, import_lora
 from tests.core.engine_helpers import run_events, run_to_finish, terminal
 from tests.support.tiny_addons import embedding_of_words, kohya_lora, peft_lora
@@ -92,6 +95,17 @@ async def test_embedding_conditions_exactly_as_its_vectors_say(
     np.testing.assert_array_equal(negative, spelled_out)
     bare = await pixels(engine, tiny_model_dir, "a redcircles")  # not the name as a word of its own
     assert not np.array_equal(bare, await pixels(engine, tiny_model_dir, "a red circles"))
+
+
+async def test_a_pt_embedding_works_once_converted_in_isolation(
+    engine: Engine, tiny_model_dir: Path, red_circle_file: Path, tmp_path: Path
+) -> None:
+    vectors = load_file(red_circle_file)["emb_params"]
+    original = tmp_path / "oldcircle.pt"
+    torch.save({"string_to_param": {"*": vectors}, "name": "oldcircle"}, original)
+    import_legacy(original)
+    used = await pixels(engine, tiny_model_dir, "a oldcircle, sky")
+    np.testing.assert_array_equal(used, await pixels(engine, tiny_model_dir, "a red circle, sky"))
 
 
 async def test_recipe_keeps_the_syntax_and_records_hashes_as_automatic1111(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -44,35 +45,43 @@ def _pair(module: torch.nn.Module, generator: torch.Generator) -> tuple[torch.Te
 
 def kohya_lora(model_dir: Path, path: Path, seed: int = 1) -> Path:
     """A kohya/AUTOMATIC1111 LoCon: `lora_unet_…`/`lora_te_text_model_…` keys, with alphas."""
-    generator = torch.Generator().manual_seed(seed)
-    unet_layers, text_layers = _layers(model_dir)
-    tensors = {}
-    named = [("lora_unet_", unet_layers), ("lora_te_text_model_", text_layers)]
-    for prefix, layers in named:
-        for name, module in layers:
-            key = prefix + name.replace(".", "_")
-            down, up = _pair(module, generator)
-            tensors[f"{key}.lora_down.weight"] = down
-            tensors[f"{key}.lora_up.weight"] = up
-            tensors[f"{key}.alpha"] = torch.tensor(float(RANK) / 2)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, path)
-    return path
+
+    def keys(prefix: str, name: str) -> tuple[str, str, str]:
+        key = prefix + name.replace(".", "_")
+        return f"{key}.lora_down.weight", f"{key}.lora_up.weight", f"{key}.alpha"
+
+    return _write_lora(model_dir, path, seed, ("lora_unet_", "lora_te_text_model_"), keys, convolutions=True)
 
 
 def peft_lora(model_dir: Path, path: Path, seed: int = 2) -> Path:
-    """A diffusers/PEFT LoRA: `unet.…`/`text_encoder.text_model.…` keys with lora_A/lora_B."""
+    """A diffusers/PEFT LoRA: `unet.…`/`text_encoder.text_model.…` keys with lora_A/lora_B, no alphas
+    (diffusers' own LoRAs train attention only)."""
+
+    def keys(prefix: str, name: str) -> tuple[str, str, None]:
+        return f"{prefix}{name}.lora_A.weight", f"{prefix}{name}.lora_B.weight", None
+
+    return _write_lora(model_dir, path, seed, ("unet.", "text_encoder.text_model."), keys, convolutions=False)
+
+
+def _write_lora(
+    model_dir: Path,
+    path: Path,
+    seed: int,
+    prefixes: tuple[str, str],
+    keys: Callable[[str, str], tuple[str, str, str | None]],
+    *,
+    convolutions: bool,
+) -> Path:
     generator = torch.Generator().manual_seed(seed)
-    unet_layers, text_layers = _layers(model_dir)
     tensors = {}
-    named = [("unet.", unet_layers), ("text_encoder.text_model.", text_layers)]
-    for prefix, layers in named:
+    for prefix, layers in zip(prefixes, _layers(model_dir), strict=True):
         for name, module in layers:
-            if cast(torch.Tensor, module.weight).ndim == 4:
-                continue  # diffusers' own LoRAs train attention only
-            down, up = _pair(module, generator)
-            tensors[f"{prefix}{name}.lora_A.weight"] = down
-            tensors[f"{prefix}{name}.lora_B.weight"] = up
+            if cast(torch.Tensor, module.weight).ndim == 4 and not convolutions:
+                continue
+            down_key, up_key, alpha_key = keys(prefix, name)
+            tensors[down_key], tensors[up_key] = _pair(module, generator)
+            if alpha_key is not None:
+                tensors[alpha_key] = torch.tensor(float(RANK) / 2)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, path)
     return path
