@@ -27,6 +27,12 @@ from sfumato.core.models.source import SourceKind, resolve_model
 from sfumato.core.prompt_addons import LoraTag, lora_tags, mentioned_embeddings
 
 DEMO_ADDONS_FOLDER = "demo-addons"
+_UNSUPPORTED_LORAS = {
+    "hada_w1": "LoHa (LyCORIS)",
+    "lokr_w1": "LoKr (LyCORIS)",
+    "lora_mid": "LoCon with a middle (Tucker) layer",
+    "dora_scale": "DoRA",
+}
 _DEMO_SUBFOLDERS = {ImportKind.LORA: "loras", ImportKind.EMBEDDING: "embeddings"}
 
 
@@ -162,7 +168,14 @@ def _config_number(path: Path, key: str) -> int | None:
 
 
 def check_lora_fits(addon: AddOn, widths: ModelWidths, model: str) -> None:
-    cross_attention, text = lora_widths(read_header(addon.file))
+    header = read_header(addon.file)
+    for marker, what in _UNSUPPORTED_LORAS.items():
+        if any(marker in key for key in header):
+            raise ModelInvalid(
+                f'The LoRA "{addon.name}" is a {what} network, which Sfumato cannot apply yet. '
+                "Use a plain LoRA or LoCon."
+            )
+    cross_attention, text = lora_widths(header)
     for found, wanted, part in (
         (cross_attention, widths.cross_attention, "image model"),
         (text, widths.text, "text encoder"),

@@ -44,13 +44,8 @@ _DOWN = (
 )
 _UP = tuple(suffix.replace("down", "up").replace("lora_A", "lora_B") for suffix in _DOWN)
 _ALPHA = (".alpha",)
-_UNSUPPORTED = {
-    "hada_w1": "LoHa (LyCORIS)",
-    "lokr_w1": "LoKr (LyCORIS)",
-    "lora_mid": "LoCon with a middle (Tucker) layer",
-    "dora_scale": "DoRA",
-}
 _PARTS = ("unet", "text_encoder")
+MAX_CACHED = 16  # LoRAs and embeddings kept read per model
 _OLD_PROCESSOR = re.compile(r"\.processor\.(to_[qkv]|to_out)_lora$")
 
 
@@ -112,13 +107,17 @@ def _adding(terms: list[tuple[LoraLayer, float]]) -> Any:
     return hook
 
 
-def _cache_key(kind: str, file: Path) -> tuple[str, str, int, int]:
+def _cache_key(model: LoadedModel, kind: str, file: Path) -> tuple[str, str, int, int]:
+    """The key `file` is cached under in `model`; makes room for it when the cache is full."""
     status = file.stat()
-    return kind, str(file.resolve()), status.st_size, status.st_mtime_ns
+    key = kind, str(file.resolve()), status.st_size, status.st_mtime_ns
+    if key not in model.addon_weights and len(model.addon_weights) >= MAX_CACHED:
+        del model.addon_weights[next(iter(model.addon_weights))]  # the one read longest ago
+    return key
 
 
 def _parsed_lora(model: LoadedModel, addon: AddOn) -> ParsedLora:
-    key = _cache_key("lora", addon.file)
+    key = _cache_key(model, "lora", addon.file)
     if key not in model.addon_weights:
         model.addon_weights[key] = parse_lora(model, addon.name, _read(addon))
     parsed: ParsedLora = model.addon_weights[key]
@@ -126,7 +125,7 @@ def _parsed_lora(model: LoadedModel, addon: AddOn) -> ParsedLora:
 
 
 def _embedding(model: LoadedModel, addon: AddOn) -> torch.Tensor:
-    key = _cache_key("embedding", addon.file)
+    key = _cache_key(model, "embedding", addon.file)
     if key not in model.addon_weights:
         table = model.components["text_encoder"].get_input_embeddings().weight
         found = embedding_vectors(_read(addon), addon.name)
@@ -158,12 +157,6 @@ def embedding_vectors(tensors: dict[str, torch.Tensor], name: str) -> torch.Tens
 
 def parse_lora(model: LoadedModel, name: str, tensors: dict[str, torch.Tensor]) -> ParsedLora:
     """Each layer of the LoRA, matched to the module of `model` it changes and checked against it."""
-    for marker, what in _UNSUPPORTED.items():
-        if any(marker in key for key in tensors):
-            raise ModelInvalid(
-                f'The LoRA "{name}" is a {what} network, which Sfumato cannot apply yet. '
-                "Use a plain LoRA or LoCon."
-            )
     groups: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in tensors.items():
         for role, suffixes in (("down", _DOWN), ("up", _UP), ("alpha", _ALPHA)):

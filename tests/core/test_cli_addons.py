@@ -10,7 +10,7 @@ import pytest
 from sfumato.core.cli import main
 from sfumato.core.metadata import read_recipe
 from sfumato.core.models.imports import import_embedding, import_lora
-from tests.core.models.addon_files import a1111_embedding, kohya_lora
+from tests.core.models.addon_files import a1111_embedding, kohya_lora, write
 from tests.support.tiny_addons import peft_lora
 
 
@@ -58,6 +58,8 @@ def test_a_lora_given_by_its_file_is_used_and_recorded(
         ("a cat, sd2-look", "", ("sd2-look", "Stable Diffusion 2.x", "32 wide")),
         ("a cat", "(sd2-look:1.2)", ("sd2-look", "Stable Diffusion 2.x")),
         ("a cat <hypernet:old:1>", "", ("hypernetwork",)),
+        ("a cat <lora:loha>", "", ("loha", "LoHa")),
+        ("a cat <lora:other-layout:0.5>", "", ("other-layout", "no matching layer")),
     ],
 )
 def test_unknown_names_bad_weights_and_add_ons_for_another_model_are_refused_in_one_line(
@@ -70,6 +72,15 @@ def test_unknown_names_bad_weights_and_add_ons_for_another_model_are_refused_in_
 ) -> None:
     import_lora(kohya_lora(tmp_path / "sd1-style.safetensors", 768))
     import_embedding(a1111_embedding(tmp_path / "sd2-look.safetensors", 1024))
+    import_lora(write(tmp_path / "loha.safetensors", {"lora_unet_x.hada_w1_a": (4, 32)}))
+    # 32 wide as the tiny model, but in the original model's layer names, which it does not have.
+    other = "lora_unet_input_blocks_1_1_proj_in"
+    import_lora(
+        write(
+            tmp_path / "other-layout.safetensors",
+            {f"{other}.lora_down.weight": (2, 32), f"{other}.lora_up.weight": (32, 2)},
+        )
+    )
     out = tmp_path / "out.png"
     code, stderr = generate(capsys, tiny_model_dir, out, prompt, "--negative", negative)
     assert_refused(code, stderr, *fragments)
