@@ -18,6 +18,7 @@ _PLATFORM_FOLDERS = {
     "data": platformdirs.user_data_dir,
     "config": platformdirs.user_config_dir,
     "cache": platformdirs.user_cache_dir,
+    "logs": platformdirs.user_log_dir,
 }
 
 
@@ -27,7 +28,7 @@ def _folder(kind: str) -> Path:
         folder = Path(override) / kind
     else:
         folder = Path(_PLATFORM_FOLDERS[kind](APP_NAME, appauthor=False))
-        if sys.platform == "win32" and kind != "cache":
+        if sys.platform == "win32" and kind in ("data", "config"):
             folder = folder / kind  # Windows puts data and config in one folder: keep them apart
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -43,3 +44,7 @@ def config_dir() -> Path:
 
 def cache_dir() -> Path:
     return _folder("cache")
+
+
+def log_dir() -> Path:
+    return _folder("logs")

@@ -18,74 +18,60 @@ mean stays what it was without weights (AUTOMATIC1111's "Original" emphasis).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from sfumato.core.api import BadInput
+from sfumato.core.prompt_chunks import ChunkContents, chunk_contents
 from sfumato.core.prompt_syntax import BREAK, parse_weighted
+
+__all__ = ["BREAK", "PromptChunk", "encode_prompts", "parse_weighted", "prompt_chunks"]
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-COMMA_LOOKBACK = 20
-
 
 @dataclass(frozen=True)
 class PromptChunk:
-    """One window of the text encoder: start token, up to 75 prompt tokens, end token, padding."""
+    """One window of the text encoder: start token, up to 75 prompt tokens, end token, padding.
+    `inserted`: (position, embedding name, vector row) for each token an embedding stands in for."""
 
     ids: list[int]
     weights: list[float]
     text_tokens: int
+    inserted: tuple[tuple[int, str, int], ...] = ()
 
 
-def prompt_chunks(tokenizer: PreTrainedTokenizerBase, text: str) -> list[PromptChunk]:
-    """The chunks a prompt is encoded in (at least one, even for an empty prompt)."""
+def prompt_chunks(
+    tokenizer: PreTrainedTokenizerBase, text: str, embeddings: Mapping[str, int] | None = None
+) -> list[PromptChunk]:
+    """The chunks a prompt is encoded in (at least one, even for an empty prompt). `embeddings`: the
+    number of vectors of each embedding whose name, standing in the prompt, it replaces."""
     length = int(tokenizer.model_max_length)
-    capacity = length - 2
+
+    def tokenize(words: list[str]) -> list[list[int]]:
+        return list(tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"])
+
+    # Any id will do for an embedding's tokens: their vectors are replaced before the encoder sees them.
+    placeholder = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else tokenizer.eos_token_id
     comma = tokenizer.get_vocab().get(",</w>")
-    fragments = parse_weighted(text)
-    words = [f[0] for f in fragments if f is not BREAK]
-    tokenized = iter(tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"] if words else [])
-
-    contents: list[tuple[list[int], list[float]]] = []
-    ids: list[int] = []
-    weights: list[float] = []
-    last_comma = -1
-    for fragment in fragments:
-        if fragment is BREAK:
-            contents.append((ids, weights))
-            ids, weights, last_comma = [], [], -1
-            continue
-        for token in next(tokenized):
-            if len(ids) == capacity:
-                # Full: if a comma is near the end, move the words after it to the next chunk.
-                cut = (
-                    last_comma + 1 if token != comma and capacity - last_comma <= COMMA_LOOKBACK else capacity
-                )
-                contents.append((ids[:cut], weights[:cut]))
-                ids, weights, last_comma = ids[cut:], weights[cut:], -1
-            if token == comma:
-                last_comma = len(ids)
-            ids.append(token)
-            weights.append(fragment[1])
-    if ids or not contents:
-        contents.append((ids, weights))
-    return [_framed(tokenizer, ids, weights, length) for ids, weights in contents]
+    contents = chunk_contents(text, tokenize, comma, length - 2, embeddings, placeholder)
+    return [_framed(tokenizer, chunk, length) for chunk in contents]
 
 
-def _framed(
-    tokenizer: PreTrainedTokenizerBase, ids: list[int], weights: list[float], length: int
-) -> PromptChunk:
+def _framed(tokenizer: PreTrainedTokenizerBase, chunk: ChunkContents, length: int) -> PromptChunk:
     """Add start and end tokens and pad to the window, as the tokenizer itself would."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    padding = length - len(ids) - 2
+    padding = length - len(chunk.ids) - 2
     return PromptChunk(
-        ids=[tokenizer.bos_token_id, *ids, tokenizer.eos_token_id, *[pad] * padding],
-        weights=[1.0, *weights, 1.0, *[1.0] * padding],
-        text_tokens=len(ids),
+        ids=[tokenizer.bos_token_id, *chunk.ids, tokenizer.eos_token_id, *[pad] * padding],
+        weights=[1.0, *chunk.weights, 1.0, *[1.0] * padding],
+        text_tokens=len(chunk.ids),
+        inserted=tuple((index + 1, *slot) for index, slot in enumerate(chunk.slots) if slot is not None),
     )
 
 
@@ -109,13 +95,15 @@ def encode_prompts(
     device: torch.device,
     dtype: torch.dtype,
     clip_skip: int = 1,
+    embeddings: Mapping[str, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Encode prompt and negative prompt into (prompt_embeds, negative_embeds), each (1, 77*k, dim).
 
     Both have the same number of chunks k (the shorter is padded with empty chunks) so classifier-free
     guidance can batch them; pass them to diffusers as `prompt_embeds=` / `negative_prompt_embeds=`.
     `clip_skip` 1 takes the encoder's last layer; 2 the one before it, and so on (AUTOMATIC1111's
-    "Clip skip").
+    "Clip skip"). `embeddings`: the (tokens, width) vectors of each textual-inversion embedding, used
+    where its name stands in a prompt. `<lora:...>` tags are left out of the text.
     """
     layers = _layer_count(text_encoder)
     if clip_skip > layers:
@@ -123,8 +111,10 @@ def encode_prompts(
             f"Clip skip is {clip_skip}, but this model's text encoder has only {layers} layers; "
             f"use at most {layers}."
         )
-    positive_chunks = prompt_chunks(tokenizer, prompt)
-    negative_chunks = prompt_chunks(tokenizer, negative)
+    vectors = embeddings or {}
+    counts = {name: int(table.shape[0]) for name, table in vectors.items()}
+    positive_chunks = prompt_chunks(tokenizer, prompt, counts)
+    negative_chunks = prompt_chunks(tokenizer, negative, counts)
     count = max(len(positive_chunks), len(negative_chunks))
     empty = prompt_chunks(tokenizer, "")[0]
     positive_chunks += [empty] * (count - len(positive_chunks))
@@ -136,10 +126,31 @@ def encode_prompts(
         # One chunk per call: batching would make a chunk's numbers depend on its batch neighbours.
         for chunk in chunks:
             ids = torch.tensor([chunk.ids], dtype=torch.long, device=device)
-            hidden = _hidden_states(text_encoder, ids, clip_skip)
+            with _inserted(text_encoder, chunk, vectors):
+                hidden = _hidden_states(text_encoder, ids, clip_skip)
             weights = torch.tensor([chunk.weights], dtype=torch.float32, device=hidden.device)
             encoded.append(_weighted(hidden.float(), weights).to(device=device, dtype=dtype))
     return torch.cat(encoded[:count], dim=1), torch.cat(encoded[count:], dim=1)
+
+
+@contextmanager
+def _inserted(text_encoder: Any, chunk: PromptChunk, vectors: Mapping[str, torch.Tensor]) -> Iterator[None]:
+    """While encoding `chunk`, its embeddings' vectors take the place of their tokens' own."""
+    if not chunk.inserted:
+        yield
+        return
+
+    def replace(_module: Any, _args: Any, output: torch.Tensor) -> torch.Tensor:
+        output = output.clone()
+        for position, name, row in chunk.inserted:
+            output[0, position] = vectors[name][row].to(device=output.device, dtype=output.dtype)
+        return output
+
+    handle = text_encoder.get_input_embeddings().register_forward_hook(replace)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def _layer_count(text_encoder: Any) -> int:

@@ -22,6 +22,7 @@ from sfumato.core.api import (
     Step,
 )
 from sfumato.core.devices import DeviceChoice, is_out_of_memory, release_memory
+from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.tasks import run_task
 from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext
@@ -49,6 +50,7 @@ class Worker:
         try:
             if is_cancelled():
                 raise JobCancelled
+            checked_prompt_addons(job.model, job.prompt, job.negative)  # refused before any load
             if not self.models.is_loaded(job.model):
                 emit(LoadingModel(job_id, job.model))
             model = self.models.get(job.model)

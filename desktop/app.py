@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import qasync
@@ -22,17 +23,28 @@ from sfumato.core import __version__
 from sfumato.core.api import EngineSettings, SfumatoError
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
+from sfumato.desktop.ui.preferences import Preferences
+from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.theme import apply_theme
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sfumato", description="Sfumato studio")
     parser.add_argument("file", nargs="?", type=Path, help="an OpenRaster (.ora) file to open")
-    parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
+    parser.add_argument(
+        "--device", default=None, help="auto, cuda, mps or cpu (default: as in Preferences, else auto)"
+    )
     parser.add_argument(
         "--in-process", action="store_true", help="run the engine inside the studio's own process"
     )
     return parser.parse_args(argv)
+
+
+def scale_interface(preferences: Preferences, environment: MutableMapping[str, str]) -> None:
+    """The interface size from Preferences, read once before Qt starts; a QT_SCALE_FACTOR the artist
+    set themselves wins."""
+    if preferences.ui_scale != 1.0 and "QT_SCALE_FACTOR" not in environment:
+        environment["QT_SCALE_FACTOR"] = f"{preferences.ui_scale:g}"
 
 
 def application() -> QApplication:
@@ -75,12 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     """Open the studio window and return its exit code when it closes."""
     args = _arguments(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO if os.environ.get("SFUMATO_DEBUG") else logging.WARNING)
+    settings = Settings()
+    preferences = Preferences.load(settings)
+    scale_interface(preferences, os.environ)
     app = application()
     app.setQuitOnLastWindowClosed(False)  # the loop ends once the engine has shut down
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    client = EngineClient(settings=EngineSettings(device=args.device, in_process=args.in_process))
-    window = MainWindow(client)
+    device = args.device or preferences.device
+    client = EngineClient(settings=EngineSettings(device=device, in_process=args.in_process))
+    window = MainWindow(client, settings)
     try:
         with loop:
             return loop.run_until_complete(run_studio(window, args.file))

@@ -98,6 +98,7 @@ class EngineClient(QObject):
         super().__init__(parent)
         self.settings = settings or EngineSettings()
         self._factory = factory or real_engine(self.settings)
+        self._starts_real_engine = factory is None
         self._engine: EngineLike | None = None
         self._pump: asyncio.Task[None] | None = None
         self._state = EngineState.STOPPED
@@ -139,6 +140,14 @@ class EngineClient(QObject):
         self._pump = asyncio.ensure_future(self._read_events(engine.all_events()))
         await asyncio.sleep(0)  # let the reader subscribe before any job is submitted
         self._set_state(EngineState.IDLE)
+
+    async def restart(self, settings: EngineSettings) -> None:
+        """Stop the engine (its jobs end) and start it again with `settings`, a new device say."""
+        await self.close()
+        self.settings = settings
+        if self._starts_real_engine:
+            self._factory = real_engine(settings)
+        await self.start()
 
     async def close(self) -> None:
         self._restart_poll.stop()

@@ -28,6 +28,7 @@ from sfumato.core.limits import (
     check_steps,
     quoted,
 )
+from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.checkpoint_kind import identify
 from sfumato.core.models.safetensors_header import read_header
 from sfumato.core.models.source import SourceKind, resolve_model
@@ -52,6 +53,7 @@ def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
     _check_path_name(str(outputs[-1]), "--out")  # the longest name of a batch
     check_model(args.model)
+    checked_prompt_addons(args.model, args.prompt, args.negative)
     return GenerationPlan(build_job(args), outputs)
 
 

@@ -63,16 +63,19 @@ def lora_base(header: Mapping[str, TensorInfo], name: str) -> str | None:
     keys = list(header)
     if any(part in key for key in keys for part in ("lora_te2_", "text_encoder_2.")):
         raise _sdxl_add_on(name, "LoRA")
-    widths = {
-        header[key].shape[-1]
-        for key in keys
-        if _is_down_projection(key)
-        and header[key].shape
-        and (_is_cross_attention_key(key) or _is_text_encoder_key(key))
-    }
+    cross_attention, text = lora_widths(header)
+    widths = cross_attention | text
     if widths & SDXL_TEXT_WIDTHS:
         raise _sdxl_add_on(name, "LoRA")
     return _family(widths)
+
+
+def lora_widths(header: Mapping[str, TensorInfo]) -> tuple[set[int], set[int]]:
+    """The widths of text a LoRA's cross-attention layers and its text-encoder layers take in."""
+    down = {key: info.shape[-1] for key, info in header.items() if _is_down_projection(key) and info.shape}
+    cross_attention = {width for key, width in down.items() if _is_cross_attention_key(key)}
+    text = {width for key, width in down.items() if _is_text_encoder_key(key) and _takes_text(key)}
+    return cross_attention, text
 
 
 def _looks_like_embedding(header: Mapping[str, TensorInfo]) -> bool:
@@ -86,11 +89,16 @@ def _looks_like_embedding(header: Mapping[str, TensorInfo]) -> bool:
 
 
 def _is_down_projection(key: str) -> bool:
-    return "lora_down." in key or ".lora_A." in key or key.endswith("lora_A.weight")
+    return any(part in key for part in ("lora_down.", ".lora_A.", "lora_A.weight", ".down.weight"))
 
 
 def _is_cross_attention_key(key: str) -> bool:
     return "attn2" in key and ("to_k" in key or "to_v" in key)
+
+
+def _takes_text(key: str) -> bool:
+    """A text-encoder layer whose input is the encoder's width (not the wider MLP's)."""
+    return any(part in key for part in ("q_proj", "k_proj", "v_proj", "out_proj", "fc1"))
 
 
 def _is_text_encoder_key(key: str) -> bool:

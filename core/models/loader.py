@@ -29,6 +29,7 @@ class LoadedModel:
     components: dict[str, Any]
     previewer: Previewer
     vae_needs_fp32: bool = False  # learned the first time an fp16 decode overflows
+    addon_weights: dict[Any, Any] = field(default_factory=dict)  # LoRAs and embeddings read for it
     _pipelines: dict[type, Any] = field(default_factory=dict)
 
     @property

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from sfumato.core.api import Img2Img, Inpaint, Job, Morph, Outpaint, Txt2Img
+from sfumato.core.models.addon_library import prompt_addons
+from sfumato.core.models.addons import applied_addons
 from sfumato.core.tasks import img2img, inpaint, morph, outpaint, txt2img
 from sfumato.core.tasks.common import Output, TaskContext
 
 
 def run_task(job: Job, ctx: TaskContext) -> list[Output]:
+    """Run `job` with the LoRAs and embeddings its prompts name applied, and taken off afterwards."""
+    ctx.addons = prompt_addons(job.prompt, job.negative)
+    with applied_addons(ctx.model, ctx.addons) as embeddings:
+        ctx.embeddings = embeddings
+        try:
+            return _run(job, ctx)
+        finally:
+            ctx.embeddings = {}
+
+
+def _run(job: Job, ctx: TaskContext) -> list[Output]:
     match job:
         case Txt2Img():
             return txt2img.run(job, ctx)

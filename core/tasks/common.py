@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from sfumato.core.limits import (
     check_steps,
 )
 from sfumato.core.limits import check_size as check_size
+from sfumato.core.models.addon_library import PromptAddons
 from sfumato.core.models.loader import LoadedModel
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
@@ -64,6 +65,8 @@ class TaskContext:
     is_cancelled: Callable[[], bool]
     preview_every: int = 1
     on_output: Callable[[Output], None] = _hand_on_nothing
+    addons: PromptAddons = field(default_factory=PromptAddons)  # the LoRAs and embeddings in use
+    embeddings: dict[str, torch.Tensor] = field(default_factory=dict)  # their vectors, by name
 
     def check_cancelled(self) -> None:
         if self.is_cancelled():
@@ -152,7 +155,14 @@ def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
     c = ctx.model.components
     device, dtype = ctx.device.device, ctx.device.dtype
     return encode_prompts(
-        c["tokenizer"], c["text_encoder"], job.prompt, job.negative, device, dtype, clip_skip=job.clip_skip
+        c["tokenizer"],
+        c["text_encoder"],
+        job.prompt,
+        job.negative,
+        device,
+        dtype,
+        clip_skip=job.clip_skip,
+        embeddings=ctx.embeddings,
     )
 
 
@@ -274,10 +284,12 @@ def make_recipe(
     ctx: TaskContext, job: JobBase, mode: Mode, seed: int, width: int, height: int, **extra: Any
 ) -> Recipe:
     used = {"sampler": find_sampler(job.sampler).name, "seed": seed, "width": width, "height": height}
+    extras = ctx.addons.recipe_extras() | extra.pop("extras", {})
     return Recipe(
         **request_values(job) | used,
         model=ctx.model.name,
         model_hash=ctx.model.hash,
         mode=mode,
+        extras=extras,
         **extra,
     )

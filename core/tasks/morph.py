@@ -85,7 +85,7 @@ def run(job: Morph, ctx: TaskContext) -> list[Output]:
         )
         latents = draw(ctx, job, frame_embeds, seeds[0], frame, images=total, start=noise)
         recipe = make_recipe(ctx, job, Mode.TXT2IMG, seeds[index], job.width, job.height)
-        extras = {"Morph frame": f"{frame + 1}/{total}"}
+        extras = recipe.extras | {"Morph frame": f"{frame + 1}/{total}"}
         if position > 0:
             extras.update({"Morph to": prompts[following], "Morph position": f"{position:.4g}"})
             extras["Morph seed to"] = str(seeds[following])
@@ -101,7 +101,9 @@ def _encode_all(ctx: TaskContext, prompts: list[str], negative: str, clip_skip: 
 
     def encoded(prompt: str, negative_prompt: str) -> Embeds:
         encoder = c["text_encoder"]
-        return encode_prompts(c["tokenizer"], encoder, prompt, negative_prompt, device, dtype, clip_skip)
+        return encode_prompts(
+            c["tokenizer"], encoder, prompt, negative_prompt, device, dtype, clip_skip, ctx.embeddings
+        )
 
     embeds = [encoded(prompt, negative) for prompt in prompts]
     longest = max(positive.shape[1] for positive, _negative in embeds)

@@ -29,6 +29,7 @@ from sfumato.desktop.document.images import check_size, read_image_file
 from sfumato.desktop.document.layers import LAYER_PROPERTIES, BlendMode, Layer
 from sfumato.desktop.document.mask import Mask, clear, fill_rect, invert, mask_stroke
 from sfumato.desktop.document.patches import RasterPatch
+from sfumato.desktop.document.pixel_edits import clear_pixels, transform_pixels
 from sfumato.desktop.document.signals import Signal
 
 _PROPERTY_LABELS = {
@@ -358,6 +359,27 @@ class Document:
         self._check_idle()
         return self._record_patch(invert(self.mask, rect or self._frame.rect), "Invert mask")
 
+    # ---- selections ----------------------------------------------------------------------------
+
+    def transform_pixels(self, source: Rect, target: Rect, layer: Layer | None = None) -> bool:
+        """Move the active layer's pixels in `source` to `target`, scaled to fit it: one undo step.
+        Returns whether anything changed."""
+        chosen = self._editable(layer, "move its pixels")
+        same_size = (source.width, source.height) == (target.width, target.height)
+        label = "Move selection" if same_size else "Scale selection"
+        return self._record_patch(transform_pixels(chosen, source, target), label)
+
+    def clear_pixels(self, rect: Rect, layer: Layer | None = None) -> bool:
+        """Make the active layer's pixels in `rect` transparent: one undo step."""
+        patch = clear_pixels(self._editable(layer, "delete its pixels"), rect)
+        return self._record_patch(patch, "Delete selection")
+
+    def _editable(self, layer: Layer | None, doing: str) -> Layer:
+        target = self._target(layer)
+        if target.locked:
+            raise BadInput(f"'{target.name}' is locked: unlock it to {doing}.")
+        return target
+
     # ---- frame ---------------------------------------------------------------------------------
 
     def set_frame(self, frame: Frame, label: str = "Move frame") -> None:
@@ -467,6 +489,5 @@ def _as_rgba(image: np.ndarray) -> np.ndarray:
 
 
 def _recipe_name(recipe: Recipe) -> str:
-    words = recipe.prompt.split()
-    summary = " ".join(words[:6]) + ("…" if len(words) > 6 else "")
-    return summary or "Generated"
+    """The whole prompt on one line: the Layers panel shortens it on screen, the document never does."""
+    return " ".join(recipe.prompt.split()) or "Generated"

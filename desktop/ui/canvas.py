@@ -35,10 +35,19 @@ from sfumato.desktop.document import (
     PixelsChanged,
     Rect,
 )
-from sfumato.desktop.ui.canvas_tools import FrameTool, ToolHandler, draw_outline, make_tool, widget_rect
+from sfumato.desktop.ui.canvas_tools import (
+    FrameTool,
+    ToolHandler,
+    draw_handles,
+    draw_outline,
+    on_screen,
+    widget_rect,
+)
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.qimage import to_qimage
+from sfumato.desktop.ui.selection import Selection
 from sfumato.desktop.ui.tiles import TileCache, level_for, tile_rect, tiles_covering
+from sfumato.desktop.ui.tool_factory import make_tool
 from sfumato.desktop.ui.tool_settings import Tool, ToolSettings
 from sfumato.desktop.ui.viewport import ZOOM_STEP, Viewport
 
@@ -76,6 +85,8 @@ class CanvasView(QWidget):
         self._frame_image: QImage | None = None
         self._frame_image_rect: Rect | None = None
         self._fit_pending = True
+        self._selection = Selection(self)
+        self._selection.changed.connect(self.update)
         host.changed.connect(self._on_change)
         host.replaced.connect(self._on_replaced)
         tools.changed.connect(self._on_tools_changed)
@@ -94,6 +105,10 @@ class CanvasView(QWidget):
     @property
     def viewport(self) -> Viewport:
         return self._viewport
+
+    @property
+    def selection(self) -> Selection:
+        return self._selection
 
     def refresh(self) -> None:
         self.update()
@@ -192,6 +207,7 @@ class CanvasView(QWidget):
             self._drawing = False
         self._pixels.clear()
         self._mask.clear()
+        self._selection.clear()
         self._frame_image = None
         self._fit_pending = True
         QTimer.singleShot(0, self._fit_if_pending)
@@ -236,6 +252,7 @@ class CanvasView(QWidget):
         self._draw_tiles(painter, self._pixels, visible.intersect(extent), level)
         self._draw_tiles(painter, self._mask, visible.intersect(self.document.mask.rect), level)
         self._draw_frame(painter)
+        self._draw_selection(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._handler.paint(painter)
         self._draw_brush_outline(painter)
@@ -267,18 +284,14 @@ class CanvasView(QWidget):
             painter.drawImage(self._device_aligned(image_rect, self.devicePixelRatioF()), self._frame_image)
         draw_outline(painter, target, dashed=True)
         if self._active_tool is Tool.FRAME:
-            self._draw_handles(painter, target)
+            draw_handles(painter, target)
         painter.setPen(FRAME_LABEL)
         painter.drawText(target.topLeft() + QPointF(0, -6), f"{frame.width} × {frame.height}")
 
-    def _draw_handles(self, painter: QPainter, target: QRectF) -> None:
-        painter.setPen(QPen(QColor(0, 0, 0, 180), 1.0))
-        painter.setBrush(QColor(235, 235, 235))
-        for x in (target.left(), target.center().x(), target.right()):
-            for y in (target.top(), target.center().y(), target.bottom()):
-                if x == target.center().x() and y == target.center().y():
-                    continue
-                painter.drawRect(QRectF(x - 3.5, y - 3.5, 7, 7))
+    def _draw_selection(self, painter: QPainter) -> None:
+        rect = self._selection.rect
+        if rect is not None:
+            draw_outline(painter, on_screen(self._viewport, rect), dashed=True)
 
     def _draw_brush_outline(self, painter: QPainter) -> None:
         if self._pointer is None or not self._active_tool.paints or self._panning is not None:

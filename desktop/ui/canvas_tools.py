@@ -16,7 +16,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from sfumato.core.api import BadInput
 from sfumato.desktop.document import Document, Frame, Layer, Rect, Stroke
 from sfumato.desktop.ui.qimage import to_display_qimage
-from sfumato.desktop.ui.tool_settings import Tool, ToolSettings
+from sfumato.desktop.ui.selection import Selection
+from sfumato.desktop.ui.tool_settings import ToolSettings
 from sfumato.desktop.ui.viewport import Viewport
 
 OUTLINE = QColor(235, 235, 235)
@@ -37,6 +38,9 @@ class ToolHost(Protocol):
     @property
     def viewport(self) -> Viewport: ...
 
+    @property
+    def selection(self) -> Selection: ...
+
     def refresh(self) -> None: ...
 
     def report(self, message: str) -> None: ...
@@ -46,6 +50,10 @@ def widget_rect(viewport: Viewport, left: float, top: float, right: float, botto
     x0, y0 = viewport.to_widget(left, top)
     x1, y1 = viewport.to_widget(right, bottom)
     return QRectF(QPointF(x0, y0), QPointF(x1, y1))
+
+
+def on_screen(viewport: Viewport, rect: Rect) -> QRectF:
+    return widget_rect(viewport, rect.x, rect.y, rect.right, rect.bottom)
 
 
 def draw_outline(painter: QPainter, rect: QRectF, dashed: bool = False) -> None:
@@ -58,6 +66,50 @@ def draw_outline(painter: QPainter, rect: QRectF, dashed: bool = False) -> None:
         pen.setStyle(Qt.PenStyle.DashLine)
     painter.setPen(pen)
     painter.drawRect(rect)
+
+
+def draw_handles(painter: QPainter, target: QRectF) -> None:
+    """Squares on the corners and edge middles of `target`, where a drag resizes it."""
+    painter.setPen(QPen(QColor(0, 0, 0, 180), 1.0))
+    painter.setBrush(QColor(235, 235, 235))
+    for x in (target.left(), target.center().x(), target.right()):
+        for y in (target.top(), target.center().y(), target.bottom()):
+            if x == target.center().x() and y == target.center().y():
+                continue
+            painter.drawRect(QRectF(x - 3.5, y - 3.5, 7, 7))
+
+
+Edges = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def grab_at(edges: Edges, x: float, y: float, reach: float) -> tuple[str, str]:
+    """What a press at (x, y) takes hold of: ("left"/"right"/"", "top"/"bottom"/"") for an edge or
+    a corner, ("move", "move") inside, ("new", "new") outside."""
+    left, top, right, bottom = edges
+    if not (left - reach <= x <= right + reach and top - reach <= y <= bottom + reach):
+        return "new", "new"
+    horizontal = "left" if abs(x - left) <= reach else "right" if abs(x - right) <= reach else ""
+    vertical = "top" if abs(y - top) <= reach else "bottom" if abs(y - bottom) <= reach else ""
+    return (horizontal, vertical) if horizontal or vertical else ("move", "move")
+
+
+def dragged_edges(edges: Edges, grab: tuple[str, str], dx: float, dy: float, minimum: float) -> Edges:
+    """The edges after dragging the grabbed ones by (dx, dy), keeping at least `minimum` across."""
+    left, top, right, bottom = edges
+    horizontal, vertical = grab
+    if horizontal == "left":
+        left = min(left + dx, right - minimum)
+    elif horizontal == "right":
+        right = max(right + dx, left + minimum)
+    if vertical == "top":
+        top = min(top + dy, bottom - minimum)
+    elif vertical == "bottom":
+        bottom = max(bottom + dy, top + minimum)
+    return left, top, right, bottom
+
+
+def rect_edges(rect: Rect) -> Edges:
+    return float(rect.x), float(rect.y), float(rect.right), float(rect.bottom)
 
 
 class ToolHandler:
@@ -244,17 +296,8 @@ class FrameTool(ToolHandler):
     def press(self, x: float, y: float, modifiers: Qt.KeyboardModifier, pressure: float = 1.0) -> None:
         frame = self.host.document.frame
         self._original, self._start = frame, (x, y)
-        self._grab = self._grab_at(frame, x, y)
+        self._grab = grab_at(rect_edges(frame.rect), x, y, FRAME_GRAB / self.host.viewport.scale)
         self.pending = frame
-
-    def _grab_at(self, frame: Frame, x: float, y: float) -> tuple[str, str]:
-        reach = FRAME_GRAB / self.host.viewport.scale
-        left, top, right, bottom = frame.x, frame.y, frame.x + frame.width, frame.y + frame.height
-        if not (left - reach <= x <= right + reach and top - reach <= y <= bottom + reach):
-            return "new", "new"
-        horizontal = "left" if abs(x - left) <= reach else "right" if abs(x - right) <= reach else ""
-        vertical = "top" if abs(y - top) <= reach else "bottom" if abs(y - bottom) <= reach else ""
-        return (horizontal, vertical) if horizontal or vertical else ("move", "move")
 
     def move(self, x: float, y: float, modifiers: Qt.KeyboardModifier, pressure: float = 1.0) -> None:
         if self._grab is None:
@@ -272,16 +315,7 @@ class FrameTool(ToolHandler):
             (x0, y0), (x1, y1) = self._start, (x, y)
             left, top = min(x0, x1), min(y0, y1)
             return Frame(round(left), round(top), round(abs(x1 - x0)), round(abs(y1 - y0)))
-        left, top = float(frame.x), float(frame.y)
-        right, bottom = left + frame.width, top + frame.height
-        if horizontal == "left":
-            left = min(left + dx, right - 64)
-        elif horizontal == "right":
-            right = max(right + dx, left + 64)
-        if vertical == "top":
-            top = min(top + dy, bottom - 64)
-        elif vertical == "bottom":
-            bottom = max(bottom + dy, top + 64)
+        left, top, right, bottom = dragged_edges(rect_edges(frame.rect), (horizontal, vertical), dx, dy, 64)
         return Frame(round(left), round(top), round(right - left), round(bottom - top))
 
     def release(self, x: float, y: float, modifiers: Qt.KeyboardModifier) -> None:
@@ -298,20 +332,3 @@ class FrameTool(ToolHandler):
     def cancel(self) -> None:
         self._grab, self.pending = None, None
         self.host.refresh()
-
-
-def make_tool(tool: Tool, host: ToolHost) -> ToolHandler:
-    match tool:
-        case Tool.BRUSH | Tool.ERASER:
-            return PaintTool(host, on_mask=False)
-        case Tool.MASK_BRUSH | Tool.MASK_ERASER:
-            return PaintTool(host, on_mask=True)
-        case Tool.MOVE:
-            return MoveTool(host)
-        case Tool.MASK_RECTANGLE:
-            return MaskRectangleTool(host)
-        case Tool.PICKER:
-            return PickerTool(host)
-        case Tool.FRAME:
-            return FrameTool(host)
-    raise ValueError(f"unknown tool {tool!r}")

@@ -1,5 +1,5 @@
-"""Work that survives a crash: the open document is autosaved every minute, and after a crash the
-next launch offers the newest autosave back."""
+"""Work that survives a crash: the open document is autosaved every minute (or as often as the
+preferences say), and after a crash the next launch offers the newest autosave back."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ class CrashRecovery(QObject):
             self._files.autosave()
         except SfumatoError as error:
             self._status.show_message(f"Autosave failed: {error.message}")
+
+    def set_interval(self, seconds: int) -> None:
+        self._timer.setInterval(seconds * 1000)
+
+    @property
+    def interval_seconds(self) -> int:
+        return self._timer.interval() // 1000
 
     def stop(self) -> None:
         self._timer.stop()

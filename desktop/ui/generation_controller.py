@@ -23,6 +23,7 @@ from sfumato.core.api import (
     Started,
     Step,
 )
+from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.desktop.document import Document, Layer, Rect
 from sfumato.desktop.document.commands import ChangeLayerStack
 from sfumato.desktop.engine_client import EngineClient
@@ -96,7 +97,14 @@ class GenerationController(QObject):
     def generate(self) -> str | None:
         """Queue a generation into the frame; returns its job id (None when it could not start)."""
         document = self.host.document
-        return self._submit(lambda: plan_generation(document, self.panel.settings()))
+        settings = self.panel.settings()
+        try:
+            checked_prompt_addons(settings.model, settings.prompt, settings.negative)
+        except SfumatoError as error:
+            self.panel.show_prompt_problem(error.message)
+            self.message.emit("Not generated: the prompt names an add-on that cannot be used")
+            return None
+        return self._submit(lambda: plan_generation(document, settings))
 
     def reroll(self, layer: Layer) -> str | None:
         """Make `layer` again from its recipe with a new seed, from what lies beneath it."""

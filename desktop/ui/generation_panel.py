@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -23,9 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe, request_fields, setting_of
+from sfumato.desktop.ui.addon_names import AddonDirectory
+from sfumato.desktop.ui.addon_prompt import AddonPicker, PromptEdit
 from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
-from sfumato.desktop.ui.prompt_highlighter import PromptHighlighter
+from sfumato.desktop.ui.token_counter import TokenCounter
 from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
 
@@ -34,13 +35,13 @@ AUTOMATIC = "auto"
 _REQUEST_FIELDS = {declared.name: declared for declared in request_fields()}
 
 
-def _prompt_box(name: str, placeholder: str, lines: int) -> QPlainTextEdit:
-    box = QPlainTextEdit()
+def _prompt_box(name: str, placeholder: str, lines: int, addons: AddonDirectory) -> PromptEdit:
+    box = PromptEdit(addons)
     box.setObjectName(name)
     box.setPlaceholderText(placeholder)
     box.setTabChangesFocus(True)
     box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
-    PromptHighlighter(box.document())
+    TokenCounter(box)
     return box
 
 
@@ -93,10 +94,19 @@ class GenerationPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("generationPanel")
         self.models = ModelPicker()
+        self.addons = AddonDirectory()
         self.prompt = _prompt_box(
-            "prompt", "Describe the picture, e.g. a lighthouse at dusk, (oil paint:1.2)", 4
+            "prompt", "Describe the picture, e.g. a lighthouse at dusk, (oil paint:1.2)", 4, self.addons
         )
-        self.negative = _prompt_box("negative", "What to avoid, e.g. blurry, text", 2)
+        self.negative = _prompt_box("negative", "What to avoid, e.g. blurry, text", 2, self.addons)
+        self.addon_picker = AddonPicker(self.prompt)
+        self.prompt_problem = QLabel()  # why the prompt cannot be used, until it is edited
+        self.prompt_problem.setObjectName("promptProblem")
+        self.prompt_problem.setWordWrap(True)
+        self.prompt_problem.setStyleSheet("color: rgb(235, 110, 100);")
+        self.prompt_problem.hide()
+        for box in (self.prompt, self.negative):
+            box.textChanged.connect(self.prompt_problem.hide)
         self.mode = QComboBox()
         self.mode.addItem("Automatic", AUTOMATIC)
         for mode in Mode:
@@ -169,8 +179,12 @@ class GenerationPanel(QWidget):
         column.setContentsMargins(0, 0, 4, 0)
         column.addWidget(QLabel("Model"))
         column.addWidget(self.models)
-        column.addWidget(QLabel("Prompt"))
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(QLabel("Prompt"), 1)
+        prompt_row.addWidget(self.addon_picker)
+        column.addLayout(prompt_row)
         column.addWidget(self.prompt)
+        column.addWidget(self.prompt_problem)
         column.addWidget(QLabel("Negative prompt"))
         column.addWidget(self.negative)
         column.addLayout(form)
@@ -201,6 +215,11 @@ class GenerationPanel(QWidget):
         return GenerationSettings(
             **values, model=self.models.model(), mode=None if mode == AUTOMATIC else Mode(mode)
         )
+
+    def show_prompt_problem(self, message: str) -> None:
+        """Say under the prompt why it cannot be used (an unknown LoRA, say); editing hides it."""
+        self.prompt_problem.setText(message)
+        self.prompt_problem.show()
 
     def set_samplers(self, names: list[str]) -> None:
         current = self.sampler.currentText()

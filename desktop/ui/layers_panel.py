@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -55,6 +58,17 @@ def thumbnail(layer: Layer, size: int = THUMBNAIL) -> QIcon:
     return QIcon(QPixmap.fromImage(scaled))
 
 
+class _WithinWidth(QStyledItemDelegate):
+    """Rows no wider than the list, so a long name is elided rather than cut off."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        view = self.parent()
+        if isinstance(view, QListWidget):
+            size.setWidth(min(size.width(), view.viewport().width()))
+        return size
+
+
 class LayerList(QListWidget):
     """The stack, topmost layer first; reports a drag-reorder as (old row, new row)."""
 
@@ -67,6 +81,11 @@ class LayerList(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
+        # A long name (a generated layer's whole prompt) ends in "…" on screen; its tooltip shows it all.
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setItemDelegate(_WithinWidth(self))
         self.model().rowsMoved.connect(self._on_rows_moved)
 
     def _on_rows_moved(
@@ -186,7 +205,7 @@ class LayersPanel(QWidget):
                     | Qt.ItemFlag.ItemIsDragEnabled
                 )
                 item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
-                item.setToolTip("Visible" if layer.visible else "Hidden")
+                item.setToolTip(f"{layer.name}\n{'Visible' if layer.visible else 'Hidden'}")
                 self.list.addItem(item)
                 if layer is self.document.active_layer:
                     self.list.setCurrentItem(item)

@@ -29,9 +29,11 @@ from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
 from sfumato.desktop.ui.messages import StudioMessages
 from sfumato.desktop.ui.queue_panel import QueuePanel
+from sfumato.desktop.ui.selection_commands import SelectionCommands
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
 from sfumato.desktop.ui.studio_menus import StudioMenus
+from sfumato.desktop.ui.studio_preferences import StudioPreferences
 from sfumato.desktop.ui.tool_bars import BrushOptions, Toolbox
 from sfumato.desktop.ui.tool_settings import ToolSettings
 from sfumato.desktop.ui.window_settings import WindowSettings
@@ -55,6 +57,7 @@ class MainWindow(QMainWindow):
         self.tools = ToolSettings(self)
         self.canvas = CanvasView(self.host, self.tools)
         self.setCentralWidget(self.canvas)
+        self.selection_commands = SelectionCommands(self.canvas)
         self.status = StudioStatusBar(client)
         self.setStatusBar(self.status)
         self.messages = StudioMessages(self, self.status)
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         self.model_manager: ModelManager | None = None
         self._connect()
         self.window_settings.restore()
+        self.preferences = StudioPreferences(self)
         self._update_title()
         self._on_engine_state()
 

@@ -131,6 +131,10 @@ class ModelPicker(QWidget):
         found = (self.combo.itemData(index) for index in range(self.combo.count()))
         return [str(data) for data in found if data and data != MANAGE]
 
+    def label_of(self, reference: str) -> str:
+        index = self.combo.findData(reference)
+        return self.combo.itemText(index) if index >= 0 else model_label(reference)
+
     def model(self) -> str:
         data = self.combo.currentData()
         return str(data) if data and data != MANAGE else ""

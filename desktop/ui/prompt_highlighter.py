@@ -1,13 +1,18 @@
 """Highlight prompt weighting as the engine reads it: `(words:1.3)`, `(words)`, `[words]`, `\\(`
-escapes and BREAK. Text weighted up reads brighter, text weighted down dimmer."""
+escapes and BREAK. Text weighted up reads brighter, text weighted down dimmer. LoRA tags and
+embedding names the artist has are coloured; a `<lora:...>` naming none is marked."""
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from sfumato.core.prompt_addons import embedding_pattern, lora_tag_spans
+from sfumato.desktop.ui.addon_names import AddonNames
 
 _TOKEN = re.compile(
     r"(?P<escape>\\[()\[\]\\])|(?P<weight>:\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*\))|(?P<open>[(\[])|(?P<close>[)\]])"
@@ -24,6 +29,8 @@ class Span(enum.StrEnum):
     DOWN = "down"  # text weighted below 1
     BREAK = "break"
     ESCAPE = "escape"
+    ADDON = "addon"  # a LoRA tag or an embedding's name that is installed
+    UNKNOWN_ADDON = "unknown_addon"  # a LoRA tag naming no installed LoRA
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,18 @@ def prompt_highlights(text: str, depth: tuple[str, ...] = ()) -> tuple[list[High
     return highlights, tuple(stack)
 
 
+def addon_highlights(text: str, names: AddonNames) -> list[Highlight]:
+    """The LoRA tags of one line of a prompt, known or not, and the embedding names in it."""
+    highlights = [
+        Highlight(start, end - start, Span.ADDON if names.knows_lora(name) else Span.UNKNOWN_ADDON)
+        for start, end, name in lora_tag_spans(text)
+    ]
+    pattern = embedding_pattern(names.embeddings)
+    if pattern is not None:
+        highlights += [Highlight(m.start(), m.end() - m.start(), Span.ADDON) for m in pattern.finditer(text)]
+    return highlights
+
+
 def _closes(opened: str, closing: str) -> bool:
     return (opened in "(<" and closing == ")") or (opened == "[" and closing == "]")
 
@@ -91,19 +110,24 @@ FORMATS = {
     Span.DOWN: _format(QColor(140, 140, 140), italic=True),
     Span.BREAK: _format(QColor(200, 170, 120), bold=True),
     Span.ESCAPE: _format(QColor(150, 150, 150)),
+    Span.ADDON: _format(QColor(120, 200, 160), bold=True),
+    Span.UNKNOWN_ADDON: _format(QColor(235, 110, 100)),
 }
+FORMATS[Span.UNKNOWN_ADDON].setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+FORMATS[Span.UNKNOWN_ADDON].setUnderlineColor(QColor(235, 110, 100))
 
 
 class PromptHighlighter(QSyntaxHighlighter):
-    def __init__(self, document: QTextDocument) -> None:
+    def __init__(self, document: QTextDocument, addon_names: Callable[[], AddonNames] = AddonNames) -> None:
         super().__init__(document)
         self._stacks: dict[int, tuple[str, ...]] = {0: ()}
+        self._addon_names = addon_names
 
     def highlightBlock(self, text: str) -> None:
         previous = self.previousBlockState()
         depth = self._stacks.get(previous, ())
         highlights, after = prompt_highlights(text, depth)
-        for highlight in highlights:
+        for highlight in highlights + addon_highlights(text, self._addon_names()):
             self.setFormat(highlight.start, highlight.length, FORMATS[highlight.span])
         # Block states are integers; keep each distinct stack under a number of its own.
         key = next((number for number, stack in self._stacks.items() if stack == after), len(self._stacks))

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from sfumato.desktop.ui.studio_help import AboutDialog, ShortcutSheet
+
 if TYPE_CHECKING:
     from sfumato.desktop.ui.main_window import MainWindow
 
@@ -58,11 +60,26 @@ class StudioMenus:
         edit.addAction(self._action("undo", "&Undo", window.undo, QKeySequence.StandardKey.Undo))
         edit.addAction(self._action("redo", "&Redo", window.redo, "Ctrl+Shift+Z", "Ctrl+Y"))
         edit.addSeparator()
+        selection = window.selection_commands
+        edit.addAction(self._action("cut", "Cu&t", selection.cut, QKeySequence.StandardKey.Cut))
+        edit.addAction(self._action("copy", "&Copy", selection.copy, QKeySequence.StandardKey.Copy))
+        paste = self._action("paste", "&Paste as New Layer", selection.paste, QKeySequence.StandardKey.Paste)
+        edit.addAction(paste)
+        edit.addAction(self._action("delete_selection", "&Delete Selected Pixels", selection.delete, "Del"))
+        edit.addAction(self._action("select_all", "Select &All", selection.select_all, "Ctrl+A"))
+        edit.addAction(self._action("deselect", "Deselect", selection.deselect, "Ctrl+Shift+A"))
+        edit.addSeparator()
         edit.addAction(self._action("clear_mask", "&Clear Mask", document_action("clear_mask")))
         edit.addAction(self._action("invert_mask", "&Invert Mask in Frame", document_action("invert_mask")))
         edit.addSeparator()
         edit.addAction(self._action("smaller", "Smaller Brush", tools.shrink, "["))
         edit.addAction(self._action("larger", "Larger Brush", tools.grow, "]"))
+        edit.addSeparator()
+        preferences = self._action(
+            "preferences", "&Preferences…", lambda: window.preferences.open_dialog(), "Ctrl+,"
+        )
+        preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit.addAction(preferences)
 
         view = bar.addMenu("&View")
         view.addAction(self._action("zoom_in", "Zoom &In", canvas.zoom_in, "+", "=", "Ctrl++"))
@@ -94,6 +111,24 @@ class StudioMenus:
 
         models = bar.addMenu("&Models")
         models.addAction(self._action("model_manager", "Model &Manager…", window.open_model_manager))
+
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(
+            self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/")
+        )
+        about = self._action("about", "&About Sfumato", self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.help_menu.addAction(about)
+
+    def show_shortcuts(self) -> ShortcutSheet:
+        self.shortcut_sheet = ShortcutSheet(self._window)  # made anew: it lists the actions as they are now
+        self.shortcut_sheet.open()
+        return self.shortcut_sheet
+
+    def show_about(self) -> AboutDialog:
+        self.about = AboutDialog(self._window)
+        self.about.open()
+        return self.about
 
     def rebuild_recent(self) -> None:
         self.recent_menu.clear()

@@ -1,4 +1,5 @@
-"""The studio's dark theme: the Fusion style with a neutral grey palette and the studio style sheet."""
+"""The studio's themes: "dark", the Fusion style with a neutral grey palette and the studio style
+sheet, and "system", the Fusion style in the platform's own palette."""
 
 from __future__ import annotations
 
@@ -46,7 +47,11 @@ def style_sheet() -> str:
     return files("sfumato.resources").joinpath(STYLE_SHEET).read_text(encoding="utf-8")
 
 
-def apply_theme(app: QApplication) -> None:
+def apply_theme(app: QApplication, theme: str = "dark") -> None:
     app.setStyle("Fusion")
+    if theme == "system":
+        app.setPalette(app.style().standardPalette())
+        app.setStyleSheet("")
+        return
     app.setPalette(dark_palette())
     app.setStyleSheet(style_sheet())

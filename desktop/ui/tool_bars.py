@@ -12,6 +12,7 @@ from sfumato.desktop.ui.widgets import decimal_box, slider, tool_button
 
 TOOLS: tuple[tuple[Tool, str, str], ...] = (
     (Tool.MOVE, "Move", "V"),
+    (Tool.SELECT, "Select", "S"),
     (Tool.BRUSH, "Brush", "B"),
     (Tool.ERASER, "Eraser", "E"),
     (Tool.MASK_BRUSH, "Mask", "M"),

@@ -16,6 +16,7 @@ SIZE_STEP = 1.25
 
 class Tool(enum.StrEnum):
     MOVE = "move"
+    SELECT = "select"
     BRUSH = "brush"
     ERASER = "eraser"
     MASK_BRUSH = "mask brush"

@@ -81,12 +81,12 @@ def test_merges_that_would_lose_pixels_are_refused_plainly() -> None:
 def test_generated_layers_land_on_the_frame_with_their_recipe() -> None:
     document = Document()
     document.move_frame(256, -128)
-    recipe = sample_recipe(prompt="a quiet harbour at dawn with fishing boats and gulls")
+    recipe = sample_recipe(prompt="a quiet harbour at dawn\nwith fishing boats and gulls")
     layer = document.add_generated_layer(random_pixels(512, 512, seed=3)[..., :3], recipe)
     assert (layer.x, layer.y) == (256, -128)
     assert layer.recipe == recipe
     assert (layer.pixels[..., 3] == 255).all()
-    assert layer.name == "a quiet harbour at dawn with…"
+    assert layer.name == "a quiet harbour at dawn with fishing boats and gulls"  # whole, on one line
     assert document.history.labels[-1] == "Generated layer"
 
 
