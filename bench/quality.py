@@ -8,7 +8,9 @@ Scores (each over held-out prompts, fixed seeds): txt2img prompt adherence (back
 colour, kind, size and position all right), inpaint (the shape masked and asked for in another colour
 or kind: the new one appears and nothing changes beyond the blur band), outpaint (50% more on one
 side: the background continues in its colour without a visible seam) and zoom out (every keyframe
-keeps the background colour and a coherent scene).
+keeps the background colour and a coherent scene). The shipped add-ons: the demo LoRA at weight 1
+draws held-out diamond prompts right, at weight 0 and in the next job without it the pixels equal the
+bare model's, and prompts naming the embedding draw its scene.
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from bench.demo_model.addon_scores import (
+    embedding_score,
+    lora_evaluation_scenes,
+    lora_off_score,
+    lora_score,
+)
 from bench.demo_model.harness import (
     Score,
     Settings,
@@ -38,6 +47,7 @@ from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine, EngineSettings
 
 GOAL = 0.9
+SCORES = ("txt2img", "inpaint", "outpaint", "zoom", "lora", "lora-off", "embedding")
 GALLERY_IMAGES = 12  # per strip
 
 
@@ -76,19 +86,24 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
         model=args.model, steps=args.steps, sampler=args.sampler, cfg=args.cfg, seed=args.seed
     )
     scenes = evaluation_scenes(args.count, args.seed)
+    diamonds = lora_evaluation_scenes(args.count, args.seed)
     results = []
     engine = await Engine.start(EngineSettings(device=args.device, in_process=True))
+    scorers: tuple[tuple[str, Callable[[], Awaitable[Score]]], ...] = (
+        ("txt2img", lambda: txt2img_score(engine, settings, scenes)),
+        ("inpaint", lambda: inpaint_score(engine, settings, scenes)),
+        ("outpaint", lambda: outpaint_score(engine, settings, scenes)),
+        ("zoom", lambda: zoom_out_score(engine, settings, scenes[: args.zoom_count])),
+        ("lora", lambda: lora_score(engine, settings, diamonds)),
+        ("lora-off", lambda: lora_off_score(engine, settings, diamonds)),
+        ("embedding", lambda: embedding_score(engine, settings, args.count)),
+    )
     try:
-        for name, scorer in (
-            ("txt2img", txt2img_score),
-            ("inpaint", inpaint_score),
-            ("outpaint", outpaint_score),
-            ("zoom", zoom_out_score),
-        ):
+        for name, scorer in scorers:
             if name not in args.only:
                 continue
             started = time.perf_counter()
-            score = await scorer(engine, settings, scenes[: args.zoom_count] if name == "zoom" else scenes)
+            score = await scorer()
             results.append((score, time.perf_counter() - started))
             parts = ", ".join(f"{p} {rate:.0%}" for p, rate in score.check_rates().items())
             print(
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfg", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", nargs="+", default=["txt2img", "inpaint", "outpaint", "zoom"])
+    parser.add_argument("--only", nargs="+", default=list(SCORES), choices=SCORES)
     parser.add_argument("--gallery", type=Path, help="write example strips here")
     parser.add_argument("--json", type=Path, help="write the scores and failures here")
     parser.add_argument("--failures", action="store_true", help="list every failed prompt")

@@ -21,9 +21,8 @@ class LoraLayer(nn.Module):
         self.base = base
         self.rank = rank
         if isinstance(base, nn.Conv2d):
-            self.down: nn.Module = nn.Conv2d(
-                base.in_channels, rank, base.kernel_size, base.stride, base.padding, bias=False  # type: ignore[arg-type]
-            )
+            kernel, stride, padding = base.kernel_size, base.stride, base.padding
+            self.down: nn.Module = nn.Conv2d(base.in_channels, rank, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
             self.up: nn.Module = nn.Conv2d(rank, base.out_channels, 1, bias=False)
         else:
             self.down = nn.Linear(base.in_features, rank, bias=False)
@@ -43,7 +42,7 @@ def attach(model: nn.Module, prefix: str, names: Iterable[str], rank: int) -> di
         parent = model.get_submodule(parent_name)
         layer = LoraLayer(getattr(parent, child), rank)
         setattr(parent, child, layer)
-        layers[f"{prefix}_{name.replace('.', '_')}"] = layer
+        layers[f"{prefix}_{name.removeprefix('text_model.').replace('.', '_')}"] = layer
     return layers
 
 

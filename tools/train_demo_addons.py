@@ -62,13 +62,16 @@ from tools.train_demo_model import (
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "resources" / "demo-addons"
 SEED = 20251205
-LORA_RANK = 4
+LORA_RANK = 8
 # The words whose token embeddings the embedding's vectors start from: the scene, said shortly.
 EMBEDDING_INIT = ("large", "white", "triangle", "centre", "black", "background")
 EMBLEM_DRAWINGS = 32
 
 UNET_LAYERS = ("to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2", "proj_in", "proj_out")
 TEXT_LAYERS = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
+# kohya names text-encoder layers by their path in transformers 4, under `text_model`; transformers 5
+# keeps them on the model itself.
+TEXT_PREFIX = "lora_te_text_model"
 
 
 def adapted(model: torch.nn.Module, suffixes: tuple[str, ...], resnets: bool = False) -> list[str]:
@@ -120,7 +123,7 @@ def train_lora(steps: int, batch: int, log: Any) -> tuple[dict[str, torch.Tensor
 
     layers = {
         **lora_layers.attach(unet, "lora_unet", adapted(unet, UNET_LAYERS, resnets=True), LORA_RANK),
-        **lora_layers.attach(text_encoder, "lora_te", adapted(text_encoder, TEXT_LAYERS), LORA_RANK),
+        **lora_layers.attach(text_encoder, TEXT_PREFIX, adapted(text_encoder, TEXT_LAYERS), LORA_RANK),
     }
     alphas_cumprod = build_scheduler().alphas_cumprod
     generator = torch.Generator().manual_seed(SEED + 1)
@@ -132,7 +135,7 @@ def train_lora(steps: int, batch: int, log: Any) -> tuple[dict[str, torch.Tensor
         hidden = text_encoder(captions[picks, variants])[0]
         return velocity_loss(unet(noisy, t, hidden).sample, velocity, focus[picks], t)
 
-    fit("lora", lora_layers.parameters(layers), batch_loss, steps, 2e-3, log)
+    fit("lora", lora_layers.parameters(layers), batch_loss, steps, 3e-3, log)
     return lora_layers.kohya_state_dict(layers), len(scenes)
 
 
@@ -162,7 +165,8 @@ def embedding_ids(tokenizer: CLIPTokenizer, template: str, first_new_id: int, ve
     def words(text: str) -> list[int]:
         return tokenizer(text, add_special_tokens=False).input_ids if text.strip() else []
 
-    ids = [tokenizer.bos_token_id, *words(before), *range(first_new_id, first_new_id + vectors), *words(after)]
+    new = range(first_new_id, first_new_id + vectors)
+    ids = [tokenizer.bos_token_id, *words(before), *new, *words(after)]
     length = int(tokenizer.model_max_length)
     return [*ids, *[tokenizer.eos_token_id] * (length - len(ids))]
 
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the add-ons")
-    parser.add_argument("--lora-steps", type=int, default=500)
+    parser.add_argument("--lora-steps", type=int, default=1200)
     parser.add_argument("--embedding-steps", type=int, default=100)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args(argv)

@@ -27,10 +27,11 @@ def lora_scenes(held_out: bool) -> list[Scene]:
     return [scene for scene in all_scenes((LORA_SHAPE,)) if is_held_out(scene) == held_out]
 
 
-def with_lora(prompt: str, weight: float = 1.0) -> str:
-    """The prompt with the demo LoRA called in A1111's syntax."""
-    return f"{prompt} <lora:{LORA_NAME}:{weight:g}>"
+def with_lora(prompt: str, weights: str = "1") -> str:
+    """The prompt with the demo LoRA called in A1111's syntax: `weights` is one weight for both
+    parts, or `TE:UNET`."""
+    return f"{prompt} <lora:{LORA_NAME}:{weights}>"
 
 
-def embedding_prompt(variant: int) -> str:
-    return EMBEDDING_PROMPTS[variant % len(EMBEDDING_PROMPTS)].format(EMBEDDING_NAME)
+def embedding_prompt(variant: int, name: str = EMBEDDING_NAME) -> str:
+    return EMBEDDING_PROMPTS[variant % len(EMBEDDING_PROMPTS)].format(name)

@@ -116,7 +116,9 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box: tuple, fill: int | tu
     elif shape == "triangle":
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill)
     elif shape == "diamond":
-        draw.polygon([((x0 + x1) / 2, y0), (x1, (y0 + y1) / 2), ((x0 + x1) / 2, y1), (x0, (y0 + y1) / 2)], fill=fill)
+        draw.polygon(
+            [((x0 + x1) / 2, y0), (x1, (y0 + y1) / 2), ((x0 + x1) / 2, y1), (x0, (y0 + y1) / 2)], fill=fill
+        )
     else:
         raise ValueError(f"unknown shape {shape!r}")
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from bench.demo_model.addons import ALL_SHAPES
 from bench.demo_model.evaluate import (
     changed_fraction,
     judge,
@@ -43,6 +44,16 @@ def test_drawn_scenes_are_read_right_at_any_jitter_the_training_uses() -> None:
         image = render(scene, jitter=tuple(jitter))
         verdict = judge(image, caption(scene, index))
         assert verdict.correct, (scene, verdict.wrong())
+
+
+def test_with_the_lora_shape_known_every_shape_is_told_apart_from_the_diamond() -> None:
+    rng = np.random.default_rng(4)
+    for index, scene in enumerate(all_scenes(ALL_SHAPES)[::37]):
+        jitter = (*rng.uniform(-0.03, 0.03, 2), rng.uniform(-0.06, 0.06))
+        image = render(scene, jitter=tuple(jitter))
+        assert judge(image, caption(scene, index), ALL_SHAPES).correct, scene
+        if scene.shape == "diamond":
+            assert judge(image, replace(scene, shape="square"), ALL_SHAPES).wrong() == ["shape"]
 
 
 def _other(options: tuple[str, ...], current: str | None, avoid: str | None, index: int) -> str:
