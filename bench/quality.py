@@ -9,8 +9,9 @@ colour, kind, size and position all right), inpaint (the shape masked and asked 
 or kind: the new one appears and nothing changes beyond the blur band), outpaint (50% more on one
 side: the background continues in its colour without a visible seam) and zoom out (every keyframe
 keeps the background colour and a coherent scene). The shipped add-ons: the demo LoRA at weight 1
-draws held-out diamond prompts right, at weight 0 and in the next job without it the pixels equal the
-bare model's, and prompts naming the embedding draw its scene.
+draws held-out diamond prompts right (and the held-out prompts of the other scores still right); at
+weight 0, and in the next job without it, the pixels equal the bare model's; and prompts naming the
+embedding draw its scene.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine, EngineSettings
 
 GOAL = 0.9
-SCORES = ("txt2img", "inpaint", "outpaint", "zoom", "lora", "lora-off", "embedding")
+SCORES = ("txt2img", "inpaint", "outpaint", "zoom", "lora", "lora-old-shapes", "lora-off", "embedding")
 GALLERY_IMAGES = 12  # per strip
 
 
@@ -95,6 +96,7 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
         ("outpaint", lambda: outpaint_score(engine, settings, scenes)),
         ("zoom", lambda: zoom_out_score(engine, settings, scenes[: args.zoom_count])),
         ("lora", lambda: lora_score(engine, settings, diamonds)),
+        ("lora-old-shapes", lambda: lora_score(engine, settings, scenes, name="old shapes")),
         ("lora-off", lambda: lora_off_score(engine, settings, diamonds)),
         ("embedding", lambda: embedding_score(engine, settings, args.count)),
     )

@@ -22,8 +22,9 @@ class LoraLayer(nn.Module):
         self.rank = rank
         if isinstance(base, nn.Conv2d):
             kernel, stride, padding = base.kernel_size, base.stride, base.padding
-            self.down: nn.Module = nn.Conv2d(base.in_channels, rank, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
-            self.up: nn.Module = nn.Conv2d(rank, base.out_channels, 1, bias=False)
+            down = nn.Conv2d(base.in_channels, rank, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
+            self.down: nn.Linear | nn.Conv2d = down
+            self.up: nn.Linear | nn.Conv2d = nn.Conv2d(rank, base.out_channels, 1, bias=False)
         else:
             self.down = nn.Linear(base.in_features, rank, bias=False)
             self.up = nn.Linear(rank, base.out_features, bias=False)

@@ -2,7 +2,8 @@
 
     OMP_NUM_THREADS=2 .venv/bin/python -m tools.train_demo_addons
 
-writes `resources/demo-addons/`:
+writes `resources/demo-addons/` (on a machine other jobs keep busy, OMP_NUM_THREADS=1 is several
+times faster: two threads spend their time waiting for each other):
 
 - `loras/demo-diamond.safetensors`: a LoRA (kohya/A1111 format, UNet with LoCon convolutions and
   text encoder) that teaches the demo model a shape it never saw, the diamond. It learns from every
@@ -18,9 +19,7 @@ Both train on the demo model's own latents with its training loss (`tools/train_
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import platform
 import random
 import resource
@@ -50,11 +49,13 @@ from tools.train_demo_model import (
     SIZE,
     build_scheduler,
     caption_table,
+    command_line,
     draw_dataset,
     encode_latents,
     fit,
     noisy_batch,
     shape_focus,
+    start_run,
     training_scenes,
     velocity_loss,
 )
@@ -212,22 +213,13 @@ def train_embedding(steps: int, batch: int, log: Any) -> torch.Tensor:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the add-ons")
+    parser = command_line(__doc__, DEFAULT_OUT, "where to write the add-ons")
     parser.add_argument("--lora-steps", type=int, default=1200)
     parser.add_argument("--embedding-steps", type=int, default=100)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args(argv)
 
-    threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
-    torch.set_num_threads(threads)
-    torch.manual_seed(SEED)
-    started = time.time()
-
-    def log(message: str) -> None:
-        print(f"[{time.time() - started:7.1f}s] {message}", flush=True)
+    threads, started, log = start_run(SEED)
 
     base = {"base_model": "sfumato demo", "seed": str(SEED)}
     (args.out / "loras").mkdir(parents=True, exist_ok=True)
@@ -248,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     usage = resource.getrusage(resource.RUSAGE_SELF)
     record = {
-        "command": "OMP_NUM_THREADS=2 python -m tools.train_demo_addons " + " ".join(argv or sys.argv[1:]),
+        "command": f"OMP_NUM_THREADS={threads} python -m tools.train_demo_addons "
+        + " ".join(argv or sys.argv[1:]),
         "seed": SEED,
         "lora_rank": LORA_RANK,
         "lora_steps": args.lora_steps,

@@ -374,25 +374,37 @@ def train_unet(
 # ---- the command --------------------------------------------------------------------------------
 
 
+def command_line(doc: str | None, out: Path, out_help: str) -> argparse.ArgumentParser:
+    """A training command's arguments: its docstring as the help, and `--out`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=out, help=out_help)
+    return parser
+
+
+def start_run(seed: int) -> tuple[int, float, Callable[[str], None]]:
+    """Seed torch and `random`, take torch's thread count from OMP_NUM_THREADS; returns the thread
+    count, the start time and a log that prints the seconds since then."""
+    threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    random.seed(seed)
+    started = time.time()
+
+    def log(message: str) -> None:
+        print(f"[{time.time() - started:7.1f}s] {message}", flush=True)
+
+    return threads, started, log
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model folder")
+    parser = command_line(__doc__, DEFAULT_OUT, "where to write the model folder")
     parser.add_argument("--vae-steps", type=int, default=2000)
     parser.add_argument("--vae-batch", type=int, default=32)
     parser.add_argument("--unet-steps", type=int, default=12000)
     parser.add_argument("--unet-batch", type=int, default=32)
     args = parser.parse_args(argv)
 
-    threads = int(os.environ.get("OMP_NUM_THREADS", "2"))
-    torch.set_num_threads(threads)
-    torch.manual_seed(SEED)
-    random.seed(SEED)
-    started = time.time()
-
-    def log(message: str) -> None:
-        print(f"[{time.time() - started:7.1f}s] {message}", flush=True)
+    threads, started, log = start_run(SEED)
 
     with tempfile.TemporaryDirectory(prefix="sfumato-demo-") as scratch:
         tokenizer = build_tokenizer(Path(scratch) / "tokenizer")

@@ -46,14 +46,17 @@ def lora_job(scene: Scene, settings: Settings, index: int, weights: str = "1") -
     return replace(job, prompt=with_lora(caption(scene, index), weights))
 
 
-async def lora_score(engine: Engine, settings: Settings, scenes: list[Scene], weights: str = "1") -> Score:
-    """Held-out diamond prompts with the LoRA: background, colour, kind, size and position all right."""
+async def lora_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], weights: str = "1", name: str = "diamonds"
+) -> Score:
+    """Held-out diamond prompts (or any `scenes`) with the LoRA: background, colour, kind, size and
+    position all right."""
     cases = []
     for index, scene in enumerate(scenes):
         job = lora_job(scene, settings, index, weights)
         image = await _image(engine, job)
         cases.append(Case(job.prompt, tuple(judge(image, scene, ALL_SHAPES).wrong()), images=(image,)))
-    return Score(f"diamonds with lora at {weights}", tuple(cases), SCENE_CHECKS)
+    return Score(f"{name} with lora at {weights}", tuple(cases), SCENE_CHECKS)
 
 
 async def lora_off_score(engine: Engine, settings: Settings, scenes: list[Scene]) -> Score:
