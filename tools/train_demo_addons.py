@@ -214,7 +214,7 @@ def train_embedding(steps: int, batch: int, log: Any) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_line(__doc__, DEFAULT_OUT, "where to write the add-ons")
-    parser.add_argument("--lora-steps", type=int, default=1200)
+    parser.add_argument("--lora-steps", type=int, default=2400)
     parser.add_argument("--embedding-steps", type=int, default=100)
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args(argv)

