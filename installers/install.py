@@ -80,7 +80,9 @@ def say(message: str) -> None:
 # --- choosing the backend -------------------------------------------------------------------------
 
 
-def choose_lock(torch: str, system: str, previous: dict[str, Any] | None, checks: ModuleType) -> tuple[str, str]:
+def choose_lock(
+    torch: str, system: str, previous: dict[str, Any] | None, checks: ModuleType
+) -> tuple[str, str]:
     """(backend, lock) for `--torch`; an update keeps the backend that was installed."""
     if torch == "auto" and previous:
         say(f"Keeping the installed PyTorch build: {previous['backend']} ({previous['lock']}).")
@@ -127,7 +129,8 @@ def preflight(prefix: Path, backend: str, desktop: bool, checks: ModuleType) -> 
     storage = checks.storage
     if not storage.writable(prefix):
         raise InstallError(
-            f"Cannot write to {storage.existing_parent(prefix)}: choose another --prefix, or fix its permissions."
+            f"Cannot write to {storage.existing_parent(prefix)}: "
+            "choose another --prefix, or fix its permissions."
         )
     needed = NEEDED_GB.get(backend, 10) * storage.GIB
     free = storage.free_bytes(prefix)
@@ -183,7 +186,16 @@ def install_slot(uv: Uv, env: Path, python: str, lock: str, source: Path) -> Non
     uv.run("venv", "--quiet", "--python", python, str(env))
     target = ["--python", str(env_python(env))]
     uv.run("pip", "sync", "--require-hashes", *target, *uv.sources(lock), str(lock_file(lock)))
-    uv.run("pip", "install", "--no-deps", "--reinstall-package", "sfumato", *target, *uv.sources(lock), str(source))
+    uv.run(
+        "pip",
+        "install",
+        "--no-deps",
+        "--reinstall-package",
+        "sfumato",
+        *target,
+        *uv.sources(lock),
+        str(source),
+    )
 
 
 def verify_slot(env: Path, backend: str) -> None:
@@ -191,7 +203,8 @@ def verify_slot(env: Path, backend: str) -> None:
     probe = (
         "import torch, PySide6.QtCore, sfumato.desktop.launcher;"
         f"gpu = {backend!r};"
-        "assert gpu not in ('cuda', 'cuda-legacy') or torch.version.cuda, 'a CPU build of torch was installed';"
+        "assert gpu not in ('cuda', 'cuda-legacy') or torch.version.cuda,"
+        " 'a CPU build of torch was installed';"
         "assert gpu != 'rocm' or torch.version.hip, 'a build of torch without ROCm was installed'"
     )
     for command in ([str(env_python(env)), "-c", probe], [str(env_command(env)), "--version"]):
@@ -238,14 +251,16 @@ def write_launcher(prefix: Path) -> Path:
     if this_system() == "windows":
         launcher = folder / "sfumato.cmd"
         launcher.write_text(
-            f'@echo off\r\nset /p SLOT=<"{prefix}\\current"\r\n"{prefix}\\envs\\%SLOT%\\Scripts\\sfumato.exe" %*\r\n',
+            f'@echo off\r\nset /p SLOT=<"{prefix}\\current"\r\n'
+            f'"{prefix}\\envs\\%SLOT%\\Scripts\\sfumato.exe" %*\r\n',
             "utf-8",
         )
         return launcher
     launcher = folder / "sfumato"
     quoted = str(prefix).replace("'", "'\\''")
     launcher.write_text(
-        f"#!/bin/sh\nprefix='{quoted}'\nexec \"$prefix/envs/$(cat \"$prefix/current\")/bin/sfumato\" \"$@\"\n", "utf-8"
+        f'#!/bin/sh\nprefix=\'{quoted}\'\nexec "$prefix/envs/$(cat "$prefix/current")/bin/sfumato" "$@"\n',
+        "utf-8",
     )
     launcher.chmod(0o755)
     return launcher
@@ -256,7 +271,9 @@ def keep_installer(prefix: Path) -> None:
     target = prefix / "installer"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(HERE, target / "installers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(ROOT / "core" / "system", target / "core" / "system", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "core" / "system", target / "core" / "system", ignore=shutil.ignore_patterns("__pycache__")
+    )
 
 
 def install(args: argparse.Namespace, checks: ModuleType) -> int:
@@ -283,11 +300,20 @@ def install(args: argparse.Namespace, checks: ModuleType) -> int:
     except (InstallError, OSError) as error:
         shutil.rmtree(env, ignore_errors=True)
         if previous:
-            say(f"The update failed; the previous installation ({previous['backend']}) is kept and still runs.")
+            say(
+                f"The update failed; the previous installation ({previous['backend']}) "
+                "is kept and still runs."
+            )
         raise InstallError(str(error)) from error
     write_text_atomically(prefix / "current", slot)
     launcher = write_launcher(prefix)
-    state: dict[str, Any] = {"backend": backend, "lock": lock, "slot": slot, "source": str(source), "system": system}
+    state: dict[str, Any] = {
+        "backend": backend,
+        "lock": lock,
+        "slot": slot,
+        "source": str(source),
+        "system": system,
+    }
     keep_installer(prefix)
     if not args.no_desktop:
         state["desktop"] = integrate_desktop(prefix, launcher)
@@ -324,7 +350,8 @@ def _integrate_linux(launcher: Path, icon: Path) -> list[str]:
     entry.write_text(
         "[Desktop Entry]\nType=Application\nName=Sfumato\nGenericName=Diffusion studio\n"
         "Comment=Paint and generate images with Stable Diffusion on your own computer\n"
-        f'Exec="{launcher}" %f\nIcon=sfumato\nTerminal=false\nCategories=Graphics;2DGraphics;RasterGraphics;\n'
+        f'Exec="{launcher}" %f\nIcon=sfumato\nTerminal=false\n'
+        "Categories=Graphics;2DGraphics;RasterGraphics;\n"
         "MimeType=image/openraster;\nStartupWMClass=sfumato\n",
         "utf-8",
     )
@@ -347,7 +374,9 @@ def _integrate_linux(launcher: Path, icon: Path) -> list[str]:
         if shutil.which(tool):
             subprocess.run([tool, str(folder)], capture_output=True, check=False)
     if shutil.which("xdg-mime"):
-        subprocess.run(["xdg-mime", "default", "sfumato.desktop", "image/openraster"], capture_output=True, check=False)
+        subprocess.run(
+            ["xdg-mime", "default", "sfumato.desktop", "image/openraster"], capture_output=True, check=False
+        )
     made.append(_command_on_path(launcher))
     return made
 
@@ -390,7 +419,9 @@ def _integrate_macos(launcher: Path) -> list[str]:
 def _integrate_windows(prefix: Path, launcher: Path) -> list[str]:
     import winreg  # type: ignore[import-not-found,unused-ignore]
 
-    shortcut = Path(os.environ["APPDATA"]) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Sfumato.lnk"
+    shortcut = (
+        Path(os.environ["APPDATA"]) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Sfumato.lnk"
+    )
     script = (
         "$s = (New-Object -ComObject WScript.Shell).CreateShortcut($env:SFUMATO_LNK);"
         "$s.TargetPath = $env:SFUMATO_TARGET; $s.WindowStyle = 7; $s.Save()"
@@ -479,7 +510,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--yes", action="store_true", help="ask nothing")
     parser.add_argument("--no-desktop", action="store_true", help="no menu entry, for the command line only")
     parser.add_argument("--uninstall", action="store_true", help="remove the installation in --prefix")
-    parser.add_argument("--purge", action="store_true", help="with --uninstall: also Sfumato's own folders (settings, autosaves, imported models)")
+    parser.add_argument(
+        "--purge",
+        action="store_true",
+        help="with --uninstall: also Sfumato's own folders (settings, autosaves, imported models)",
+    )
     parser.add_argument("--uv", default="uv", help=argparse.SUPPRESS)
     parser.add_argument("--python", default=sys.executable, help=argparse.SUPPRESS)
     return parser.parse_args(argv)

@@ -5,6 +5,7 @@
     sfumato zoom --model MODEL --prompt TEXT --out VIDEO [options]
     sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
     sfumato info
+    sfumato doctor
     sfumato --version
 
 Exit codes: 0 done, 1 the work failed, 2 the command line or its inputs are wrong, 130 interrupted,
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli.models",
     "sfumato.core.cli.zoom",
     "sfumato.core.cli.info",
+    "sfumato.core.cli.doctor",
 )
 
 DEBUG_VARIABLE = "SFUMATO_DEBUG"

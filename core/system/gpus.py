@@ -62,7 +62,19 @@ CUDA_BUILDS = (
 )
 # ROCm builds of PyTorch have kernels for these AMD targets only.
 ROCM_ARCHITECTURES = frozenset(
-    {"gfx900", "gfx906", "gfx908", "gfx90a", "gfx942", "gfx1030", "gfx1100", "gfx1101", "gfx1102", "gfx1200", "gfx1201"}
+    {
+        "gfx900",
+        "gfx906",
+        "gfx908",
+        "gfx90a",
+        "gfx942",
+        "gfx1030",
+        "gfx1100",
+        "gfx1101",
+        "gfx1102",
+        "gfx1200",
+        "gfx1201",
+    }
 )
 
 
@@ -99,7 +111,9 @@ def parse_rocminfo(output: str) -> list[Gpu]:
     """AMD GPUs from `rocminfo`: the agents whose device type is GPU."""
     gpus = []
     for agent in re.split(r"\n\*{5,}\s*\nAgent \d+", output)[1:]:
-        fields = dict(re.findall(r"^\s*([A-Za-z ]+?):\s+(.*?)\s*$", agent, re.MULTILINE))
+        fields: dict[str, str] = {}
+        for key, value in re.findall(r"^[ \t]*([A-Za-z ]+?):[ \t]+(.*?)[ \t]*$", agent, re.MULTILINE):
+            fields.setdefault(key, value)  # the agent's own Name comes before its ISA's
         if fields.get("Device Type") != "GPU":
             continue
         architecture = fields.get("Name", "")
@@ -152,7 +166,9 @@ def choose_backend(gpus: Sequence[Gpu], system: str, machine: str) -> BackendCho
     """The PyTorch build to install for these GPUs, with the reason, or the CPU build and why."""
     if system == "macos":
         if any(gpu.vendor == "apple" for gpu in gpus):
-            return BackendChoice("mps", "macos", "Apple Silicon: PyTorch runs on its GPU through Metal (MPS).")
+            return BackendChoice(
+                "mps", "macos", "Apple Silicon: PyTorch runs on its GPU through Metal (MPS)."
+            )
         return BackendChoice(
             "cpu",
             "macos",
@@ -179,8 +195,9 @@ def _choose_cuda(nvidia: Sequence[Gpu], system: str) -> BackendChoice:
             "then run the installer again to use the GPU.",
         )
     capability = gpu.compute_capability or (0, 0)
-    capable = [build for build in CUDA_BUILDS if capability >= build.min_capability]
-    if gpu.compute_capability is not None and not capable:
+    # A driver too old to report the capability is judged by its version alone.
+    capable = [b for b in CUDA_BUILDS if gpu.compute_capability is None or capability >= b.min_capability]
+    if not capable:
         return BackendChoice(
             "cpu",
             f"{system}-cpu",
@@ -211,10 +228,15 @@ def _choose_rocm(amd: Sequence[Gpu]) -> BackendChoice:
     usable = [gpu for gpu in amd if gpu.architecture in ROCM_ARCHITECTURES]
     if usable:
         gpu = usable[0]
-        return BackendChoice("rocm", "linux-rocm", f"Found {gpu.name} ({gpu.architecture}): PyTorch's ROCm build.")
+        return BackendChoice(
+            "rocm", "linux-rocm", f"Found {gpu.name} ({gpu.architecture}): PyTorch's ROCm build."
+        )
     gpu = amd[0]
     if gpu.architecture:
-        problem = f"PyTorch's ROCm build has no kernels for the {gpu.name} ({gpu.architecture}): Sfumato uses the CPU."
+        problem = (
+            f"PyTorch's ROCm build has no kernels for the {gpu.name} ({gpu.architecture}): "
+            "Sfumato uses the CPU."
+        )
     else:
         problem = (
             f"Found {gpu.name}, but ROCm is not installed (`rocminfo` did not answer): install AMD's ROCm, "

@@ -30,7 +30,9 @@ QT_XCB_LIBRARIES: Mapping[str, SystemPackage] = {
     "libxcb-icccm.so.4": SystemPackage("libxcb-icccm4", "xcb-util-wm", "xcb-util-wm"),
     "libxcb-keysyms.so.1": SystemPackage("libxcb-keysyms1", "xcb-util-keysyms", "xcb-util-keysyms"),
     "libxcb-image.so.0": SystemPackage("libxcb-image0", "xcb-util-image", "xcb-util-image"),
-    "libxcb-render-util.so.0": SystemPackage("libxcb-render-util0", "xcb-util-renderutil", "xcb-util-renderutil"),
+    "libxcb-render-util.so.0": SystemPackage(
+        "libxcb-render-util0", "xcb-util-renderutil", "xcb-util-renderutil"
+    ),
     "libxcb-randr.so.0": SystemPackage("libxcb-randr0", "libxcb", "libxcb"),
     "libxcb-shape.so.0": SystemPackage("libxcb-shape0", "libxcb", "libxcb"),
     "libxcb-xkb.so.1": SystemPackage("libxcb-xkb1", "libxcb", "libxcb"),
@@ -81,15 +83,15 @@ def installed_sonames(ldconfig_output: str | None = None, folders: Iterable[str]
 
 
 def missing_libraries(
-    required: Mapping[str, SystemPackage] = QT_XCB_LIBRARIES, installed: set[str] | None = None
+    required: Mapping[str, SystemPackage] | None = None, installed: set[str] | None = None
 ) -> list[str]:
-    """The sonames in `required` that this system lacks, in the order listed."""
+    """The sonames in `required` (default: Qt's xcb libraries) that this system lacks, in the order listed."""
     found = installed_sonames() if installed is None else installed
-    return [name for name in required if name not in found]
+    return [name for name in required or QT_XCB_LIBRARIES if name not in found]
 
 
 def package_manager(os_release: str | None = None) -> str:
-    """"apt", "dnf" or "pacman", from /etc/os-release (apt when it cannot tell)."""
+    """ "apt", "dnf" or "pacman", from /etc/os-release (apt when it cannot tell)."""
     if os_release is None:
         try:
             os_release = Path("/etc/os-release").read_text("utf-8", errors="replace")
@@ -104,17 +106,18 @@ def package_manager(os_release: str | None = None) -> str:
 
 
 def install_command(
-    missing: Iterable[str], manager: str, required: Mapping[str, SystemPackage] = QT_XCB_LIBRARIES
+    missing: Iterable[str], manager: str, required: Mapping[str, SystemPackage] | None = None
 ) -> str:
+    required = required or QT_XCB_LIBRARIES
     packages = sorted({getattr(required[name], manager) for name in missing})
     verb = {"apt": "sudo apt install", "dnf": "sudo dnf install", "pacman": "sudo pacman -S"}[manager]
     return f"{verb} {' '.join(packages)}"
 
 
 def problem_line(
-    required: Mapping[str, SystemPackage] = QT_XCB_LIBRARIES, installed: set[str] | None = None
+    required: Mapping[str, SystemPackage] | None = None, installed: set[str] | None = None
 ) -> str | None:
-    """One line naming the missing libraries and the command that installs them, or None if none is missing."""
+    """One line naming the missing libraries and the command that installs them; None if none is missing."""
     missing = missing_libraries(required, installed)
     if not missing:
         return None

@@ -35,5 +35,3 @@ def writable(path: Path) -> bool:
 
 def gib(size: int) -> str:
     return f"{size / GIB:.1f} GB"
-
-
