@@ -38,7 +38,7 @@ default_index() {
 
 compile_one() {
     local name=$1 platform=$2 source=$3 var index
-    local args=(pip compile "$root/pyproject.toml" --generate-hashes --no-header --quiet
+    local args=(pip compile pyproject.toml --generate-hashes --no-header --quiet
         --python-version "$python_version" --python-platform "$platform"
         --constraint "$here/locks/torch.in" --output-file "$here/locks/$name.txt")
     if [ "$source" != pypi ]; then
@@ -61,6 +61,7 @@ compile_one() {
     mv "$here/locks/$name.txt.new" "$here/locks/$name.txt"
 }
 
+cd "$root" # the locks name pyproject.toml by this relative path
 printf 'torch==%s\n' "$torch_version" >"$here/locks/torch.in"
 failed=0
 while IFS='|' read -r name platform source; do
