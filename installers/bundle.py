@@ -86,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         "--platform", required=True, choices=sorted(path.stem for path in LOCKS.glob("*.txt"))
     )
     parser.add_argument("--out", help="the folder to make (default: sfumato-PLATFORM next to the checkout)")
-    parser.add_argument("--archive", action="store_true", help="also pack the folder into FOLDER.tar.gz")
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        help="also pack the folder into FOLDER.tar (wheels are compressed already)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out or ROOT.parent / f"sfumato-{args.platform}").absolute()
     try:
@@ -95,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bundle: error: {error}", file=sys.stderr)
         return 1
     if args.archive:
-        with tarfile.open(f"{out}.tar.gz", "w:gz") as archive:
+        with tarfile.open(f"{out}.tar", "w") as archive:
             archive.add(out, arcname=out.name)
-        print(f"bundle: {out}.tar.gz")
+        print(f"bundle: {out}.tar")
     size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
     print(
         f"bundle: {out} ({size / 1024**3:.1f} GB). Install it with: {out}/installers/install.sh --offline {out}"

@@ -47,7 +47,8 @@ fi
 # An archive made by bundle.sh is unpacked next to itself first.
 if [ -n "$offline" ] && [ -f "$offline" ]; then
     unpacked="${offline%.tar.gz}"
-    [ -d "$unpacked" ] || tar -xzf "$offline" -C "$(dirname "$offline")"
+    unpacked="${unpacked%.tar}"
+    [ -d "$unpacked" ] || tar -xf "$offline" -C "$(dirname "$offline")"
     offline=$unpacked
 fi
 if [ -n "$offline" ]; then
