@@ -17,7 +17,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from install import LOCKS, ROOT, TORCH_INDEXES, TORCH_SOURCES, InstallError, lock_file
+from install import LOCKS, ROOT, TORCH_INDEXES, TORCH_SOURCES, InstallError, copy_installer, lock_file
 
 HERE = Path(__file__).resolve().parent
 # pip's --platform tags for each lock, every older tag spelled out: pip does not infer them.
@@ -72,11 +72,7 @@ def bundle(platform: str, out: Path) -> Path:
     requirement.unlink()
     if not (out / "uv" / url.rsplit("/", 1)[1]).is_file():
         raise InstallError(f"pip fetched another uv file than {url.rsplit('/', 1)[1]}.")
-    shutil.copytree(HERE, out / "installers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(
-        ROOT / "core" / "system", out / "core" / "system", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(ROOT / "resources" / "icons", out / "resources" / "icons")
+    copy_installer(out)
     return out
 
 
@@ -103,9 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             archive.add(out, arcname=out.name)
         print(f"bundle: {out}.tar")
     size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-    print(
-        f"bundle: {out} ({size / 1024**3:.1f} GB). Install it with: {out}/installers/install.sh --offline {out}"
-    )
+    print(f"bundle: {out} ({size / 1024**3:.1f} GB).")
+    print(f"Install it with: {out}/installers/install.sh --offline {out}")
     return 0
 
 

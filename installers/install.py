@@ -266,14 +266,20 @@ def write_launcher(prefix: Path) -> Path:
     return launcher
 
 
+def copy_installer(target: Path) -> None:
+    """This installer and what it reads (the shared checks, the icon), laid out as in the checkout."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for part in (Path("installers"), Path("core") / "system", Path("resources") / "icons"):
+        shutil.copytree(ROOT / part, target / part, ignore=skip)
+
+
 def keep_installer(prefix: Path) -> None:
-    """A copy of this installer in the prefix, for `--uninstall` and updates without the download."""
+    """A copy of this installer in the prefix, for `--uninstall` and `sfumato update`."""
     target = prefix / "installer"
+    if target.resolve() == ROOT:
+        return  # this is the kept copy, run by `sfumato update`
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(HERE, target / "installers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(
-        ROOT / "core" / "system", target / "core" / "system", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    copy_installer(target)
 
 
 def install(args: argparse.Namespace, checks: ModuleType) -> int:
@@ -314,6 +320,8 @@ def install(args: argparse.Namespace, checks: ModuleType) -> int:
         "source": str(source),
         "system": system,
     }
+    if offline is not None:
+        state["offline"] = str(offline)
     keep_installer(prefix)
     if not args.no_desktop:
         state["desktop"] = integrate_desktop(prefix, launcher)

@@ -73,12 +73,12 @@ slot_b_only() { [ "$(cat "$prefix/current")" = b ] && [ ! -d "$prefix/envs/a" ];
 slot_b_only || fail "the update did not switch slots"
 "$sfumato" --version >/dev/null || fail "sfumato after the update"
 
-step "a broken update rolls back"
+step "a broken update (sfumato update) rolls back"
 broken="$work/broken-source"
 mkdir -p "$broken"
 git -C "$root" ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$broken")
 echo 'raise RuntimeError("a release broken on purpose")' >>"$broken/core/__init__.py"
-if "$root/installers/install.sh" --prefix "$prefix" --source "$broken" --yes >"$work/broken.log" 2>&1; then
+if "$sfumato" update --source "$broken" >"$work/broken.log" 2>&1; then
     fail "a broken update was accepted"
 fi
 grep -q "previous installation (cpu) is kept" "$work/broken.log" || { cat "$work/broken.log"; fail "no rollback message"; }

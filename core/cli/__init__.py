@@ -6,6 +6,7 @@
     sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
     sfumato info
     sfumato doctor
+    sfumato update
     sfumato --version
 
 Exit codes: 0 done, 1 the work failed, 2 the command line or its inputs are wrong, 130 interrupted,
@@ -43,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli.zoom",
     "sfumato.core.cli.info",
     "sfumato.core.cli.doctor",
+    "sfumato.core.cli.update",
 )
 
 DEBUG_VARIABLE = "SFUMATO_DEBUG"
