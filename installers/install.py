@@ -425,7 +425,7 @@ def _integrate_macos(launcher: Path) -> list[str]:
 
 
 def _integrate_windows(prefix: Path, launcher: Path) -> list[str]:
-    import winreg  # type: ignore[import-not-found,unused-ignore]
+    winreg: Any = importlib.import_module("winreg")  # Windows only
 
     shortcut = (
         Path(os.environ["APPDATA"]) / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Sfumato.lnk"
@@ -476,7 +476,7 @@ def uninstall(args: argparse.Namespace) -> int:
 
 def _remove_desktop_file(made: str) -> None:
     if made.startswith("registry:"):
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg: Any = importlib.import_module("winreg")  # Windows only
 
         winreg.DeleteKey(winreg.HKEY_CURRENT_USER, made.removeprefix("registry:HKCU\\"))
         return

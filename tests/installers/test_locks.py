@@ -20,7 +20,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 def pins(lock: Path) -> dict[str, Version]:
     text = lock.read_text("utf-8")
     entries = re.split(r"\n(?=[A-Za-z0-9])", text)
-    pinned = {}
+    pinned: dict[str, Version] = {}
     for entry in entries:
         match = PIN.match(entry.strip())
         if match:
