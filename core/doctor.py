@@ -1,6 +1,7 @@
 """`sfumato doctor`'s checks: what in this setup stops or slows generation, each with its fix.
 
-Every check returns one Finding; a PROBLEM blocks generation (or the studio), a WARNING does not.
+Every check returns one Finding (core/system/findings.py); a PROBLEM blocks generation (or the
+studio), a WARNING does not.
 """
 
 from __future__ import annotations
@@ -8,33 +9,14 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from sfumato.core.system import gpus, qt_libraries, storage
+from sfumato.core.system.findings import Finding, Severity
 
 LOW_DISK = 5 * storage.GIB  # a model in full precision, with room to unpack it
 TOO_LITTLE_DISK = 1 * storage.GIB
 REINSTALL = "run Sfumato's installer again with --torch auto"
-
-
-class Severity(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    PROBLEM = "problem"
-
-
-@dataclass(frozen=True)
-class Finding:
-    topic: str
-    severity: Severity
-    message: str
-    fix: str | None = None
-
-    def line(self) -> str:
-        fix = f" Fix: {self.fix}" if self.fix and self.severity is not Severity.OK else ""
-        return f"[{self.severity.value}] {self.topic}: {self.message}{fix}"
 
 
 def system_name() -> str:
@@ -131,23 +113,6 @@ def check_mps() -> Finding | None:
     )
 
 
-def check_qt_libraries(installed: set[str] | None = None) -> Finding | None:
-    """On Linux under X11: the system libraries Qt's window needs. None where they do not apply."""
-    if not sys.platform.startswith("linux"):
-        return None
-    if not qt_libraries.uses_xcb():
-        return Finding("Qt libraries", Severity.OK, "not needed: Qt is not using X11 here.")
-    missing = qt_libraries.missing_libraries(installed=installed)
-    if not missing:
-        return Finding("Qt libraries", Severity.OK, "every library the studio window needs is installed.")
-    return Finding(
-        "Qt libraries",
-        Severity.PROBLEM,
-        f"the studio cannot open its window: the system lacks {', '.join(missing)}.",
-        qt_libraries.install_command(missing, qt_libraries.package_manager()),
-    )
-
-
 def check_disk(folder: Path) -> Finding:
     free = storage.free_bytes(folder)
     where = f"{storage.gib(free)} free for the model cache ({folder})"
@@ -221,7 +186,7 @@ def run_checks() -> list[Finding]:
     checks: list[Callable[[], Finding | None]] = [
         check_torch_gpu,
         check_mps,
-        check_qt_libraries,
+        qt_libraries.finding,
         lambda: check_disk(hub_cache_dir()),
         lambda: check_writable(folders()),
         check_ffmpeg,

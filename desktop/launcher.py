@@ -37,9 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def qt_libraries_problem() -> str | None:
     """`sfumato doctor`'s line for missing X11 libraries, checked before Qt can abort on them."""
-    from sfumato.core.doctor import Severity, check_qt_libraries
+    from sfumato.core.system import qt_libraries
+    from sfumato.core.system.findings import Severity
 
-    finding = check_qt_libraries()
+    finding = qt_libraries.finding()
     return finding.line() if finding and finding.severity is Severity.PROBLEM else None
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .findings import Finding, Severity
+
 
 @dataclass(frozen=True)
 class SystemPackage:
@@ -124,6 +126,23 @@ def problem_line(
     return (
         f"Qt cannot open a window: the system lacks {', '.join(missing)}. "
         f"Install them with: {install_command(missing, package_manager(), required)}"
+    )
+
+
+def finding(installed: set[str] | None = None) -> Finding | None:
+    """`sfumato doctor`'s line on Linux: whether Qt's window can open here. None on other systems."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if not uses_xcb():
+        return Finding("Qt libraries", Severity.OK, "not needed: Qt is not using X11 here.")
+    missing = missing_libraries(installed=installed)
+    if not missing:
+        return Finding("Qt libraries", Severity.OK, "every library the studio window needs is installed.")
+    return Finding(
+        "Qt libraries",
+        Severity.PROBLEM,
+        f"the studio cannot open its window: the system lacks {', '.join(missing)}.",
+        install_command(missing, package_manager()),
     )
 
 

@@ -48,7 +48,7 @@ def test_missing_qt_libraries_block_with_the_command_that_installs_them(
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     installed = set(qt_libraries.QT_XCB_LIBRARIES) - {"libxcb-cursor.so.0"}
-    finding = doctor.check_qt_libraries(installed)
+    finding = qt_libraries.finding(installed)
     assert finding is not None and finding.severity is doctor.Severity.PROBLEM
     assert "libxcb-cursor.so.0" in finding.line() and "Fix: sudo" in finding.line()
 
