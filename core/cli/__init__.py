@@ -1,6 +1,7 @@
 """The `sfumato` command line.
 
-    sfumato generate --model MODEL --prompt TEXT --out PATH [options]
+    sfumato generate --prompt TEXT [--model MODEL] [--out PATH] [--recipe IMAGE.png] [options]
+    sfumato recipe IMAGE.png
     sfumato models list|download|import|convert|remove|verify ...
     sfumato zoom --model MODEL --prompt TEXT --out VIDEO [options]
     sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
@@ -40,6 +41,7 @@ from sfumato.core.cli.commands import (
 # Each module has `register(commands: Commands) -> None`; subcommands appear in this order.
 COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli.generate",
+    "sfumato.core.cli.recipe",
     "sfumato.core.cli.models",
     "sfumato.core.cli.zoom",
     "sfumato.core.cli.info",
