@@ -254,9 +254,9 @@ class GenerationPanel(QWidget):
 
     def apply_recipe(self, recipe: Recipe) -> None:
         """Fill the panel from a generated layer's recipe, its seed fixed, ready to tweak and run."""
-        self.restore(recipe_values(recipe) | {"random_seed": False})
         if recipe.model in self.models.models():
-            self.models.select(recipe.model)
+            self.models.select(recipe.model)  # first: the model's defaults must not replace the recipe's
+        self.restore(recipe_values(recipe) | {"random_seed": False})
 
     def state(self) -> dict[str, Any]:
         """The panel's values, to restore next time."""

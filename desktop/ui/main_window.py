@@ -14,8 +14,9 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from sfumato.core.api import Recipe
 from sfumato.core.schedulers import sampler_names
-from sfumato.desktop.document import Document
+from sfumato.desktop.document import Document, Layer
 from sfumato.desktop.document.autosave import Recoverable
 from sfumato.desktop.engine_client import EngineClient, EngineState
 from sfumato.desktop.ui.canvas import CanvasView
@@ -28,7 +29,10 @@ from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
 from sfumato.desktop.ui.messages import StudioMessages
+from sfumato.desktop.ui.model_defaults import ModelDefaultsFollower
+from sfumato.desktop.ui.offer_bar import OfferBar
 from sfumato.desktop.ui.queue_panel import QueuePanel
+from sfumato.desktop.ui.recipe_view import RecipeDialog, recipe_summary
 from sfumato.desktop.ui.selection_commands import SelectionCommands
 from sfumato.desktop.ui.settings import Settings
 from sfumato.desktop.ui.status_bar import StudioStatusBar
@@ -79,9 +83,14 @@ class MainWindow(QMainWindow):
         self.menus = StudioMenus(self)
         self.window_settings = WindowSettings(self, self.settings, self.generation, self.tools)
         self.model_manager: ModelManager | None = None
+        self.offers = OfferBar()
+        self.generation.layout().insertWidget(1, self.offers)  # above the Generate button
+        self.model_defaults = ModelDefaultsFollower(self.generation, self.host, self.offers)
+        self.recipe_dialog: RecipeDialog | None = None
         self._connect()
         self.window_settings.restore()
         self.preferences = StudioPreferences(self)
+        self.model_defaults.start()
         self._update_title()
         self._on_engine_state()
 
@@ -120,6 +129,8 @@ class MainWindow(QMainWindow):
         self.host.replaced.connect(lambda _document: self._update_title())
         self.layers.reroll_requested.connect(self.controller.reroll)
         self.layers.copy_recipe_requested.connect(lambda layer: self.generation.apply_recipe(layer.recipe))
+        self.layers.show_recipe_requested.connect(self.show_recipe)
+        self.file_commands.recipe_imported.connect(self.offer_recipe)
         self.canvas.message.connect(self.status.show_message)
         self.canvas.pointer_moved.connect(self.status.show_pointer)
         self.canvas.zoom_changed.connect(self.status.show_zoom)
@@ -171,6 +182,26 @@ class MainWindow(QMainWindow):
         self.generation.generate_button.setEnabled(state not in (EngineState.STARTING, EngineState.FAILED))
         if state is EngineState.FAILED and self.client.error:
             self.show_error(self.client.error)
+
+    def show_recipe(self, layer: Layer) -> RecipeDialog | None:
+        """The Recipe dialog for a generated layer (none for a painted one)."""
+        if layer.recipe is None:
+            return None
+        if self.recipe_dialog is not None:
+            self.recipe_dialog.close()
+        self.recipe_dialog = RecipeDialog(layer.recipe, layer.name, self)
+        self.recipe_dialog.use_requested.connect(self.generation.apply_recipe)
+        self.recipe_dialog.show()
+        return self.recipe_dialog
+
+    def offer_recipe(self, recipe: Recipe) -> None:
+        """A picture brought in its recipe: offer to fill the Generate panel with it."""
+        self.offers.offer(
+            "This picture carries the recipe it was made with.",
+            "Use its recipe in the Generate panel",
+            lambda: self.generation.apply_recipe(recipe),
+            recipe_summary(recipe),
+        )
 
     def open_model_manager(self) -> ModelManager:
         """Show the model manager window (made on first use; closing it only hides it)."""
