@@ -45,7 +45,9 @@ def recipe_model(recipe: Recipe, source: str) -> str:
     if by_hash is not None:
         return by_hash
     if not recipe.model.strip() and not recipe.model_hash:
-        raise ModelNotFound(f"The recipe in {source} does not say which model made it. Choose one with --model.")
+        raise ModelNotFound(
+            f"The recipe in {source} does not say which model made it. Choose one with --model."
+        )
     named = " ".join(
         part
         for part in (f"'{quoted(recipe.model)}'" if recipe.model else "", _hash_note(recipe.model_hash))

@@ -16,7 +16,7 @@ def register(commands: Commands) -> None:
         summary="print the recipe a PNG image carries",
         handler=print_recipe,
         description="Print the recipe (prompt, model, seed, sampler, size, ...) stored in a PNG made by "
-        "Sfumato or AUTOMATIC1111, as AUTOMATIC1111 \"parameters\" text. Make the image again with "
+        'Sfumato or AUTOMATIC1111, as AUTOMATIC1111 "parameters" text. Make the image again with '
         "`sfumato generate --recipe IMAGE.png`.",
     )
     parser.add_argument("image", metavar="IMAGE.png", help="a PNG image")

@@ -60,9 +60,10 @@ def declared_defaults() -> ModelDefaults:
     return ModelDefaults(**{name: declared[name] for name in FIELDS})
 
 
-def model_defaults(reference: str) -> ModelDefaults:
+def model_defaults(reference: str, *, with_artists: bool = True) -> ModelDefaults:
     """The settings the model named `reference` starts with (a model that cannot be found or read
-    keeps the declared defaults: whoever runs it hears why in their own words)."""
+    keeps the declared defaults: whoever runs it hears why in their own words). Without
+    `with_artists`, what the model would have if the artist had not chosen settings of their own."""
     defaults = declared_defaults()
     size = native_size(reference)
     if size is not None:
@@ -70,11 +71,16 @@ def model_defaults(reference: str) -> ModelDefaults:
     entry = find_entry(reference) if reference.strip() else None
     if entry is not None and entry.defaults is not None:
         block = entry.defaults
-        from_catalog = {"width": block.width, "height": block.height, "cfg": block.guidance, "steps": block.steps}
+        from_catalog = {
+            "width": block.width,
+            "height": block.height,
+            "cfg": block.guidance,
+            "steps": block.steps,
+        }
         defaults = replace(defaults, **from_catalog, **({"sampler": block.sampler} if block.sampler else {}))
     if _is_demo(reference):
         defaults = replace(defaults, **DEMO_DEFAULTS)
-    return replace(defaults, **artist_defaults(reference))
+    return replace(defaults, **artist_defaults(reference)) if with_artists else defaults
 
 
 def native_size(reference: str) -> tuple[int, int] | None:

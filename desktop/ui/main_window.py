@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
 
             self.model_manager = ModelManager(self, half_precision=self._engine_runs_in_half_precision)
             self.model_manager.installed_changed.connect(self.generation.models.refresh)
+            self.model_manager.model_settings_changed.connect(self.model_defaults.settings_changed)
         self.model_manager.show()
         self.model_manager.raise_()
         self.model_manager.activateWindow()

@@ -39,11 +39,18 @@ class ModelDefaultsFollower(QObject):
         document = self._host.document
         if not document.layers and not document.history.can_undo() and self._host.path is None:
             frame = document.frame
-            self._host.replace(Document(frame=Frame.native(defaults.width, defaults.height, x=frame.x, y=frame.y)))
+            self._host.replace(
+                Document(frame=Frame.native(defaults.width, defaults.height, x=frame.x, y=frame.y))
+            )
 
     def model_chosen(self, model: str) -> None:
         defaults = self.apply(model)
         self.offer_native_size(model, defaults)
+
+    def settings_changed(self, model: str) -> None:
+        """The artist changed a model's own settings: the panel takes them if it uses that model."""
+        if model == self._panel.models.model():
+            self.apply(model)
 
     def apply(self, model: str) -> ModelDefaults:
         """Put the model's defaults in the panel where the artist left the previous ones."""

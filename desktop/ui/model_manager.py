@@ -45,6 +45,7 @@ from sfumato.desktop.ui.model_manager_parts import (
     base_name,
     describe_failure,
 )
+from sfumato.desktop.ui.model_settings import ModelSettingsDialog
 
 SAFETENSORS_FILTER = "Safetensors files (*.safetensors);;All files (*)"
 LEGACY_FILTER = "Legacy model files (*.ckpt *.pt *.pth *.bin);;All files (*)"
@@ -55,6 +56,7 @@ class ModelManager(QWidget):
     """The Models → Model Manager… window."""
 
     installed_changed = Signal()
+    model_settings_changed = Signal(str)  # the model id whose own settings the artist changed
 
     def __init__(
         self, parent: QWidget | None = None, *, half_precision: Callable[[], bool] = lambda: False
@@ -194,9 +196,22 @@ class ModelManager(QWidget):
         cell = QWidget()
         layout = QHBoxLayout(cell)
         layout.setContentsMargins(2, 0, 2, 0)
+        if model.kind == "checkpoint":
+            settings_button = QPushButton("Settings…")
+            settings_button.setObjectName(f"settings-{model.id}")
+            settings_button.setToolTip("The size, steps, CFG scale and sampler this model starts with")
+            settings_button.clicked.connect(lambda _checked=False, m=model: self.edit_settings(m))
+            layout.addWidget(settings_button)
         layout.addWidget(verify_button)
         layout.addWidget(remove_button)
         return cell
+
+    def edit_settings(self, model: InstalledModel) -> ModelSettingsDialog:
+        """The Settings dialog of an installed model (not blocking the window)."""
+        dialog = ModelSettingsDialog(model.id, model.name, self)
+        dialog.saved.connect(self.model_settings_changed)
+        dialog.open()
+        return dialog
 
     def show_message(self, text: str, *, problem: bool = True) -> None:
         self.message.setProperty("problem", problem)

@@ -90,6 +90,7 @@ def _fields(recipe: Recipe) -> list[tuple[str, str]]:
     for declared in fields(Recipe):
         value = getattr(recipe, declared.name)
         if SETTING in declared.metadata and value is not None and value != "":
-            shown.append((setting_of(declared).label, f"{value:g}" if isinstance(value, float) else str(value)))
+            shown.append(
+                (setting_of(declared).label, f"{value:g}" if isinstance(value, float) else str(value))
+            )
     return shown + [(key, value) for key, value in recipe.extras.items() if value]
-

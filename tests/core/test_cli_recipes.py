@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.demo_model.evaluate import judge
-from sfumato.core.api import Recipe
+from sfumato.core.api import Mode, Recipe
 from sfumato.core.cli import main
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.metadata import read_recipe, save_png
@@ -59,7 +59,18 @@ def test_options_given_win_over_the_models_defaults_even_when_equal_to_the_decla
 ) -> None:
     out = tmp_path / "out.png"
     code, _, err = run_cli(
-        capsys, "generate", "--prompt", PROMPT, "--cfg", "7", "--steps", "2", "--width", "72", "--out", str(out)
+        capsys,
+        "generate",
+        "--prompt",
+        PROMPT,
+        "--cfg",
+        "7",
+        "--steps",
+        "2",
+        "--width",
+        "72",
+        "--out",
+        str(out),
     )
     assert code == 0, err
     recipe = read_recipe(out)
@@ -82,14 +93,29 @@ def test_a_recipe_makes_the_same_image_again_and_options_change_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     original, again, changed = tmp_path / "original.png", tmp_path / "again.png", tmp_path / "changed.png"
-    code, _, err = run_cli(capsys, "generate", "--model", "demo", "--prompt", "a small green square on a "
-                           "white background", "--steps", "4", "--seed", "5", "--out", str(original))  # fmt: skip
+    prompt = "a small green square on a white background"
+    code, _, err = run_cli(
+        capsys,
+        "generate",
+        "--model",
+        "demo",
+        "--prompt",
+        prompt,
+        "--steps",
+        "4",
+        "--seed",
+        "5",
+        "--out",
+        str(original),
+    )
     assert code == 0, err
     assert run_cli(capsys, "generate", "--recipe", str(original), "--out", str(again))[0] == 0
     assert np.array_equal(pixels(original), pixels(again))
     assert read_recipe(again) == read_recipe(original)
 
-    assert run_cli(capsys, "generate", "--recipe", str(original), "--seed", "6", "--out", str(changed))[0] == 0
+    assert (
+        run_cli(capsys, "generate", "--recipe", str(original), "--seed", "6", "--out", str(changed))[0] == 0
+    )
     remade, made = read_recipe(changed), read_recipe(original)
     assert remade is not None and made is not None
     assert (remade.seed, remade.steps, remade.prompt) == (6, 4, made.prompt)
@@ -100,10 +126,11 @@ def test_an_automatic1111_recipe_naming_a_model_not_installed_says_which(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     png = tmp_path / "a1111.png"
-    Image.new("RGB", (8, 8)).save(png, pnginfo=_a1111_text(
-        "masterpiece, a castle\nNegative prompt: blurry\nSteps: 28, Sampler: DPM++ 2M, Schedule type: Karras, "
-        "CFG scale: 7, Seed: 42, Size: 512x768, Model hash: 3a7b2c1d9e, Model: anything-v3-fp16, Version: v1.9.4"
-    ))  # fmt: skip
+    text = (
+        "masterpiece, a castle\nNegative prompt: blurry\nSteps: 28, Sampler: DPM++ 2M, Schedule type: "
+        "Karras, CFG scale: 7, Seed: 42, Size: 512x768, Model hash: 3a7b2c1d9e, Model: anything-v3-fp16"
+    )
+    Image.new("RGB", (8, 8)).save(png, pnginfo=_a1111_text(text))
     code, _, err = run_cli(capsys, "generate", "--recipe", str(png), "--out", str(tmp_path / "o.png"))
     assert code == 2
     assert "anything-v3-fp16" in err and "3a7b2c1d9e" in err and "not installed" in err
@@ -122,7 +149,9 @@ def test_a_recipe_using_a_lora_that_is_not_imported_names_it_before_anything_loa
 def test_a_recipe_made_from_a_picture_asks_for_that_picture(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    png = recipe_png(tmp_path / "i2i.png", Recipe(prompt="a cat", model="demo", mode="img2img", strength=0.5))
+    png = recipe_png(
+        tmp_path / "i2i.png", Recipe(prompt="a cat", model="demo", mode=Mode.IMG2IMG, strength=0.5)
+    )
     code, _, err = run_cli(capsys, "generate", "--recipe", str(png), "--out", str(tmp_path / "o.png"))
     assert code == 2 and "img2img" in err and "--init" in err
 
@@ -130,7 +159,9 @@ def test_a_recipe_made_from_a_picture_asks_for_that_picture(
 def test_sfumato_recipe_prints_the_recipe_as_automatic1111_text(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    png = recipe_png(tmp_path / "made.png", Recipe(prompt="a lighthouse", negative="fog", seed=7, model="demo"))
+    png = recipe_png(
+        tmp_path / "made.png", Recipe(prompt="a lighthouse", negative="fog", seed=7, model="demo")
+    )
     code, out, _ = run_cli(capsys, "recipe", str(png))
     assert code == 0
     assert out.splitlines()[:2] == ["a lighthouse", "Negative prompt: fog"]

@@ -92,7 +92,9 @@ def test_a_damaged_settings_file_is_ignored_rather_than_breaking_generation() ->
     assert (defaults.steps, defaults.cfg) == (20, 3.0), "the bad value is left out, the good one kept"
 
 
-def test_the_last_model_used_is_the_default_while_it_is_installed(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_the_last_model_used_is_the_default_while_it_is_installed(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     assert default_model() == DEMO_MODEL_ID
     remember_last_model(str(tiny_model_dir))
     assert default_model() == str(tiny_model_dir)
