@@ -56,7 +56,7 @@ DEMO_DEFAULTS: dict[str, Any] = {"width": 64, "height": 64, "cfg": 2.0, "sampler
 
 
 def declared_defaults() -> ModelDefaults:
-    declared = {field.name: field.default for field in request_fields()}
+    declared: dict[str, Any] = {field.name: field.default for field in request_fields()}
     return ModelDefaults(**{name: declared[name] for name in FIELDS})
 
 
@@ -71,13 +71,11 @@ def model_defaults(reference: str, *, with_artists: bool = True) -> ModelDefault
     entry = find_entry(reference) if reference.strip() else None
     if entry is not None and entry.defaults is not None:
         block = entry.defaults
-        from_catalog = {
-            "width": block.width,
-            "height": block.height,
-            "cfg": block.guidance,
-            "steps": block.steps,
-        }
-        defaults = replace(defaults, **from_catalog, **({"sampler": block.sampler} if block.sampler else {}))
+        defaults = replace(
+            defaults, width=block.width, height=block.height, cfg=block.guidance, steps=block.steps
+        )
+        if block.sampler:
+            defaults = replace(defaults, sampler=block.sampler)
     if _is_demo(reference):
         defaults = replace(defaults, **DEMO_DEFAULTS)
     return replace(defaults, **artist_defaults(reference)) if with_artists else defaults
@@ -187,8 +185,11 @@ def _problem(name: str, value: object, declared: dict[str, Any]) -> str | None:
     how = setting_of(declared[name])
     if name == "sampler":
         return None if isinstance(value, str) and value.strip() else "The sampler must be named."
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    if not numeric or (name != "cfg" and not isinstance(value, int)):
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or (name != "cfg" and not isinstance(value, int))
+    ):
         return f"{how.label} must be a {'number' if name == 'cfg' else 'whole number'}, not {value!r}."
     if how.minimum is not None and how.maximum is not None and not how.minimum <= value <= how.maximum:
         return f"{how.label} must be between {how.minimum:g} and {how.maximum:g}; got {value}."

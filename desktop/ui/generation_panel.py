@@ -26,6 +26,7 @@ from sfumato.desktop.ui.addon_names import AddonDirectory
 from sfumato.desktop.ui.addon_prompt import AddonPicker, PromptEdit
 from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
+from sfumato.desktop.ui.offer_bar import OfferBar
 from sfumato.desktop.ui.token_counter import TokenCounter
 from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
@@ -144,6 +145,7 @@ class GenerationPanel(QWidget):
         self.progress.setValue(0)
         self.candidates = CandidatesBox()
         self.candidates.hide()
+        self.offers = OfferBar()  # e.g. a model's native size for the frame, a dropped PNG's recipe
         # The panel's values by name: the settings' fields, plus "random_seed".
         self.values: dict[str, QWidget] = {
             "prompt": self.prompt, "negative": self.negative, "sampler": self.sampler,
@@ -201,6 +203,7 @@ class GenerationPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.offers)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.candidates)

@@ -30,7 +30,6 @@ from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
 from sfumato.desktop.ui.messages import StudioMessages
 from sfumato.desktop.ui.model_defaults import ModelDefaultsFollower
-from sfumato.desktop.ui.offer_bar import OfferBar
 from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.recipe_view import RecipeDialog, recipe_summary
 from sfumato.desktop.ui.selection_commands import SelectionCommands
@@ -83,8 +82,7 @@ class MainWindow(QMainWindow):
         self.menus = StudioMenus(self)
         self.window_settings = WindowSettings(self, self.settings, self.generation, self.tools)
         self.model_manager: ModelManager | None = None
-        self.offers = OfferBar()
-        self.generation.layout().insertWidget(1, self.offers)  # above the Generate button
+        self.offers = self.generation.offers
         self.model_defaults = ModelDefaultsFollower(self.generation, self.host, self.offers)
         self.recipe_dialog: RecipeDialog | None = None
         self._connect()

@@ -11,22 +11,11 @@ from PIL import Image
 
 from bench.demo_model.evaluate import judge
 from sfumato.core.api import Mode, Recipe
-from sfumato.core.cli import main
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.metadata import read_recipe, save_png
+from tests.core.test_cli import _engine_in_process, run_cli  # noqa: F401  (the fixture runs here too)
 
 PROMPT = "a red circle on a blue background"
-
-
-@pytest.fixture(autouse=True)
-def _engine_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SFUMATO_IN_PROCESS", "1")
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def pixels(path: Path) -> np.ndarray:
