@@ -206,7 +206,9 @@ class MainWindow(QMainWindow):
         if self.model_manager is None:
             from sfumato.desktop.ui.model_manager import ModelManager  # its core modules load on demand
 
-            self.model_manager = ModelManager(self, half_precision=self._engine_runs_in_half_precision)
+            self.model_manager = ModelManager(
+                self, half_precision=self._engine_runs_in_half_precision, samplers=sampler_names
+            )
             self.model_manager.installed_changed.connect(self.generation.models.refresh)
             self.model_manager.model_settings_changed.connect(self.model_defaults.settings_changed)
         self.model_manager.show()

@@ -59,9 +59,14 @@ class ModelManager(QWidget):
     model_settings_changed = Signal(str)  # the model id whose own settings the artist changed
 
     def __init__(
-        self, parent: QWidget | None = None, *, half_precision: Callable[[], bool] = lambda: False
+        self,
+        parent: QWidget | None = None,
+        *,
+        half_precision: Callable[[], bool] = lambda: False,
+        samplers: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        self.samplers = samplers  # the names a model's Settings dialog offers
         # Whether the engine runs in float16 (it knows its device; this process never loads torch).
         self.half_precision = half_precision
         self.setObjectName("modelManager")
@@ -208,7 +213,7 @@ class ModelManager(QWidget):
 
     def edit_settings(self, model: InstalledModel) -> ModelSettingsDialog:
         """The Settings dialog of an installed model (not blocking the window)."""
-        dialog = ModelSettingsDialog(model.id, model.name, self)
+        dialog = ModelSettingsDialog(model.id, model.name, self.samplers(), self)
         dialog.saved.connect(self.model_settings_changed)
         dialog.open()
         return dialog

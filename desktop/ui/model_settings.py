@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 
 from sfumato.core.api import SfumatoError, request_fields, setting_of
 from sfumato.core.models.defaults import FIELDS, model_defaults, save_artist_defaults
-from sfumato.core.schedulers import sampler_names
 from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import decimal_box, spin_box
 
@@ -22,7 +21,7 @@ SIZE_STEP = 8
 class ModelSettingsDialog(QDialog):
     saved = Signal(str)  # the model id
 
-    def __init__(self, model_id: str, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model_id: str, name: str, samplers: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelSettings")
         self.setWindowTitle(f"Settings — {name}")
@@ -33,7 +32,7 @@ class ModelSettingsDialog(QDialog):
         form.addRow(QLabel(f"What {name} starts with in the Generate panel and on the command line."))
         for field_name in FIELDS:
             how = setting_of(declared[field_name])
-            box = self._box(field_name, how.minimum, how.maximum)
+            box = self._box(field_name, how.minimum, how.maximum, samplers)
             box.setObjectName(field_name)
             self.boxes[field_name] = box
             form.addRow(how.label, box)
@@ -53,10 +52,10 @@ class ModelSettingsDialog(QDialog):
         self._show(asdict(model_defaults(model_id)))
 
     @staticmethod
-    def _box(name: str, minimum: float | None, maximum: float | None) -> QWidget:
+    def _box(name: str, minimum: float | None, maximum: float | None, samplers: list[str]) -> QWidget:
         if name == "sampler":
             combo = QComboBox()
-            combo.addItems(sampler_names())
+            combo.addItems(samplers)
             return combo
         low, high = minimum or 0, maximum or 0
         if name == "cfg":
