@@ -60,13 +60,13 @@ def recipe_model(recipe: Recipe, source: str) -> str:
 
 
 def missing_addons(recipe: Recipe) -> list[str]:
-    """Each LoRA and embedding the recipe uses that is not installed, as `LoRA 'name'`."""
+    """Each LoRA and embedding the recipe's prompts use that is not installed, as `LoRA 'name'`."""
     text = f"{recipe.prompt}\n{recipe.negative}"
     missing = [f"LoRA '{quoted(name)}'" for name in lora_names(text) if not _lora_installed(name)]
     missing += [
         f"embedding '{quoted(name)}'"
         for name in embedding_names(recipe)
-        if _installed(f"embedding:{name}", ImportKind.EMBEDDING) is None
+        if name in text and _installed(f"embedding:{name}", ImportKind.EMBEDDING) is None
     ]
     return missing
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QPointF, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from sfumato.core.api import SfumatoError
+from sfumato.core.api import BadInput, SfumatoError
 from sfumato.desktop.ui.canvas import CanvasView
 from sfumato.desktop.ui.document_files import ORA_SUFFIX, DocumentFiles
 from sfumato.desktop.ui.messages import StudioMessages
@@ -69,9 +69,17 @@ class FileCommands(QObject):
             self.files.new_document()
 
     def ask_open(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self._window, "Open", self._folder(), ORA_FILTER)
-        if path:
-            self.open_if_allowed(Path(path))
+        """Open a document; a picture chosen here comes in as a layer (with its recipe, if any)."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self._window, "Open", self._folder(), f"{ORA_FILTER};;{IMAGE_FILTER}"
+        )
+        if not path:
+            return
+        if not droppable(path):
+            raise BadInput(
+                f'"{Path(path).name}" is neither an OpenRaster document nor a picture Sfumato opens.'
+            )
+        self.drop_files([Path(path)])
 
     def open_if_allowed(self, path: Path) -> None:
         if self.may_discard_changes():

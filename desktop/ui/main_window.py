@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from sfumato.core.api import Recipe
+from sfumato.core.api import BadInput, Recipe
 from sfumato.core.schedulers import sampler_names
 from sfumato.desktop.document import Document, Layer
 from sfumato.desktop.document.autosave import Recoverable
@@ -188,16 +188,33 @@ class MainWindow(QMainWindow):
         if self.recipe_dialog is not None:
             self.recipe_dialog.close()
         self.recipe_dialog = RecipeDialog(layer.recipe, layer.name, self)
-        self.recipe_dialog.use_requested.connect(self.generation.apply_recipe)
+        self.recipe_dialog.use_requested.connect(self.use_recipe)
         self.recipe_dialog.show()
         return self.recipe_dialog
+
+    def show_active_recipe(self) -> RecipeDialog:
+        """Layer › Show Recipe: the active layer's recipe, or a message saying why there is none."""
+        layer = self.document.active_layer
+        dialog = self.show_recipe(layer) if layer is not None else None
+        if dialog is None:
+            raise BadInput(
+                "The active layer has no recipe: only generated layers and PNGs that carry one have."
+            )
+        return dialog
+
+    def use_recipe(self, recipe: Recipe) -> None:
+        """Fill the Generate panel from a recipe, and offer its size for the frame."""
+        self.generation.apply_recipe(recipe)
+        self.model_defaults.offer_frame_size(
+            recipe.width, recipe.height, f"The recipe was made at {recipe.width} × {recipe.height}"
+        )
 
     def offer_recipe(self, recipe: Recipe) -> None:
         """A picture brought in its recipe: offer to fill the Generate panel with it."""
         self.offers.offer(
             "This picture carries the recipe it was made with.",
             "Use its recipe in the Generate panel",
-            lambda: self.generation.apply_recipe(recipe),
+            lambda: self.use_recipe(recipe),
             recipe_summary(recipe),
         )
 

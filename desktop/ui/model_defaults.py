@@ -63,15 +63,19 @@ class ModelDefaultsFollower(QObject):
         return defaults
 
     def offer_native_size(self, model: str, defaults: ModelDefaults) -> None:
-        """Offer, without blocking, to give the frame the model's native size."""
+        name = self._panel.models.combo.currentText() or model
+        self.offer_frame_size(
+            defaults.width, defaults.height, f"{name} draws best at {defaults.width} × {defaults.height}"
+        )
+
+    def offer_frame_size(self, width: int, height: int, why: str) -> None:
+        """Offer, without blocking, to give the frame this size (nothing to offer when it has it)."""
         frame = self._host.document.frame
-        wanted = Frame.native(defaults.width, defaults.height)
+        wanted = Frame.native(width, height)
         if (frame.width, frame.height) == (wanted.width, wanted.height):
             return
-        name = self._panel.models.combo.currentText() or model
         self._offers.offer(
-            f"{name} draws best at {wanted.width} × {wanted.height}; the frame is {frame.width} × "
-            f"{frame.height}.",
+            f"{why}; the frame is {frame.width} × {frame.height}.",
             f"Set the frame to {wanted.width} × {wanted.height}",
             lambda: self._resize_frame(wanted),
         )

@@ -100,6 +100,10 @@ class StudioMenus:
             self._action("merge_down", "&Merge Down", document_action("merge_down"), "Ctrl+Shift+E")
         )
         layer.addAction(self._action("flatten", "&Flatten", document_action("flatten")))
+        layer.addSeparator()
+        layer.addAction(
+            self._action("show_recipe", "Show &Recipe…", window.show_active_recipe, "Ctrl+Shift+R")
+        )
 
         generate = bar.addMenu("&Generate")
         run = self._action("generate", "&Generate", window.controller.generate, "Ctrl+Return", "Ctrl+Enter")

@@ -182,3 +182,18 @@ def _a1111_text(text: str) -> object:
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", text)
     return info
+
+
+def test_a_recipe_using_an_embedding_that_is_not_imported_names_it_unless_the_prompt_drops_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    recipe = Recipe(
+        prompt="a red circle, emblem-x", model="demo", steps=1, extras={"TI hashes": "emblem-x: 1a2b3c"}
+    )
+    png = recipe_png(tmp_path / "ti.png", recipe)
+    code, _, err = run_cli(capsys, "generate", "--recipe", str(png), "--out", str(tmp_path / "o.png"))
+    assert code == 2 and "embedding 'emblem-x'" in err
+    code, _, err = run_cli(
+        capsys, "generate", "--recipe", str(png), "--prompt", "a red circle", "--out", str(tmp_path / "o.png")
+    )
+    assert code == 0, err

@@ -3,6 +3,7 @@ from a PNG brought into the studio with its recipe."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,29 @@ def test_a_png_without_a_recipe_comes_in_as_a_plain_layer_without_an_offer(
     window.file_commands.import_image(png)
     (layer,) = window.host.document.layers
     assert layer.recipe is None and not window.offers.isVisible()
+
+
+def test_layer_menu_shows_the_active_layers_recipe_or_says_why_there_is_none(window: MainWindow) -> None:
+    document = window.host.document
+    document.add_generated_layer(np.zeros((64, 64, 3), np.uint8), RECIPE)
+    window.actions_by_name["show_recipe"].trigger()
+    assert window.recipe_dialog is not None and window.recipe_dialog.recipe == RECIPE
+    window.recipe_dialog.close()
+
+    document.add_layer()
+    window.actions_by_name["show_recipe"].trigger()
+    assert any("no recipe" in text for text in window.open_messages)
+
+
+def test_using_a_recipe_made_at_another_size_offers_that_size_for_the_frame(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    wide = replace(RECIPE, width=128, height=96)
+    layer = window.host.document.add_generated_layer(np.zeros((96, 128, 3), np.uint8), wide)
+    dialog = window.show_recipe(layer)
+    assert dialog is not None
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert "128 × 96" in window.offers.offered
+    qtbot.mouseClick(window.offers.accept_button, Qt.MouseButton.LeftButton)
+    frame = window.host.document.frame
+    assert (frame.width, frame.height) == (128, 96)
