@@ -46,10 +46,11 @@ class GenerationPlan:
 
 
 def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
+    check_path_names(args, ("recipe",))
     fill_left_out(args)
     check_option_combinations(args)
     check_limits(args, (args.prompt, args.negative))
-    check_path_names(args, ("model", "out", "init", "mask", "recipe"))
+    check_path_names(args, ("model", "out", "init", "mask"))
     find_sampler(args.sampler)
     outputs = output_paths(checked_output(Path(args.out)), args.batch)
     _check_path_name(str(outputs[-1]), "--out")  # the longest name of a batch
