@@ -187,13 +187,9 @@ def _a1111_text(text: str) -> object:
 def test_a_recipe_using_an_embedding_that_is_not_imported_names_it_unless_the_prompt_drops_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    uses_embedding = {"TI hashes": "emblem-x: 1a2b3c"}
     recipe = Recipe(
-        prompt="a red circle, emblem-x",
-        model="demo",
-        steps=1,
-        width=64,
-        height=64,
-        extras={"TI hashes": "emblem-x: 1a2b3c"},
+        prompt="a red circle, emblem-x", model="demo", steps=1, width=64, height=64, extras=uses_embedding
     )
     png = recipe_png(tmp_path / "ti.png", recipe)
     code, _, err = run_cli(capsys, "generate", "--recipe", str(png), "--out", str(tmp_path / "o.png"))
