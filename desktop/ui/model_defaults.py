@@ -31,17 +31,20 @@ class ModelDefaultsFollower(QObject):
         panel.models.model_chosen.connect(self.model_chosen)
 
     def start(self) -> None:
-        """At launch: the panel takes the picked model's defaults, and a fresh document its size."""
+        """At launch: the panel takes the picked model's defaults, and a fresh document whose frame
+        has the default size (no size chosen in Preferences) takes the model's native size."""
         model = self._panel.models.model()
         if not model:
             return
         defaults = self.apply(model)
-        document = self._host.document
-        if not document.layers and not document.history.can_undo() and self._host.path is None:
+        document, default = self._host.document, Frame()
+        fresh = not document.layers and not document.history.can_undo() and self._host.path is None
+        if fresh and (document.frame.width, document.frame.height) == (default.width, default.height):
             frame = document.frame
             self._host.replace(
                 Document(frame=Frame.native(defaults.width, defaults.height, x=frame.x, y=frame.y))
             )
+            self._offers.dismiss()  # an offer made while the launch picked the model is answered
 
     def model_chosen(self, model: str) -> None:
         defaults = self.apply(model)

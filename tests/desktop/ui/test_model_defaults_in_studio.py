@@ -17,6 +17,7 @@ from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.model_manager import ModelManager
 from sfumato.desktop.ui.model_settings import ModelSettingsDialog
+from sfumato.desktop.ui.preferences import Preferences
 from sfumato.desktop.ui.settings import Settings
 from tests.desktop.ui.conftest import forget_changes
 
@@ -39,6 +40,18 @@ def test_the_first_launch_with_the_demo_model_has_its_frame_size_and_settings(
     assert (frame.width, frame.height) == (64, 64)
     assert (panel.cfg.value(), panel.steps.value()) == (2.0, 20)
     assert not window.host.document.history.is_modified(), "a fresh document, not an edit to undo"
+
+
+def test_a_frame_size_chosen_in_preferences_wins_over_the_models_own(
+    qtbot: QtBot, client: EngineClient
+) -> None:
+    settings = Settings()
+    Preferences(frame_width=256, frame_height=192).save(settings)
+    window = MainWindow(client, settings)
+    qtbot.addWidget(window, before_close_func=forget_changes)
+    frame = window.host.document.frame
+    assert (frame.width, frame.height) == (256, 192)
+    assert window.generation.cfg.value() == 2.0, "the panel still takes the demo model's settings"
 
 
 def test_pressing_generate_on_a_first_launch_draws_the_prompt_right(

@@ -49,7 +49,7 @@ def test_hovering_a_generated_layer_shows_its_recipe_and_a_painted_one_its_visib
     tip = tooltip_of(window, generated.id)
     for shown in ("a lighthouse at dusk, oil paint", "demo", "4242", "DPM++ 2M Karras", "64 × 64"):
         assert shown in tip, f"{shown!r} missing from the tooltip"
-    assert tooltip_of(window, painted.id) == "Visible"
+    assert tooltip_of(window, painted.id) == f"{painted.name}\nVisible"
 
 
 def test_the_recipe_dialog_shows_it_whole_copies_it_as_a1111_text_and_fills_the_panel(
