@@ -205,6 +205,11 @@ class MainWindow(QMainWindow):
     def use_recipe(self, recipe: Recipe) -> None:
         """Fill the Generate panel from a recipe, and offer its size for the frame."""
         self.generation.apply_recipe(recipe)
+        if recipe.model and recipe.model not in self.generation.models.models():
+            self.show_error(
+                f"The recipe was made with the model '{recipe.model}', which is not installed here; the "
+                f"panel keeps '{self.generation.models.model()}'. Get it in Models › Model Manager."
+            )
         self.model_defaults.offer_frame_size(
             recipe.width, recipe.height, f"The recipe was made at {recipe.width} × {recipe.height}"
         )

@@ -136,3 +136,9 @@ def test_using_a_recipe_made_at_another_size_offers_that_size_for_the_frame(
     qtbot.mouseClick(window.offers.accept_button, Qt.MouseButton.LeftButton)
     frame = window.host.document.frame
     assert (frame.width, frame.height) == (128, 96)
+
+
+def test_using_a_recipe_whose_model_is_not_installed_says_so(window: MainWindow) -> None:
+    window.use_recipe(replace(RECIPE, model="anything-v3-fp16"))
+    assert window.generation.prompt.toPlainText() == RECIPE.prompt
+    assert any("anything-v3-fp16" in text and "not installed" in text for text in window.open_messages)
