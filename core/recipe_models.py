@@ -6,23 +6,17 @@ Only names and small sidecar files are looked at; nothing here imports torch.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from sfumato.core.api import ModelNotFound, Recipe
 from sfumato.core.limits import quoted
-from sfumato.core.models.library import ImportKind, find_import, list_imports
+from sfumato.core.models.addon_library import installed_addons
+from sfumato.core.models.library import WEIGHTS_SUFFIX, ImportKind, list_imports
 from sfumato.core.models.source import resolve_model
+from sfumato.core.prompt_addons import lora_tag_spans, mentioned_embeddings
 
-# AUTOMATIC1111's `<lora:NAME>`, `<lora:NAME:WEIGHT>` and `<lora:NAME:UNET_WEIGHT:TE_WEIGHT>`.
-_LORA_TAG = re.compile(r"<lora:([^:<>]+)(?::[^<>]*)?>", re.IGNORECASE)
 EMBEDDING_HASHES = "TI hashes"
 MIN_HASH_DIGITS = 8  # fewer could match a checkpoint by chance
-
-
-def lora_names(text: str) -> list[str]:
-    """The LoRA names a prompt uses, in order, each once."""
-    return list(dict.fromkeys(name.strip() for name in _LORA_TAG.findall(text) if name.strip()))
 
 
 def embedding_names(recipe: Recipe) -> list[str]:
@@ -62,13 +56,16 @@ def recipe_model(recipe: Recipe, source: str) -> str:
 def missing_addons(recipe: Recipe) -> list[str]:
     """Each LoRA and embedding the recipe's prompts use that is not installed, as `LoRA 'name'`."""
     text = f"{recipe.prompt}\n{recipe.negative}"
-    missing = [f"LoRA '{quoted(name)}'" for name in lora_names(text) if not _lora_installed(name)]
-    missing += [
-        f"embedding '{quoted(name)}'"
-        for name in embedding_names(recipe)
-        if name in text and _installed(f"embedding:{name}", ImportKind.EMBEDDING) is None
+    loras = installed_addons(ImportKind.LORA)
+    named = dict.fromkeys(name for _start, _end, name in lora_tag_spans(text) if name)
+    missing = [
+        f"LoRA '{quoted(name)}'"
+        for name in named
+        if name.removesuffix(WEIGHTS_SUFFIX).casefold() not in loras and not Path(name).expanduser().is_file()
     ]
-    return missing
+    embeddings = installed_addons(ImportKind.EMBEDDING)
+    used = mentioned_embeddings(text, embedding_names(recipe))
+    return missing + [f"embedding '{quoted(name)}'" for name in used if name.casefold() not in embeddings]
 
 
 def check_addons(recipe: Recipe, source: str) -> None:
@@ -80,15 +77,6 @@ def check_addons(recipe: Recipe, source: str) -> None:
             f"{'it' if len(missing) == 1 else 'them'} with `sfumato models import FILE`, or remove "
             f"{'it' if len(missing) == 1 else 'them'} from the prompt with --prompt / --negative."
         )
-
-
-def _lora_installed(name: str) -> bool:
-    return _installed(f"lora:{name}", ImportKind.LORA) is not None or Path(name).expanduser().is_file()
-
-
-def _installed(model_id: str, kind: ImportKind) -> str | None:
-    found = find_import(model_id)
-    return found.id if found is not None and found.kind is kind and found.file.is_file() else None
 
 
 def _checkpoint_with_hash(model_hash: str) -> str | None:

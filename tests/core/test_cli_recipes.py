@@ -13,7 +13,9 @@ from bench.demo_model.evaluate import judge
 from sfumato.core.api import Mode, Recipe
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.metadata import read_recipe, save_png
+from sfumato.core.models.imports import import_lora
 from tests.core.test_cli import _engine_in_process, run_cli  # noqa: F401  (the fixture runs here too)
+from tests.support.tiny_addons import peft_lora
 
 PROMPT = "a red circle on a blue background"
 
@@ -198,3 +200,18 @@ def test_a_recipe_using_an_embedding_that_is_not_imported_names_it_unless_the_pr
         capsys, "generate", "--recipe", str(png), "--prompt", "a red circle", "--out", str(tmp_path / "o.png")
     )
     assert code == 0, err
+
+
+def test_a_recipe_using_an_imported_lora_is_made_again_with_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    imported = import_lora(peft_lora(tiny_model_dir, tmp_path / "ink.safetensors"))
+    recipe = Recipe(prompt=f"a red circle <lora:{imported.name}:0.8>", model=str(tiny_model_dir), steps=2,
+                    width=64, height=64, seed=3)  # fmt: skip
+    png = recipe_png(tmp_path / "with-lora.png", recipe)
+    out = tmp_path / "again.png"
+    code, _, err = run_cli(capsys, "generate", "--recipe", str(png), "--out", str(out))
+    assert code == 0, err
+    again = read_recipe(out)
+    assert again is not None and again.prompt == recipe.prompt
+    assert again.extras["Lora hashes"].startswith(f"{imported.name}: ")
