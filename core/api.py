@@ -273,6 +273,17 @@ class LoadingModel:
     model: str
 
 
+@dataclass(frozen=True)
+class MemoryTierUsed:
+    """The memory tier a job runs at and why (see `memory_tiers`); sent again, with `retry` set and
+    `reason` the line to show, each time the job ran out of memory and starts over one tier down."""
+
+    job_id: str
+    tier: str
+    reason: str
+    retry: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
     """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch."""
@@ -315,7 +326,7 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | LoadingModel | Step | ImageReady | Finished | Cancelled | Failed
+Event = Queued | Started | LoadingModel | MemoryTierUsed | Step | ImageReady | Finished | Cancelled | Failed
 TERMINAL_EVENTS = (Finished, Cancelled, Failed)
 
 

@@ -13,6 +13,7 @@ class EngineSettings:
     preview_every: int = 1
     in_process: bool = False
     log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
+    memory: str = "auto"  # a memory tier (high, medium, low, minimal), or auto: chosen per job
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -45,7 +45,7 @@ MESSAGE_TYPES: dict[str, type] = {
     for cls in (
         Submit, Cancel, Shutdown, EngineInfo,
         api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Recipe,
-        api.Queued, api.Started, api.LoadingModel, api.Step, api.ImageReady, api.Finished, api.Cancelled,
+        api.Queued, api.Started, api.LoadingModel, api.MemoryTierUsed, api.Step, api.ImageReady, api.Finished, api.Cancelled,
         api.Failed,
     )
 }  # fmt: skip

@@ -17,15 +17,29 @@ from sfumato.core.api import (
     ImageReady,
     Job,
     LoadingModel,
+    MemoryTierUsed,
+    OutOfMemory,
     SfumatoError,
     Started,
     Step,
 )
 from sfumato.core.devices import DeviceChoice, is_out_of_memory, release_memory
+from sfumato.core.memory_tiers import (
+    AUTO,
+    JobShape,
+    TierChoice,
+    check_memory_choice,
+    choose_tier,
+    images_per_pass,
+    lower,
+    retry_reason,
+    what_would_fit,
+)
 from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
+from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, model_sizes
 from sfumato.core.tasks import run_task
-from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext
+from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext, with_seed_fixed
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +52,10 @@ OUT_OF_MEMORY_MESSAGE = (
 
 
 class Worker:
-    def __init__(self, device: DeviceChoice, preview_every: int = 1) -> None:
+    def __init__(self, device: DeviceChoice, preview_every: int = 1, memory: str = AUTO) -> None:
         self.device = device
         self.preview_every = preview_every
+        self.memory = check_memory_choice(memory)
         self.models = ModelCache(device)
 
     def run(self, job_id: str, job: Job, emit: Emit, is_cancelled: Callable[[], bool]) -> None:
@@ -58,13 +73,19 @@ class Worker:
             def on_step(at: StepProgress) -> None:
                 emit(Step(job_id, at.step, at.total, at.image, at.images, at.preview))
 
-            indexes = itertools.count()
+            made = itertools.count()
+            delivered = 0
 
             def on_output(output: Output) -> None:
-                emit(ImageReady(job_id, next(indexes), output.image, output.recipe))
+                # A retry makes the images already delivered again, the same: they are not sent twice.
+                nonlocal delivered
+                index = next(made) % max(job.batch, 1)
+                if index >= delivered:
+                    delivered = index + 1
+                    emit(ImageReady(job_id, index, output.image, output.recipe))
 
             ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every, on_output)
-            outputs = run_task(job, ctx)
+            outputs = self._run_stepping_down(job_id, with_seed_fixed(job), ctx, emit)
             emit(Finished(job_id, tuple(o.image for o in outputs), tuple(o.recipe for o in outputs)))
         except JobCancelled:
             self._clean_up()
@@ -78,6 +99,31 @@ class Worker:
             else:
                 log.exception("job %s failed", job_id)
                 emit(Failed(job_id, ErrorKind.INTERNAL, f"Generation failed unexpectedly: {error}"))
+
+    def _run_stepping_down(self, job_id: str, job: Job, ctx: TaskContext, emit: Emit) -> list[Output]:
+        """Run `job` at the tier memory allows; when it runs out of memory, free what it held and start
+        it over one tier down, failing only when the lowest tier does, with what would fit instead."""
+        device = self.device.device
+        sizes = model_sizes(ctx.model.components)
+        shape = JobShape(job.width, job.height, job.batch, self.device.dtype.itemsize)
+        choice = choose_tier(*device_memory(device), sizes, shape, self.memory)
+        retry = False
+        while True:
+            apply_tier(ctx.model, choice.tier, device)
+            ctx.images_per_pass = choice.images_per_pass
+            emit(MemoryTierUsed(job_id, choice.tier.value, choice.reason, retry))
+            try:
+                return run_task(job, ctx)
+            except Exception as error:
+                if not is_out_of_memory(error):
+                    raise
+            self._clean_up()
+            below = lower(choice.tier)
+            if below is None:
+                raise OutOfMemory(what_would_fit(device_memory(device)[1], sizes, shape, device_word(device)))
+            log.warning("job %s ran out of memory at the %s tier; retrying at %s", job_id, choice.tier, below)
+            reason = retry_reason(below, shape, device_word(device))
+            choice, retry = TierChoice(below, reason, images_per_pass(below, 0, sizes, shape)), True
 
     def _clean_up(self) -> None:
         gc.collect()

@@ -11,6 +11,7 @@ from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
+from sfumato.core.memory_tiers import MemoryTier
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.source import ModelSource, SourceKind, installed_snapshot, resolve_model
@@ -30,6 +31,8 @@ class LoadedModel:
     previewer: Previewer
     vae_needs_fp32: bool = False  # learned the first time an fp16 decode overflows
     addon_weights: dict[Any, Any] = field(default_factory=dict)  # LoRAs and embeddings read for it
+    memory_tier: MemoryTier = MemoryTier.HIGH  # what `memory_setup.apply_tier` last set up
+    attention_processors: dict[str, Any] | None = None  # the UNet's own, while attention is sliced
     _pipelines: dict[type, Any] = field(default_factory=dict)
 
     @property

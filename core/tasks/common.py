@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,10 +29,13 @@ from sfumato.core.limits import (
 from sfumato.core.limits import check_size as check_size
 from sfumato.core.models.addon_library import PromptAddons
 from sfumato.core.models.loader import LoadedModel
+from sfumato.core.models.memory_setup import text_encoder_on_device
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
 
 log = logging.getLogger(__name__)
+
+JobT = TypeVar("JobT", bound=JobBase)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class TaskContext:
     on_output: Callable[[Output], None] = _hand_on_nothing
     addons: PromptAddons = field(default_factory=PromptAddons)  # the LoRAs and embeddings in use
     embeddings: dict[str, torch.Tensor] = field(default_factory=dict)  # their vectors, by name
+    images_per_pass: int = 1  # a batch's images that go through the UNet together (see memory_tiers)
 
     def check_cancelled(self) -> None:
         if self.is_cancelled():
@@ -133,6 +138,13 @@ def batch_seeds(job: JobBase) -> list[int]:
     return [(first + index) % SEED_RANGE for index in range(job.batch)]
 
 
+def with_seed_fixed(job: JobT) -> JobT:
+    """`job` with its random seed (-1) drawn now, so that running it again gives the same pictures."""
+    if job.seed >= 0:
+        return job
+    return dataclasses.replace(job, seed=secrets.randbelow(SEED_RANGE))
+
+
 def round_to_8(value: int) -> int:
     return max(8, round(value / 8) * 8)
 
@@ -154,16 +166,17 @@ def resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
     c = ctx.model.components
     device, dtype = ctx.device.device, ctx.device.dtype
-    return encode_prompts(
-        c["tokenizer"],
-        c["text_encoder"],
-        job.prompt,
-        job.negative,
-        device,
-        dtype,
-        clip_skip=job.clip_skip,
-        embeddings=ctx.embeddings,
-    )
+    with text_encoder_on_device(ctx.model, device):
+        return encode_prompts(
+            c["tokenizer"],
+            c["text_encoder"],
+            job.prompt,
+            job.negative,
+            device,
+            dtype,
+            clip_skip=job.clip_skip,
+            embeddings=ctx.embeddings,
+        )
 
 
 def strength_running_a_step(steps: int, strength: float) -> float:
@@ -179,14 +192,16 @@ def denoise(
     pipeline_class: type,
     job: JobBase,
     embeds: tuple[torch.Tensor, torch.Tensor],
-    seed: int,
+    seed: int | list[int],
     image_index: int,
     *,
     images: int | None = None,
     start: torch.Tensor | None = None,
     **inputs: Any,
 ) -> torch.Tensor:
-    """Run one image through a diffusers pipeline and return its final latents (no decode).
+    """Run one image through a diffusers pipeline and return its final latents (no decode); or, for a
+    list of seeds, that many images as one batch, each drawing its noise from its own seed's generator,
+    so that each is the image its seed gives alone.
 
     Progress names image `image_index` of `images` (default: the job's batch). `start`: the starting
     noise to use instead of the one `seed` draws; the noise the sampler adds along the way still
@@ -196,7 +211,9 @@ def denoise(
     if "strength" in inputs:
         inputs["strength"] = strength_running_a_step(job.steps, inputs["strength"])
     pipe = ctx.model.pipeline(pipeline_class)
-    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config, seed)
+    seeds = seed if isinstance(seed, list) else [seed]
+    config = ctx.model.components["scheduler"].config
+    pipe.scheduler = make_scheduler(job.sampler, config, seeds[0] if len(seeds) == 1 else None)
     images_total = job.batch if images is None else images
     steps = max(1, int(job.steps * inputs.get("strength", 1.0)))
     reported = 0
@@ -219,9 +236,10 @@ def denoise(
         return {}
 
     # Noise always comes from a CPU generator, so a seed gives the same start on every device.
-    generator = torch.Generator("cpu").manual_seed(seed)
+    generators = [torch.Generator("cpu").manual_seed(each) for each in seeds]
+    generator = generators[0] if len(generators) == 1 else generators
     if start is not None:
-        torch.randn(start.shape, generator=generator, device="cpu", dtype=start.dtype)
+        torch.randn(start.shape, generator=generators[0], device="cpu", dtype=start.dtype)
         inputs["latents"] = start
     with torch.inference_mode():
         result = pipe(
@@ -230,6 +248,7 @@ def denoise(
             num_inference_steps=job.steps,
             guidance_scale=job.cfg,
             generator=generator,
+            num_images_per_prompt=len(seeds),
             output_type="latent",
             callback_on_step_end=on_step_end,
             **inputs,
@@ -262,6 +281,12 @@ def _looks_broken(decoded: torch.Tensor) -> bool:
 
 def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
     """Latents to an RGB uint8 image, retrying the VAE in float32 when half precision overflows."""
+    return decode_each(ctx, latents[:1])[0]
+
+
+def decode_each(ctx: TaskContext, latents: torch.Tensor) -> list[np.ndarray]:
+    """A batch's latents to one RGB uint8 image each, decoded together (one at a time where the memory
+    tier slices the VAE)."""
     model = ctx.model
     vae = model.components["vae"]
     half = next(vae.parameters()).dtype != torch.float32
@@ -276,8 +301,8 @@ def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
         with _vae_in_float32(vae):
             decoded = _decode_raw(vae, latents.float())
     decoded = torch.nan_to_num(decoded, nan=0.0)
-    pixels = ((decoded[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return pixels.permute(1, 2, 0).cpu().numpy()
+    pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return list(pixels.permute(0, 2, 3, 1).cpu().numpy())
 
 
 def make_recipe(

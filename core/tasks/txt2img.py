@@ -7,13 +7,14 @@ import torch
 from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
 
 from sfumato.core.api import JobBase, Mode, Txt2Img
+from sfumato.core.schedulers import batches_like_singles
 from sfumato.core.tasks.common import (
     Output,
     TaskContext,
     batch_seeds,
     check_common,
     check_size,
-    decode,
+    decode_each,
     denoise,
     encode,
     make_recipe,
@@ -25,11 +26,15 @@ def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
     check_common(job)
     check_size(job.width, job.height)
     embeds = encode(ctx, job)
+    seeds = batch_seeds(job)
+    together = ctx.images_per_pass if batches_like_singles(job.sampler) else 1
     outputs = []
-    for index, seed in enumerate(batch_seeds(job)):
-        image = decode(ctx, draw(ctx, job, embeds, seed, index))
-        recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
-        outputs.append(ctx.deliver(Output(image, recipe)))
+    for first in range(0, len(seeds), together):
+        group = seeds[first : first + together]
+        latents = draw(ctx, job, embeds, group if len(group) > 1 else group[0], first)
+        for seed, image in zip(group, decode_each(ctx, latents), strict=True):
+            recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
+            outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs
 
 
@@ -37,14 +42,14 @@ def draw(
     ctx: TaskContext,
     job: JobBase,
     embeds: tuple[torch.Tensor, torch.Tensor],
-    seed: int,
+    seed: int | list[int],
     index: int,
     *,
     images: int | None = None,
     start: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The latents of an image drawn from noise and text alone, at the job's size (see `denoise`
-    for `images` and `start`)."""
+    """The latents of an image (or of one per seed in a list) drawn from noise and text alone, at the
+    job's size (see `denoise` for `images` and `start`)."""
     if ctx.model.inpainting:
         # An inpainting checkpoint draws from scratch when everything is masked.
         blank = np.full((job.height, job.width, 3), 127, np.uint8)
