@@ -286,7 +286,8 @@ class MemoryTierUsed:
 
 @dataclass(frozen=True, eq=False)
 class Step:
-    """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch."""
+    """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch; images
+    drawn together as one tensor count as one (`images` is then the number of such passes)."""
 
     job_id: str
     step: int

@@ -29,7 +29,7 @@ WHAT_IT_DOES = {
     MemoryTier.HIGH: "everything on the GPU, a batch as one tensor",
     MemoryTier.MEDIUM: "text encoder off the GPU after encoding, the VAE decoding one image at a time",
     MemoryTier.LOW: "model offload: each part of the model on the GPU only while it runs, sliced attention",
-    MemoryTier.MINIMAL: "sequential offload: the model on the GPU a layer at a time, the VAE decoding in tiles",
+    MemoryTier.MINIMAL: "sequential offload: the model on the GPU a layer at a time, the VAE in tiles",
 }
 RETRIED_WITH = {
     MemoryTier.MEDIUM: "the text encoder off the GPU",
@@ -40,7 +40,7 @@ RETRIED_WITH = {
 # Working memory per image pixel, in elements of the model's dtype, measured on SD 1.5 (width 320):
 # the UNet with classifier-free guidance (two latents per image), and the VAE decoder.
 _UNET_ELEMENTS_PER_PIXEL = 1024
-_DECODE_ELEMENTS_PER_PIXEL = 2304
+_DECODE_ELEMENTS_PER_PIXEL = 1536
 _SD15_UNET_BYTES = 1_720_000_000  # fp16
 _VAE_TILE_PIXELS = 512 * 512
 _ATTENTION_SLICING = 0.6  # what is left of the UNet's working memory with sliced attention
@@ -60,6 +60,12 @@ class ModelSizes:
     @property
     def total(self) -> int:
         return self.unet + self.vae + self.text_encoder
+
+    def parts(self) -> tuple[int, int, int]:
+        return self.unet, self.vae, self.text_encoder
+
+
+SD15_FP16 = ModelSizes(unet=_SD15_UNET_BYTES, vae=167_000_000, text_encoder=246_000_000)
 
 
 @dataclass(frozen=True)
@@ -108,18 +114,15 @@ def needed_bytes(tier: MemoryTier, sizes: ModelSizes, shape: JobShape, images: i
     unet_work = _UNET_ELEMENTS_PER_PIXEL * pixels * images * shape.dtype_bytes * _width_factor(sizes)
     decode_pixels = min(pixels, _VAE_TILE_PIXELS) if tier is MemoryTier.MINIMAL else pixels
     decode_work = _DECODE_ELEMENTS_PER_PIXEL * decode_pixels * shape.dtype_bytes
-    if tier is MemoryTier.HIGH:
-        weights = sizes.total
-        decode_work *= images
-    elif tier is MemoryTier.MEDIUM:
-        weights = sizes.unet + sizes.vae
-    elif tier is MemoryTier.LOW:
-        weights = max(sizes.unet, sizes.vae, sizes.text_encoder)
-        unet_work *= _ATTENTION_SLICING
-    else:
-        weights = int(sizes.unet * _SEQUENTIAL_RESIDENT)
-        unet_work *= _ATTENTION_SLICING
-    return int((weights + max(unet_work, decode_work)) * _MARGIN) + _RESERVE
+    if tier is MemoryTier.HIGH:  # everything resident; the batch decoded as one
+        need = sizes.total + max(unet_work, decode_work * images)
+    elif tier is MemoryTier.MEDIUM:  # the text encoder away; the VAE decoding an image at a time
+        need = sizes.unet + sizes.vae + max(unet_work, decode_work)
+    elif tier is MemoryTier.LOW:  # one part of the model on the device at a time
+        need = max(sizes.unet + unet_work * _ATTENTION_SLICING, sizes.vae + decode_work)
+    else:  # a layer at a time
+        need = sizes.unet * _SEQUENTIAL_RESIDENT + max(unet_work * _ATTENTION_SLICING, decode_work)
+    return int(need * _MARGIN) + _RESERVE
 
 
 def images_per_pass(tier: MemoryTier, free: int, sizes: ModelSizes, shape: JobShape) -> int:
@@ -133,7 +136,9 @@ def images_per_pass(tier: MemoryTier, free: int, sizes: ModelSizes, shape: JobSh
     return 1
 
 
-def choose_tier(total: int, free: int, sizes: ModelSizes, shape: JobShape, override: str = AUTO) -> TierChoice:
+def choose_tier(
+    total: int, free: int, sizes: ModelSizes, shape: JobShape, override: str = AUTO
+) -> TierChoice:
     """The tier a job runs at: `override` when it names one, otherwise the highest at which one of
     its images fits in `free` bytes (the minimal tier when none does)."""
     wanted = check_memory_choice(override)
@@ -152,7 +157,9 @@ def choose_tier(total: int, free: int, sizes: ModelSizes, shape: JobShape, overr
 
 def retry_reason(tier: MemoryTier, shape: JobShape, device_word: str = "GPU") -> str:
     """The one line an artist reads when a job is retried one tier down."""
-    return f"Not enough {device_word} memory at {shape.width}×{shape.height}: retried with {RETRIED_WITH[tier]}"
+    return (
+        f"Not enough {device_word} memory at {shape.width}×{shape.height}: retried with {RETRIED_WITH[tier]}"
+    )
 
 
 def what_would_fit(free: int, sizes: ModelSizes, shape: JobShape, device_word: str = "GPU") -> str:

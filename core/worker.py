@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[Event], None]
 
+MOST_TOGETHER = 8
 OUT_OF_MEMORY_MESSAGE = (
     "The GPU ran out of memory. Try a smaller size or batch, close other programs using the GPU, "
     "or switch to the CPU in the settings."
@@ -56,6 +57,9 @@ class Worker:
         self.device = device
         self.preview_every = preview_every
         self.memory = check_memory_choice(memory)
+        # The most images drawn as one tensor. A CPU gains next to nothing from it, and there each image
+        # is better delivered the moment it is done.
+        self.together = 1 if device.device.type == "cpu" else MOST_TOGETHER
         self.models = ModelCache(device)
 
     def run(self, job_id: str, job: Job, emit: Emit, is_cancelled: Callable[[], bool]) -> None:
@@ -73,19 +77,17 @@ class Worker:
             def on_step(at: StepProgress) -> None:
                 emit(Step(job_id, at.step, at.total, at.image, at.images, at.preview))
 
-            made = itertools.count()
             delivered = 0
 
-            def on_output(output: Output) -> None:
+            def announce(index: int, output: Output) -> None:
                 # A retry makes the images already delivered again, the same: they are not sent twice.
                 nonlocal delivered
-                index = next(made) % max(job.batch, 1)
                 if index >= delivered:
                     delivered = index + 1
                     emit(ImageReady(job_id, index, output.image, output.recipe))
 
-            ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every, on_output)
-            outputs = self._run_stepping_down(job_id, with_seed_fixed(job), ctx, emit)
+            ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every)
+            outputs = self._run_stepping_down(job_id, with_seed_fixed(job), ctx, emit, announce)
             emit(Finished(job_id, tuple(o.image for o in outputs), tuple(o.recipe for o in outputs)))
         except JobCancelled:
             self._clean_up()
@@ -100,7 +102,9 @@ class Worker:
                 log.exception("job %s failed", job_id)
                 emit(Failed(job_id, ErrorKind.INTERNAL, f"Generation failed unexpectedly: {error}"))
 
-    def _run_stepping_down(self, job_id: str, job: Job, ctx: TaskContext, emit: Emit) -> list[Output]:
+    def _run_stepping_down(
+        self, job_id: str, job: Job, ctx: TaskContext, emit: Emit, announce: Callable[[int, Output], None]
+    ) -> list[Output]:
         """Run `job` at the tier memory allows; when it runs out of memory, free what it held and start
         it over one tier down, failing only when the lowest tier does, with what would fit instead."""
         device = self.device.device
@@ -110,7 +114,9 @@ class Worker:
         retry = False
         while True:
             apply_tier(ctx.model, choice.tier, device)
-            ctx.images_per_pass = choice.images_per_pass
+            ctx.images_per_pass = min(choice.images_per_pass, self.together)
+            made = itertools.count()
+            ctx.on_output = lambda output, made=made: announce(next(made), output)  # type: ignore[misc]
             emit(MemoryTierUsed(job_id, choice.tier.value, choice.reason, retry))
             try:
                 return run_task(job, ctx)

@@ -11,6 +11,7 @@ from sfumato.core.cli.commands import EXIT_OK, Commands
 from sfumato.core.cli.plan import plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
+from sfumato.core.memory_tiers import MEMORY_CHOICES
 from sfumato.core.models.last_used import remember_last_model
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
@@ -78,6 +79,12 @@ def register(commands: Commands) -> None:
         "--batch", type=whole_number(1), default=1, metavar="N", help="images to make, default 1"
     )
     how.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    how.add_argument(
+        "--memory",
+        choices=MEMORY_CHOICES,
+        default="auto",
+        help="memory tier: how much stays on the GPU (default auto: chosen per job from the free memory)",
+    )
 
     image = parser.add_argument_group("starting from an image")
     image.add_argument("--init", metavar="IMAGE", help="the image to start from")
@@ -114,7 +121,9 @@ def generate(args: argparse.Namespace) -> int:
     plan = plan_from_arguments(args)
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
     log_file = "" if in_process else str(engine_log_path())
-    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process, log_file=log_file)
+    settings = EngineSettings(
+        device=args.device, preview_every=0, in_process=in_process, log_file=log_file, memory=args.memory
+    )
     code = run_generation(plan, settings)
     if code == EXIT_OK:
         remember_last_model(plan.job.model)

@@ -12,7 +12,7 @@ import psutil
 import torch
 from diffusers import StableDiffusionPipeline
 
-from sfumato.core.memory_tiers import MemoryTier, ModelSizes
+from sfumato.core.memory_tiers import SD15_FP16, JobShape, MemoryTier, ModelSizes, TierChoice, choose_tier
 
 _OFFLOADED = ("text_encoder", "unet", "vae")
 
@@ -31,6 +31,13 @@ def device_memory(device: torch.device) -> tuple[int, int]:
 
 def device_word(device: torch.device) -> str:
     return "GPU" if device.type in ("cuda", "mps") else "computer"
+
+
+def typical_tier(device: torch.device, memory: str = "auto") -> TierChoice:
+    """The tier an SD 1.5 model's 512×512 image would run at on `device` now: what `sfumato info` shows."""
+    dtype_bytes = 4 if device.type == "cpu" else 2
+    sizes = SD15_FP16 if dtype_bytes == 2 else ModelSizes(*(2 * size for size in SD15_FP16.parts()))
+    return choose_tier(*device_memory(device), sizes, JobShape(512, 512, 1, dtype_bytes), memory)
 
 
 def model_sizes(components: dict[str, Any]) -> ModelSizes:

@@ -31,7 +31,11 @@ def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
     outputs = []
     for first in range(0, len(seeds), together):
         group = seeds[first : first + together]
-        latents = draw(ctx, job, embeds, group if len(group) > 1 else group[0], first)
+        # Progress counts the images drawn together as one.
+        passes = -(-len(seeds) // together)
+        latents = draw(
+            ctx, job, embeds, group if len(group) > 1 else group[0], first // together, images=passes
+        )
         for seed, image in zip(group, decode_each(ctx, latents), strict=True):
             recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
             outputs.append(ctx.deliver(Output(image, recipe)))

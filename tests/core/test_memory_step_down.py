@@ -23,13 +23,16 @@ CLOSE = 2  # pixel levels: sliced attention sums in another order than SDPA
 
 
 def txt2img(model: Path, seed: int = 5, batch: int = 2) -> Txt2Img:
-    return Txt2Img(model=str(model), prompt="a red cube", steps=STEPS, width=64, height=64, seed=seed, batch=batch)
+    return Txt2Img(
+        model=str(model), prompt="a red cube", steps=STEPS, width=64, height=64, seed=seed, batch=batch
+    )
 
 
 @pytest.fixture(scope="module")
 def shared_worker(tiny_model_dir: Path) -> Worker:
     worker = Worker(pick_device("cpu"), preview_every=1)
     worker.models.get(str(tiny_model_dir))  # weights load outside the budget, as a GPU's are resident
+    worker.together = 4  # draw a batch as one tensor, as on a GPU
     return worker
 
 
@@ -101,7 +104,10 @@ def test_out_of_memory_retries_one_tier_down_with_the_same_pictures(
     assert isinstance(finished, Finished), finished
     assert budget.refused == 1 and tiers(events) == ["high", "medium"]
     notice = [event for event in events if isinstance(event, MemoryTierUsed)][-1]
-    assert notice.retry and notice.reason == "Not enough computer memory at 64×64: retried with the text encoder off the GPU"
+    assert (
+        notice.retry
+        and notice.reason == "Not enough computer memory at 64×64: retried with the text encoder off the GPU"
+    )
     # The failed attempt leaves nothing behind that a finished job does not.
     assert all(live <= left_by_a_job for live in live_at_start)
     # Images already delivered are not delivered again.
@@ -143,7 +149,9 @@ def test_a_tier_is_undone_when_the_next_job_runs_higher(worker: Worker, tiny_mod
     assert np.array_equal(after.images[0], before.images[0])
 
 
-def test_a_batch_runs_as_one_tensor_and_each_image_is_its_seeds_own(worker: Worker, tiny_model_dir: Path) -> None:
+def test_a_batch_runs_as_one_tensor_and_each_image_is_its_seeds_own(
+    worker: Worker, tiny_model_dir: Path
+) -> None:
     worker.memory = "high"
     calls: list[Any] = []
     unet = worker.models.get(str(tiny_model_dir)).components["unet"]
