@@ -374,3 +374,18 @@ def test_events_the_studio_does_not_know_are_passed_over(
     assert new in handed_on, "the client hands on what it does not know, for panels that might"
     assert len(studio.host.document.layers) == 1
     assert studio.open_messages == []
+
+
+def test_the_status_bar_shows_the_memory_tier_and_says_when_a_job_was_retried_lower(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    from sfumato.core.api import MemoryTierUsed
+
+    job_id = generate(studio, qtbot, fake_engine)
+    fake_engine.emit(MemoryTierUsed(job_id, "high", "22.0 GB free of 24.0 GB; this job needs about 3.3 GB"))
+    qtbot.waitUntil(lambda: studio.status.memory_tier.text() == "Memory: high")
+    assert "22.0 GB free" in studio.status.memory_tier.toolTip()
+    retried = "Not enough GPU memory at 1536×1536: retried with model offload"
+    fake_engine.emit(MemoryTierUsed(job_id, "low", retried, retry=True))
+    qtbot.waitUntil(lambda: studio.status.memory_tier.text() == "Memory: low")
+    assert studio.status.currentMessage() == retried
