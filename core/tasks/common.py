@@ -30,6 +30,7 @@ from sfumato.core.limits import check_size as check_size
 from sfumato.core.models.addon_library import PromptAddons
 from sfumato.core.models.loader import LoadedModel
 from sfumato.core.models.memory_setup import text_encoder_on_device
+from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
 
@@ -217,6 +218,7 @@ def denoise(
     images_total = job.batch if images is None else images
     steps = max(1, int(job.steps * inputs.get("strength", 1.0)))
     reported = 0
+    previews = PreviewCopies(ctx.model.previewer)
 
     def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         nonlocal reported
@@ -229,9 +231,10 @@ def denoise(
         if step <= reported:
             return {}
         reported = step
-        preview = None
+        preview = previews.ready()  # a GPU's preview from an earlier step, copied since
         if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == steps):
-            preview = ctx.model.previewer(tensors["latents"])
+            pushed = previews.push(tensors["latents"], last=step == steps)
+            preview = preview if pushed is None else pushed
         ctx.on_step(StepProgress(step, steps, image_index, images_total, preview))
         return {}
 
