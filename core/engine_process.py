@@ -65,7 +65,7 @@ def serve(settings: EngineSettings, receive: Callable[[], Any], send: Callable[[
         send(EngineInfo("", "", "", _versions(), error=error.message))
         return
     send(EngineInfo(choice.device.type, choice.name, str(choice.dtype).removeprefix("torch."), _versions()))
-    worker = Worker(choice, settings.preview_every, settings.memory)
+    worker = Worker(choice, settings.preview_every, settings.memory, settings.speed)
     jobs: queue.Queue[Submit | None] = queue.Queue()
     cancelled: set[str] = set()
 

@@ -14,6 +14,7 @@ class EngineSettings:
     in_process: bool = False
     log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
     memory: str = "auto"  # a memory tier (high, medium, low, minimal), or auto: chosen per job
+    speed: str = "default"  # the speed profile: default, or fast (the UNet compiled for the device)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

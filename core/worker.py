@@ -53,14 +53,16 @@ OUT_OF_MEMORY_MESSAGE = (
 
 
 class Worker:
-    def __init__(self, device: DeviceChoice, preview_every: int = 1, memory: str = AUTO) -> None:
+    def __init__(
+        self, device: DeviceChoice, preview_every: int = 1, memory: str = AUTO, speed: str = "default"
+    ) -> None:
         self.device = device
         self.preview_every = preview_every
         self.memory = check_memory_choice(memory)
         # The most images drawn as one tensor. A CPU gains next to nothing from it, and there each image
         # is better delivered the moment it is done.
         self.together = 1 if device.device.type == "cpu" else MOST_TOGETHER
-        self.models = ModelCache(device)
+        self.models = ModelCache(device, speed)
 
     def run(self, job_id: str, job: Job, emit: Emit, is_cancelled: Callable[[], bool]) -> None:
         """Run `job`, emitting Started, LoadingModel, Step, an ImageReady per image as soon as it is done,

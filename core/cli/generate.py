@@ -12,6 +12,7 @@ from sfumato.core.cli.plan import plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.memory_tiers import MEMORY_CHOICES
+from sfumato.core.models.acceleration import SPEED_CHOICES
 from sfumato.core.models.last_used import remember_last_model
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
@@ -85,6 +86,12 @@ def register(commands: Commands) -> None:
         default="auto",
         help="memory tier: how much stays on the GPU (default auto: chosen per job from the free memory)",
     )
+    how.add_argument(
+        "--speed",
+        choices=SPEED_CHOICES,
+        default="default",
+        help="speed profile: default, or fast (compiles the model for the GPU; the first image takes longer)",
+    )
 
     image = parser.add_argument_group("starting from an image")
     image.add_argument("--init", metavar="IMAGE", help="the image to start from")
@@ -122,7 +129,12 @@ def generate(args: argparse.Namespace) -> int:
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
     log_file = "" if in_process else str(engine_log_path())
     settings = EngineSettings(
-        device=args.device, preview_every=0, in_process=in_process, log_file=log_file, memory=args.memory
+        device=args.device,
+        preview_every=0,
+        in_process=in_process,
+        log_file=log_file,
+        memory=args.memory,
+        speed=args.speed,
     )
     code = run_generation(plan, settings)
     if code == EXIT_OK:

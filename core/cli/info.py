@@ -32,13 +32,17 @@ def register(commands: Commands) -> None:
         default="auto",
         help="the memory setting to describe, default auto",
     )
+    parser.add_argument(
+        "--speed", choices=("default", "fast"), default="default", help="the speed profile to describe"
+    )
 
 
-def info_rows(device: str = "auto", memory: str = "auto") -> list[tuple[str, str]]:
+def info_rows(device: str = "auto", memory: str = "auto", speed: str = "default") -> list[tuple[str, str]]:
     """(label, value) pairs describing this installation."""
     import torch
 
     from sfumato.core.devices import pick_device
+    from sfumato.core.models.acceleration import SPEED_WORDS, check_speed
     from sfumato.core.models.hub_cache import hub_cache_dir
     from sfumato.core.models.memory_setup import typical_tier
     from sfumato.core.paths import cache_dir, config_dir, data_dir
@@ -56,6 +60,7 @@ def info_rows(device: str = "auto", memory: str = "auto") -> list[tuple[str, str
         ("CUDA available", _yes_no(torch.cuda.is_available())),
         ("MPS available", _yes_no(_mps_available(torch))),
         ("Memory tier", f"{tier.tier.value} ({memory}; SD 1.5 at 512×512): {tier.reason}"),
+        ("Speed profile", SPEED_WORDS[check_speed(speed)]),
         ("Data folder", str(data_dir())),
         ("Cache folder", str(cache_dir())),
         ("Config folder", str(config_dir())),
@@ -64,7 +69,7 @@ def info_rows(device: str = "auto", memory: str = "auto") -> list[tuple[str, str
 
 
 def show_info(args: argparse.Namespace) -> int:
-    rows = info_rows(args.device, args.memory)
+    rows = info_rows(args.device, args.memory, args.speed)
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
         print(f"{label + ':':<{width}} {value}")
