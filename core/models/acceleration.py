@@ -1,10 +1,12 @@
 """Speed profiles, applied once when a model loads.
 
-*default*: what costs nothing to start: SDPA attention, channels-last UNet and VAE, fused QKV
-projections, and on NVIDIA TF32 matmuls and cuDNN autotuning. *fast*: in addition the UNet is compiled
-by torch.compile (with CUDA graphs on NVIDIA), its kernels cached in Sfumato's cache folder so a later
-launch reuses them. Compiling happens the first time a frame size and batch are drawn: that first
-image takes longer, and the next ones at that size are faster.
+*default*: what costs nothing to start: SDPA attention, channels-last UNet and VAE, and on NVIDIA TF32
+matmuls and cuDNN autotuning. QKV projections are left unfused: a LoRA hooks the separate query, key
+and value layers (core/models/addons.py), which a fused projection would bypass.
+
+*fast*: in addition the UNet is compiled by torch.compile (with CUDA graphs on NVIDIA), its kernels
+cached in Sfumato's cache folder so a later launch reuses them. Compiling happens the first time a
+frame size and batch are drawn: that first image takes longer, the next ones at that size are faster.
 
 Half precision stays float16 on GPUs: SD 1.x/2.x UNets are not known to be safe in bfloat16.
 """
@@ -25,7 +27,7 @@ DEFAULT = "default"
 FAST = "fast"
 SPEED_CHOICES = (DEFAULT, FAST)
 SPEED_WORDS = {
-    DEFAULT: "default (SDPA attention, channels-last, fused QKV; TF32 and cuDNN autotuning on NVIDIA)",
+    DEFAULT: "default (SDPA attention, channels-last; TF32 and cuDNN autotuning on NVIDIA)",
     FAST: "fast (default, and the UNet compiled for this device; the first image at a size takes longer)",
 }
 
@@ -48,7 +50,6 @@ def accelerate(components: dict[str, Any], device: torch.device, speed: str = DE
         torch.backends.cudnn.benchmark = True
     for module in (unet, vae):
         module.set_attn_processor(AttnProcessor2_0())
-        module.fuse_qkv_projections()
         module.to(memory_format=torch.channels_last)
     if check_speed(speed) == FAST:
         _compile(unet, device)
