@@ -29,7 +29,6 @@ from sfumato.core.memory_tiers import (
     JobShape,
     TierChoice,
     check_memory_choice,
-    choose_tier,
     images_per_pass,
     lower,
     retry_reason,
@@ -37,7 +36,7 @@ from sfumato.core.memory_tiers import (
 )
 from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
-from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, model_sizes
+from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, job_tier, model_sizes
 from sfumato.core.tasks import run_task
 from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext, with_seed_fixed
 
@@ -112,7 +111,7 @@ class Worker:
         device = self.device.device
         sizes = model_sizes(ctx.model.components)
         shape = JobShape(job.width, job.height, job.batch, self.device.dtype.itemsize)
-        choice = choose_tier(*device_memory(device), sizes, shape, self.memory)
+        choice = job_tier(device, sizes, shape, self.memory)
         retry = False
         while True:
             apply_tier(ctx.model, choice.tier, device)

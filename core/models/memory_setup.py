@@ -12,7 +12,16 @@ import psutil
 import torch
 from diffusers import StableDiffusionPipeline
 
-from sfumato.core.memory_tiers import SD15_FP16, JobShape, MemoryTier, ModelSizes, TierChoice, choose_tier
+from sfumato.core.memory_tiers import (
+    AUTO,
+    SD15_FP16,
+    JobShape,
+    MemoryTier,
+    ModelSizes,
+    TierChoice,
+    check_memory_choice,
+    choose_tier,
+)
 
 _OFFLOADED = ("text_encoder", "unet", "vae")
 
@@ -33,11 +42,22 @@ def device_word(device: torch.device) -> str:
     return "GPU" if device.type in ("cuda", "mps") else "computer"
 
 
-def typical_tier(device: torch.device, memory: str = "auto") -> TierChoice:
+def job_tier(device: torch.device, sizes: ModelSizes, shape: JobShape, memory: str = AUTO) -> TierChoice:
+    """The tier a job starts at on `device`. On the CPU, automatically the high tier: there is nowhere to
+    offload to, and a tier chosen from the RAM free at the moment would round pixels differently from
+    one run to the next (sliced attention); running out of memory still steps down."""
+    if device.type == "cpu" and check_memory_choice(memory) == AUTO:
+        return TierChoice(
+            MemoryTier.HIGH, "on the CPU everything stays in the computer's memory", shape.batch
+        )
+    return choose_tier(*device_memory(device), sizes, shape, memory)
+
+
+def typical_tier(device: torch.device, memory: str = AUTO) -> TierChoice:
     """The tier an SD 1.5 model's 512×512 image would run at on `device` now: what `sfumato info` shows."""
     dtype_bytes = 4 if device.type == "cpu" else 2
     sizes = SD15_FP16 if dtype_bytes == 2 else ModelSizes(*(2 * size for size in SD15_FP16.parts()))
-    return choose_tier(*device_memory(device), sizes, JobShape(512, 512, 1, dtype_bytes), memory)
+    return job_tier(device, sizes, JobShape(512, 512, 1, dtype_bytes), memory)
 
 
 def model_sizes(components: dict[str, Any]) -> ModelSizes:
