@@ -284,6 +284,15 @@ class MemoryTierUsed:
     retry: bool = False
 
 
+@dataclass(frozen=True)
+class Optimising:
+    """The *fast* speed profile compiles the model for a frame size and batch it has not drawn yet: the
+    job's first step waits for it, this once per size."""
+
+    job_id: str
+    message: str
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
     """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch; images
@@ -327,7 +336,18 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | LoadingModel | MemoryTierUsed | Step | ImageReady | Finished | Cancelled | Failed
+Event = (
+    Queued
+    | Started
+    | LoadingModel
+    | MemoryTierUsed
+    | Optimising
+    | Step
+    | ImageReady
+    | Finished
+    | Cancelled
+    | Failed
+)
 TERMINAL_EVENTS = (Finished, Cancelled, Failed)
 
 

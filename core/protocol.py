@@ -46,7 +46,7 @@ MESSAGE_TYPES: dict[str, type] = {
         Submit, Cancel, Shutdown, EngineInfo,
         api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Recipe,
         api.Queued, api.Started, api.LoadingModel, api.Step, api.ImageReady, api.Finished, api.Cancelled,
-        api.Failed, api.MemoryTierUsed,
+        api.Failed, api.MemoryTierUsed, api.Optimising,
     )
 }  # fmt: skip
 ENUM_TYPES: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (api.Mode, api.ErrorKind)}

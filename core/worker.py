@@ -18,6 +18,7 @@ from sfumato.core.api import (
     Job,
     LoadingModel,
     MemoryTierUsed,
+    Optimising,
     OutOfMemory,
     SfumatoError,
     Started,
@@ -34,6 +35,7 @@ from sfumato.core.memory_tiers import (
     retry_reason,
     what_would_fit,
 )
+from sfumato.core.models.acceleration import FAST
 from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, job_tier, model_sizes
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 Emit = Callable[[Event], None]
 
 MOST_TOGETHER = 8
+OPTIMISING_MESSAGE = "Optimising the model for this GPU and frame size… first time only"
 OUT_OF_MEMORY_MESSAGE = (
     "The GPU ran out of memory. Try a smaller size or batch, close other programs using the GPU, "
     "or switch to the CPU in the settings."
@@ -62,6 +65,8 @@ class Worker:
         # is better delivered the moment it is done.
         self.together = 1 if device.device.type == "cpu" else MOST_TOGETHER
         self.models = ModelCache(device, speed)
+        self.speed = self.models.speed
+        self._compiled: set[tuple[str, int, int, int]] = set()  # what the fast profile compiled
 
     def run(self, job_id: str, job: Job, emit: Emit, is_cancelled: Callable[[], bool]) -> None:
         """Run `job`, emitting Started, LoadingModel, Step, an ImageReady per image as soon as it is done,
@@ -119,8 +124,13 @@ class Worker:
             made = itertools.count()
             ctx.on_output = lambda output, made=made: announce(next(made), output)  # type: ignore[misc]
             emit(MemoryTierUsed(job_id, choice.tier.value, choice.reason, retry))
+            compiled = (ctx.model.hash, job.width, job.height, ctx.images_per_pass)
+            if self.speed == FAST and compiled not in self._compiled:
+                emit(Optimising(job_id, OPTIMISING_MESSAGE))
             try:
-                return run_task(job, ctx)
+                outputs = run_task(job, ctx)
+                self._compiled.add(compiled)
+                return outputs
             except Exception as error:
                 if not is_out_of_memory(error):
                     raise

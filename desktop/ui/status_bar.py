@@ -8,7 +8,7 @@ import asyncio
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from sfumato.core.api import MemoryTierUsed
+from sfumato.core.api import MemoryTierUsed, Optimising
 from sfumato.desktop.engine_client import EngineClient, EngineState
 from sfumato.desktop.ui.memory import format_bytes, gpu_memory_in_use, ram_in_use
 
@@ -49,7 +49,10 @@ class StudioStatusBar(QStatusBar):
         self.zoom.setText(f"{scale * 100:.0f} %")
 
     def show_memory_tier(self, event: object) -> None:
-        """The tier the running job uses, with why in the tooltip; a retry one tier down is said aloud."""
+        """The tier the running job uses, with why in the tooltip; a retry one tier down is said aloud,
+        and so is the model being optimised for the GPU."""
+        if isinstance(event, Optimising):
+            self.show_message(event.message)
         if not isinstance(event, MemoryTierUsed):
             return
         self.memory_tier.setText(f"Memory: {event.tier}")

@@ -36,3 +36,26 @@ def test_the_default_profile_gives_plain_diffusers_picture(tiny_model_dir: Path)
 def test_an_unknown_speed_profile_is_refused_in_plain_words() -> None:
     with pytest.raises(BadInput, match="Choose one of: default, fast"):
         check_speed("turbo")
+
+
+@pytest.mark.parametrize(("speed", "told"), [("fast", True), ("default", False)])
+def test_the_fast_profile_says_when_it_optimises_the_model_for_a_new_size(
+    tiny_model_dir: Path, speed: str, told: bool
+) -> None:
+    from sfumato.core.api import Cancelled, MemoryTierUsed, Optimising, Txt2Img
+    from sfumato.core.devices import pick_device
+    from sfumato.core.worker import OPTIMISING_MESSAGE, Worker
+
+    job = Txt2Img(model=str(tiny_model_dir), prompt="a green hill", steps=2, width=64, height=64, seed=1)
+    events: list[object] = []
+    # Cancelled before its first step, so before compiling, which on a CPU is too slow for the suite.
+    Worker(pick_device("cpu"), speed=speed).run(
+        "job", job, events.append, lambda: any(isinstance(e, MemoryTierUsed) for e in events)
+    )
+    notes = [event.message for event in events if isinstance(event, Optimising)]
+    assert notes == ([OPTIMISING_MESSAGE] if told else [])
+    assert (
+        OPTIMISING_MESSAGE.startswith("Optimising the model for this GPU")
+        and "first time only" in OPTIMISING_MESSAGE
+    )
+    assert isinstance(events[-1], Cancelled)
