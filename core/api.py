@@ -17,7 +17,7 @@ import numpy as np
 
 from sfumato.core.engine_settings import EngineInfo as EngineInfo
 from sfumato.core.engine_settings import EngineSettings as EngineSettings
-from sfumato.core.limits import MAX_CFG, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE
+from sfumato.core.limits import MAX_CFG, MAX_MASK_BLUR, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE
 
 DEFAULT_SAMPLER = "Euler a"
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
@@ -204,7 +204,9 @@ class Recipe(Request):
     model: str = _setting("", label="Model", a1111="Model")
     mode: Mode = Mode.TXT2IMG
     strength: float | None = _setting(None, label="Denoising strength", a1111="Denoising strength")
-    mask_blur: int | None = _setting(None, label="Mask blur", a1111="Mask blur")
+    mask_blur: int | None = _setting(
+        None, label="Mask blur", a1111="Mask blur", minimum=0, maximum=MAX_MASK_BLUR
+    )
     extras: dict[str, str] = field(default_factory=dict)
 
 
