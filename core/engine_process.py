@@ -120,7 +120,8 @@ def main() -> None:
     messages_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     messages_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
-    logging.basicConfig(level=logging.INFO, format="engine %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="engine %(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)  # library warnings become log lines, in the engine's log file
     receive = _messages_from_parent(messages_in)
     settings = EngineSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else EngineSettings()
     lock = threading.Lock()
