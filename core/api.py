@@ -151,6 +151,11 @@ class Inpaint(JobBase):
     padding: int = 32
 
 
+# The outpaint strength of a regular checkpoint when a job leaves it open: some of the prefill stays so
+# the new area continues the edge colours (inpainting checkpoints repaint fully, at 1.0).
+OUTPAINT_STRENGTH = 0.9
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Outpaint(JobBase):
     """Extend `init` by the margins (pixels, each a multiple of 8). `width`/`height` are ignored:

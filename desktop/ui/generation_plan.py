@@ -1,7 +1,8 @@
 """Turn what lies under the frame, plus the generation panel's settings, into one engine job.
 
 The mode follows the frame's content unless the artist picks one: nothing under the frame →
-txt2img; a mask → inpaint; partly empty → outpaint (the empty border is generated around the
+txt2img; a mask → inpaint; a drawing inside the frame on an otherwise empty canvas → img2img
+(sketch to image); partly empty otherwise → outpaint (the empty border is generated around the
 painted part); fully covered → img2img.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sfumato.core.api import (
+    OUTPAINT_STRENGTH,
     BadInput,
     Img2Img,
     Inpaint,
@@ -53,14 +55,42 @@ class Plan:
     rect: Rect  # where the result goes on the canvas
 
 
-def automatic_mode(coverage: FrameCoverage) -> Mode:
+def automatic_mode(document: Document) -> Mode:
+    coverage: FrameCoverage = document.frame_coverage()
     if coverage.content is Content.EMPTY:
         return Mode.TXT2IMG
     if coverage.masked:
         return Mode.INPAINT
-    if coverage.content is Content.PARTIAL:
+    if coverage.content is Content.PARTIAL and not _only_inside_frame(document):
         return Mode.OUTPAINT
     return Mode.IMG2IMG
+
+
+def _only_inside_frame(document: Document) -> bool:
+    """Whether every visible painted pixel lies inside the frame: a sketch on an empty canvas."""
+    frame = document.frame.rect
+    return all(
+        frame.contains(layer.content_rect())
+        for layer in document.layers
+        if layer.visible
+        and layer.opacity > 0
+        and not layer.rect.is_empty()
+        and not frame.contains(layer.rect)
+    )
+
+
+def mode_uses(mode: Mode, strength: float, mask_blur: int) -> str:
+    """In plain words, the strength and mask blur a mode will use with the panel's values."""
+    if mode is Mode.TXT2IMG:
+        return "txt2img: a new picture; strength and mask blur are not used."
+    if mode is Mode.IMG2IMG:
+        return f"img2img: strength {strength:.2f} (how much may change); mask blur is not used."
+    if mode is Mode.INPAINT:
+        return f"inpaint: strength {strength:.2f}, mask blur {mask_blur} px."
+    return (
+        f"outpaint: the new border is painted afresh (strength {OUTPAINT_STRENGTH:.2f}; "
+        f"1.00 with an inpainting model), mask blur {max(mask_blur, SNAP)} px (at least {SNAP})."
+    )
 
 
 def recipe_values(recipe: Recipe) -> dict[str, Any]:
@@ -87,7 +117,7 @@ def plan_generation(
     if not settings.model:
         raise BadInput("Choose a model first: use the model picker in the Generate panel.")
     rect = rect or document.frame.rect
-    mode = settings.mode or automatic_mode(document.frame_coverage())
+    mode = settings.mode or automatic_mode(document)
     common: dict[str, Any] = request_values(settings) | dict(
         width=rect.width, height=rect.height, model=settings.model, batch=settings.batch
     )
