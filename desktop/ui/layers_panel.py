@@ -127,6 +127,7 @@ class LayersPanel(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._show_context_menu)
         self.opacity = slider(0, 100, "Layer opacity")
+        self.opacity.setValue(100)  # what a new layer has, shown while no layer is selected too
         self.opacity_label = QLabel("100 %")
         self.opacity.valueChanged.connect(self._on_opacity_moved)
         self.opacity.sliderReleased.connect(self._commit_opacity)

@@ -1,7 +1,8 @@
-"""The studio window: the canvas in the middle, dockable Generate, Layers, History, Queue and Zoom
-panels, the toolbox and brush options, and the status bar. It builds the parts and connects them;
-menus (`studio_menus`), file dialogs and drops (`file_commands`), crash recovery (`crash_recovery`),
-remembered settings (`window_settings`) and messages (`messages`) each live in their own module."""
+"""The studio window: the canvas in the middle under the message area, dockable Generate, Zoom,
+Layers, History, Queue and Candidates panels, the toolbox and brush options, and the status bar. It
+builds the parts and connects them; menus (`studio_menus`), file dialogs and drops (`file_commands`),
+crash recovery (`crash_recovery`), remembered settings (`window_settings`), the default dock layout
+(`dock_layout`) and messages (`messages`) each live in their own module."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from sfumato.core.api import BadInput, Recipe
 from sfumato.core.schedulers import sampler_names
@@ -21,6 +22,7 @@ from sfumato.desktop.document.autosave import Recoverable
 from sfumato.desktop.engine_client import EngineClient, EngineState
 from sfumato.desktop.ui.canvas import CanvasView
 from sfumato.desktop.ui.crash_recovery import CrashRecovery
+from sfumato.desktop.ui.dock_layout import arrange_docks
 from sfumato.desktop.ui.document_files import DocumentFiles
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.file_commands import FileCommands, droppable
@@ -28,7 +30,8 @@ from sfumato.desktop.ui.generation_controller import GenerationController
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
-from sfumato.desktop.ui.messages import StudioMessages
+from sfumato.desktop.ui.message_area import Kind, MessageArea
+from sfumato.desktop.ui.messages import LongJobs, StudioMessages
 from sfumato.desktop.ui.model_defaults import ModelDefaultsFollower
 from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.recipe_view import RecipeDialog, recipe_summary
@@ -39,6 +42,7 @@ from sfumato.desktop.ui.studio_menus import StudioMenus
 from sfumato.desktop.ui.studio_preferences import StudioPreferences
 from sfumato.desktop.ui.tool_bars import BrushOptions, Toolbox
 from sfumato.desktop.ui.tool_settings import ToolSettings
+from sfumato.desktop.ui.wheel_guard import guard_wheel
 from sfumato.desktop.ui.window_settings import WindowSettings
 from sfumato.desktop.ui.zoom_panel import ZoomPanel
 
@@ -52,6 +56,9 @@ class MainWindow(QMainWindow):
     def __init__(self, client: EngineClient, settings: Settings | None = None) -> None:
         super().__init__()
         self.setObjectName("studio")
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            guard_wheel(app)
         self.setAcceptDrops(True)
         self.settings = settings or Settings()
         self.client = client
@@ -59,11 +66,19 @@ class MainWindow(QMainWindow):
         self.files = DocumentFiles(self.host, self.settings, self)
         self.tools = ToolSettings(self)
         self.canvas = CanvasView(self.host, self.tools)
-        self.setCentralWidget(self.canvas)
+        self.message_area = MessageArea()
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.message_area)
+        column.addWidget(self.canvas, 1)
+        self.setCentralWidget(centre)
         self.selection_commands = SelectionCommands(self.canvas)
         self.status = StudioStatusBar(client)
         self.setStatusBar(self.status)
-        self.messages = StudioMessages(self, self.status)
+        self.messages = StudioMessages(self, self.status, self.message_area)
+        self.long_jobs = LongJobs(self.messages, client.jobs)
         self.file_commands = FileCommands(self.files, self.canvas, self.messages, self.status, self)
         self.recovery = CrashRecovery(self.files, self.messages, self.status, self)
         self.generation = GenerationPanel()
@@ -86,9 +101,10 @@ class MainWindow(QMainWindow):
         self.model_defaults = ModelDefaultsFollower(self.generation, self.host, self.offers)
         self.recipe_dialog: RecipeDialog | None = None
         self._connect()
-        self.window_settings.restore()
+        self._layout_pending = not self.window_settings.restore()
         self.preferences = StudioPreferences(self)
         self.model_defaults.start()
+        self._show_candidates()
         self._update_title()
         self._on_engine_state()
 
@@ -110,16 +126,22 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self._dock("generate", "Generate", self.generation, right)
-        layers = self._dock("layers", "Layers", self.layers, right)
-        history = self._dock("history", "History", self.history, right)
-        queue = self._dock("queue", "Queue", self.queue, right)
-        self.splitDockWidget(self.docks["generate"], layers, Qt.Orientation.Vertical)
-        self.splitDockWidget(layers, history, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(history, queue)
-        self.tabifyDockWidget(queue, self._dock("zoom", "Zoom", self.zoom, right))
-        history.raise_()
-        self.resizeDocks([self.docks["generate"]], [360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["generate"], layers, history], [480, 290, 110], Qt.Orientation.Vertical)
+        self._dock("zoom", "Zoom", self.zoom, right)
+        self._dock("layers", "Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("history", "History", self.history, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("queue", "Queue", self.queue, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock(
+            "candidates", "Candidates", self.generation.candidates, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        arrange_docks(self)
+
+    def reset_layout(self) -> None:
+        """Put every panel back where it starts on first launch."""
+        arrange_docks(self)
+        self._show_candidates()
+
+    def _show_candidates(self) -> None:
+        self.docks["candidates"].setVisible(bool(self.controller.candidates))
 
     def _connect(self) -> None:
         self.host.history_changed.connect(self._update_title)
@@ -139,7 +161,9 @@ class MainWindow(QMainWindow):
         self.controller.error.connect(self.show_error)
         self.controller.model_used.connect(self.window_settings.remember_model)
         self.generation.models.manage_requested.connect(self.open_model_manager)
-        self.client.crashed.connect(self.status.show_message)
+        self.client.crashed.connect(lambda text: self.messages.show(text, Kind.WARNING))
+        self.client.engine_event.connect(self.long_jobs.on_event)
+        self.controller.candidates_changed.connect(self._show_candidates)
         self.client.state_changed.connect(self._on_engine_state)
 
     # ---- the parts' public faces ---------------------------------------------------------------
@@ -270,6 +294,12 @@ class MainWindow(QMainWindow):
             self.controller.cancel()
 
     # ---- Qt events -----------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._layout_pending:  # first launch: size the docks for the window as it is shown
+            self._layout_pending = False
+            QTimer.singleShot(0, self.reset_layout)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(droppable(url.toLocalFile()) for url in event.mimeData().urls()):
