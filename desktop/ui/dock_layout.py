@@ -43,7 +43,7 @@ def arrange_docks(window: QMainWindow) -> None:
     width, height = window.width(), window.height()
     window.resizeDocks(
         [docks["generate"], docks["layers"]],
-        [_clamp(width * 0.25, 330, 480), _clamp(width * 0.17, 220, 340)],
+        [_clamp(width * 0.29, 390, 560), _clamp(width * 0.17, 230, 360)],
         Qt.Orientation.Horizontal,
     )
     window.resizeDocks(

@@ -39,11 +39,11 @@ _REQUEST_FIELDS = {declared.name: declared for declared in request_fields()}
 
 
 def _prompt_box(name: str, placeholder: str, lines: int, addons: AddonDirectory) -> PromptEdit:
+    """A prompt box `lines` high, growing to three times that where the panel has room."""
     box = PromptEdit(addons)
     box.setObjectName(name)
     box.setPlaceholderText(placeholder)
     box.setTabChangesFocus(True)
-    # `lines` high, growing to three times that where the panel has room
     box.setMinimumHeight(box.fontMetrics().lineSpacing() * lines + 14)
     box.setMaximumHeight(box.fontMetrics().lineSpacing() * lines * 3 + 14)
     TokenCounter(box)
@@ -88,7 +88,7 @@ class GenerationPanel(QWidget):
         self.random_seed = check_box("Random", checked=True)
         self.random_seed.toggled.connect(lambda random: self.seed.setEnabled(not random))
         self.seed.setEnabled(False)
-        self.reuse_seed = tool_button("Reuse last", "Use the seed of the last generation")
+        self.reuse_seed = tool_button("Reuse", "Use the seed of the last generation")
         self.reuse_seed.setEnabled(False)
         self.reuse_seed.clicked.connect(self._reuse_last_seed)
         self.last_seed: int | None = None
@@ -178,7 +178,7 @@ class GenerationPanel(QWidget):
         column.addWidget(self.prompt, 3)
         column.addWidget(self.prompt_problem)
         column.addWidget(QLabel("Negative prompt"))
-        column.addWidget(self.negative)
+        column.addWidget(self.negative, 1)
         column.addLayout(form)
         column.addWidget(self.advanced_toggle)
         column.addWidget(self.advanced_section)

@@ -1,9 +1,9 @@
 """Turn what lies under the frame, plus the generation panel's settings, into one engine job.
 
 The mode follows the frame's content unless the artist picks one: nothing under the frame →
-txt2img; a mask → inpaint; a drawing inside the frame on an otherwise empty canvas → img2img
-(sketch to image); partly empty otherwise → outpaint (the empty border is generated around the
-painted part); fully covered → img2img.
+txt2img; a mask → inpaint; a drawing (mostly transparent strokes) inside the frame on an otherwise
+empty canvas → img2img (sketch to image); partly empty otherwise → outpaint (the empty border is
+generated around the painted part); fully covered → img2img.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from sfumato.core.api import (
     request_values,
 )
 from sfumato.desktop.document import Content, Document, FrameCoverage, Rect
-from sfumato.desktop.document.compositing import composite
+from sfumato.desktop.document.compositing import composite, composite_alpha
 from sfumato.desktop.document.frame import SNAP
 from sfumato.desktop.document.layers import Layer
 
 # Transparent pixels inside the picture given to the engine read as this mid grey.
 BACKDROP = 128
+# A drawing covers less than this share of the box its strokes span (a picture covers all of it).
+SKETCH_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,35 +63,37 @@ def automatic_mode(document: Document) -> Mode:
         return Mode.TXT2IMG
     if coverage.masked:
         return Mode.INPAINT
-    if coverage.content is Content.PARTIAL and not _only_inside_frame(document):
+    if coverage.content is Content.PARTIAL and not _is_sketch(document):
         return Mode.OUTPAINT
     return Mode.IMG2IMG
 
 
-def _only_inside_frame(document: Document) -> bool:
-    """Whether every visible painted pixel lies inside the frame: a sketch on an empty canvas."""
+def _is_sketch(document: Document) -> bool:
+    """A drawing inside the frame on an otherwise empty canvas: lines and shapes that leave most of
+    the box they span transparent. An imported picture smaller than the frame (opaque across its box)
+    is not one: the artist wants it extended (outpaint)."""
     frame = document.frame.rect
-    return all(
-        frame.contains(layer.content_rect())
-        for layer in document.layers
-        if layer.visible
-        and layer.opacity > 0
-        and not layer.rect.is_empty()
-        and not frame.contains(layer.rect)
-    )
+    for layer in document.layers:
+        visible = layer.visible and layer.opacity > 0
+        if visible and not frame.contains(layer.rect) and not frame.contains(layer.content_rect()):
+            return False
+    painted = composite_alpha(document.layers, frame) > 0
+    rows, columns = np.flatnonzero(painted.any(axis=1)), np.flatnonzero(painted.any(axis=0))
+    box = painted[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    return float(box.mean()) < SKETCH_COVERAGE
 
 
 def mode_uses(mode: Mode, strength: float, mask_blur: int) -> str:
-    """In plain words, the strength and mask blur a mode will use with the panel's values."""
+    """In plain words, the strength and mask blur a mode will use, given the panel's values."""
     if mode is Mode.TXT2IMG:
-        return "txt2img: a new picture; strength and mask blur are not used."
+        return "Uses neither strength nor mask blur."
     if mode is Mode.IMG2IMG:
-        return f"img2img: strength {strength:.2f} (how much may change); mask blur is not used."
+        return f"Uses strength {strength:.2f}; no mask blur."
     if mode is Mode.INPAINT:
-        return f"inpaint: strength {strength:.2f}, mask blur {mask_blur} px."
+        return f"Uses strength {strength:.2f} and mask blur {mask_blur} px."
     return (
-        f"outpaint: the new border is painted afresh (strength {OUTPAINT_STRENGTH:.2f}; "
-        f"1.00 with an inpainting model), mask blur {max(mask_blur, SNAP)} px (at least {SNAP})."
+        f"Uses strength {OUTPAINT_STRENGTH:.2f} (1.00 with an inpainting model), not the panel's, "
+        f"and mask blur {max(mask_blur, SNAP)} px (at least {SNAP})."
     )
 
 

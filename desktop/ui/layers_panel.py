@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -159,18 +159,19 @@ class LayersPanel(QWidget):
         properties.addWidget(QLabel("Blend"), 1, 0)
         properties.addWidget(self.blend, 1, 1)
         properties.addWidget(self.locked, 1, 2)
-        buttons = QHBoxLayout()
-        for text, tip, action in (
+        buttons = QGridLayout()  # two rows keep the panel narrow enough for a laptop's screen
+        for index, (text, tip, action) in enumerate((
             ("New", "Add a layer", self.add_layer),
             ("Copy", "Duplicate the layer", lambda: self.document.duplicate_layer()),
             ("Delete", "Delete the layer", lambda: self.document.delete_layer()),
+            ("Flatten", "Flatten all layers into one", lambda: self.document.flatten()),
             ("↑", "Move the layer up", lambda: self.move_active(+1)),
             ("↓", "Move the layer down", lambda: self.move_active(-1)),
             ("Merge", "Merge the layer into the one below", lambda: self.document.merge_down()),
-            ("Flatten", "Flatten all layers into one", lambda: self.document.flatten()),
-        ):
-            buttons.addWidget(self._button(text, tip, action))
-        buttons.addStretch(1)
+        )):  # fmt: skip
+            button = self._button(text, tip, action)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button, index // 4, index % 4)
         layout = QVBoxLayout(self)
         layout.addLayout(properties)
         layout.addWidget(self.list, 1)
