@@ -14,6 +14,7 @@ from sfumato.core.paths import log_dir
 LOG_BYTES = 2_000_000
 KEEP = 3  # older files: name.log.1 … name.log.3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME = "sfumato"
 
 
 def rotated(path: Path) -> Path:
@@ -47,7 +48,7 @@ def log_to_file(path: Path | None = None, *, debug: bool = False) -> Path:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     for handler in list(root.handlers):
-        if getattr(handler, "sfumato", False):
+        if handler.get_name() == HANDLER_NAME:  # set up before: replace
             root.removeHandler(handler)
             handler.close()
     to_file = logging.handlers.RotatingFileHandler(
@@ -59,7 +60,7 @@ def log_to_file(path: Path | None = None, *, debug: bool = False) -> Path:
     if not debug:
         console.addFilter(_OwnWarnings())
     for handler in (to_file, console):
-        handler.sfumato = True  # type: ignore[attr-defined]
+        handler.set_name(HANDLER_NAME)
         root.addHandler(handler)
     logging.captureWarnings(True)
     return path

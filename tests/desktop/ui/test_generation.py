@@ -202,6 +202,21 @@ def test_a_batch_becomes_candidates_to_keep_or_discard(
     assert len(document.layers) == 1
 
 
+def test_candidates_are_a_strip_of_thumbnails_in_their_own_dock(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    studio.generation.batch.setValue(3)
+    generate(studio, qtbot, fake_engine)
+    finish(studio, qtbot, fake_engine, colours=[(255, 0, 0), (0, 255, 0), (0, 0, 255)])
+    box, dock = studio.generation.candidates, studio.docks["candidates"]
+    assert dock.isVisible() and dock.widget() is box and not studio.generation.isAncestorOf(box)
+    assert box.strip.count() == 3 and not box.strip.item(0).icon().isNull()
+    box.strip.setCurrentRow(2)  # a click on the third thumbnail
+    assert studio.controller.candidate_index == 2 and box.label.text() == "3 of 3"
+    box.keep_all.emit()
+    assert not dock.isVisible()
+
+
 def colours_of(candidates: list[Candidate]) -> list[tuple[int, ...]]:
     return [tuple(int(value) for value in candidate.image[0, 0]) for candidate in candidates]
 

@@ -31,9 +31,10 @@ def test_the_generate_panel_shows_its_main_settings_without_scrolling(
     window.reset_layout()
     settle(qtbot)
     panel = window.generation
-    assert panel.scroll.verticalScrollBar().maximum() == 0, "the Generate panel needs scrolling"
-    fields = panel.scroll.widget()
-    assert fields.minimumSizeHint().width() <= panel.scroll.viewport().width(), "fields are cut off"
+    assert panel.settings_scroll.verticalScrollBar().maximum() == 0, "the Generate panel needs scrolling"
+    fields = panel.settings_scroll.widget()
+    assert fields is not None
+    assert fields.minimumSizeHint().width() <= panel.settings_scroll.viewport().width(), "fields are cut off"
     for control in (panel.prompt, panel.negative, panel.models, panel.sampler, panel.steps, panel.cfg,
                     panel.seed, panel.strength, panel.batch, panel.generate_button):  # fmt: skip
         assert control.isVisible() and not control.visibleRegion().isEmpty(), control.objectName()

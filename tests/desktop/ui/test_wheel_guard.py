@@ -34,11 +34,11 @@ def small_panel(qtbot: QtBot, qapp: QApplication) -> GenerationPanel:
 
 def test_the_wheel_over_an_unfocused_sampler_box_scrolls_the_panel(qtbot: QtBot, qapp: QApplication) -> None:
     panel = small_panel(qtbot, qapp)
-    bar = panel.scroll.verticalScrollBar()
+    bar = panel.settings_scroll.verticalScrollBar()
     assert bar.maximum() > 0
     for box in (panel.sampler, panel.steps, panel.cfg):
         before = bar.value()
-        panel.scroll.ensureWidgetVisible(box)
+        panel.settings_scroll.ensureWidgetVisible(box)
         before = bar.value()
         wheel_down(box)
         assert box.hasFocus() is False
@@ -50,7 +50,7 @@ def test_the_wheel_over_an_unfocused_sampler_box_scrolls_the_panel(qtbot: QtBot,
 
 def test_a_clicked_box_takes_the_wheel(qtbot: QtBot, qapp: QApplication) -> None:
     panel = small_panel(qtbot, qapp)
-    panel.scroll.ensureWidgetVisible(panel.steps)
+    panel.settings_scroll.ensureWidgetVisible(panel.steps)
     panel.steps.setFocus()
     qtbot.waitUntil(panel.steps.hasFocus)
     wheel_down(panel.steps)
