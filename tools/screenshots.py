@@ -140,7 +140,7 @@ async def take(out: Path, size_name: str) -> list[Path]:
     assert job_id is not None, window.open_messages
     for _ in range(1200):  # the demo model on a busy CPU may take a minute
         await settle(0.1)
-        if window.canvas.frame_image_shown and panel.progress.value() >= 250:
+        if window.canvas.frame_image_shown and panel.progress.value() >= 600:
             break
     await shot("generating")
     window.controller.cancel()

@@ -299,7 +299,11 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._layout_pending:  # first launch: size the docks for the window as it is shown
             self._layout_pending = False
-            QTimer.singleShot(0, self.reset_layout)
+            QTimer.singleShot(0, self._first_layout)
+
+    def _first_layout(self) -> None:
+        self.reset_layout()
+        QTimer.singleShot(0, self.canvas.fit)  # once the canvas has its size between the docks
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(droppable(url.toLocalFile()) for url in event.mimeData().urls()):

@@ -13,9 +13,12 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QSlider
 from pytestqt.qtbot import QtBot
 
 from sfumato.desktop.document import Rect
+from sfumato.desktop.ui import messages
 from sfumato.desktop.ui.canvas import BACKGROUND
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.qimage import to_rgba_array
+from tests.desktop.ui.fake_engine import FakeEngine
+from tests.desktop.ui.test_generation import finish, generate
 
 
 def settle(qtbot: QtBot) -> None:
@@ -142,3 +145,33 @@ def test_reset_layout_puts_every_panel_back(window: MainWindow, qtbot: QtBot) ->
     assert not docks["candidates"].isVisible()
     assert window.dockWidgetArea(docks["candidates"]) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert isinstance(docks["zoom"], QDockWidget) and docks["zoom"].height() > 300, "Zoom is not a short tab"
+
+
+def test_a_long_job_says_when_it_has_finished(
+    window: MainWindow, qtbot: QtBot, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messages, "LONG_JOB_S", 0.0)  # every job counts as long here
+    window.generation.models.select("/models/test-model")
+    window.host.document.set_frame(window.host.document.frame.resized(64, 64))
+    generate(window, qtbot, fake_engine)
+    fake_engine.step(1, 10)
+    finish(window, qtbot, fake_engine)
+    assert window.open_messages == ["Finished: the txt2img job is done (0 min)."]
+
+
+def test_on_first_launch_the_frame_is_fitted_to_the_canvas_between_the_docks(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    canvas, frame = window.canvas, window.host.document.frame.rect
+    window.resize(2560, 1440)
+    window.hide()
+    window._layout_pending = True  # as on a first launch
+    window.show()
+
+    def frame_centred() -> bool:
+        left, top = canvas.viewport.to_widget(frame.x, frame.y)
+        right, bottom = canvas.viewport.to_widget(frame.right, frame.bottom)
+        inside = 0 <= left < right <= canvas.width() and 0 <= top < bottom <= canvas.height()
+        return inside and abs(left - (canvas.width() - right)) <= 2
+
+    qtbot.waitUntil(frame_centred, timeout=3000)
