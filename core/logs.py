@@ -45,12 +45,9 @@ def log_to_file(path: Path | None = None, *, debug: bool = False) -> Path:
     """Send everything logged in this process (and Python warnings) to `path` (default: studio.log in
     the log folder), rotating; the console shows only Sfumato's own problems (everything in debug)."""
     path = path or log_dir() / "studio.log"
+    stop_logging_to_file()  # set up before: replace
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for handler in list(root.handlers):
-        if handler.get_name() == HANDLER_NAME:  # set up before: replace
-            root.removeHandler(handler)
-            handler.close()
     to_file = logging.handlers.RotatingFileHandler(
         path, maxBytes=LOG_BYTES, backupCount=KEEP, encoding="utf-8"
     )
@@ -64,3 +61,13 @@ def log_to_file(path: Path | None = None, *, debug: bool = False) -> Path:
         root.addHandler(handler)
     logging.captureWarnings(True)
     return path
+
+
+def stop_logging_to_file() -> None:
+    """Undo `log_to_file` (the studio calls it on its way out)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == HANDLER_NAME:
+            root.removeHandler(handler)
+            handler.close()
+    logging.captureWarnings(False)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from sfumato.core import __version__
 from sfumato.core.api import EngineSettings, SfumatoError
-from sfumato.core.logs import log_to_file, studio_engine_log
+from sfumato.core.logs import log_to_file, stop_logging_to_file, studio_engine_log
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.preferences import Preferences
@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     except SfumatoError as error:
         print(f"sfumato: error: {error.message}", file=sys.stderr)
         return 1
+    finally:
+        stop_logging_to_file()
 
 
 if __name__ == "__main__":

@@ -50,6 +50,15 @@ def _prompt_box(name: str, placeholder: str, lines: int, addons: AddonDirectory)
     return box
 
 
+class _WidthFirstColumn(QVBoxLayout):
+    """A column the scroll area sizes to its viewport: with wrapped labels inside, a height-for-width
+    layout would be given its preferred height, and the prompt boxes would never shrink before the
+    panel scrolls."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class GenerationPanel(QWidget):
     generate_requested = Signal()
     cancel_requested = Signal()
@@ -167,7 +176,7 @@ class GenerationPanel(QWidget):
         self.show_advanced(False)
         fields = QWidget()
         fields.setObjectName("generationFields")
-        column = QVBoxLayout(fields)
+        column = _WidthFirstColumn(fields)
         column.setContentsMargins(0, 0, 4, 0)
         column.setSpacing(4)
         model_row = QHBoxLayout()
