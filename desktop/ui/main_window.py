@@ -31,7 +31,7 @@ from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
 from sfumato.desktop.ui.message_area import Kind, MessageArea
-from sfumato.desktop.ui.messages import LongJobs, StudioMessages
+from sfumato.desktop.ui.messages import JobNotices, StudioMessages
 from sfumato.desktop.ui.model_defaults import ModelDefaultsFollower
 from sfumato.desktop.ui.queue_panel import QueuePanel
 from sfumato.desktop.ui.recipe_view import RecipeDialog, recipe_summary
@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.status = StudioStatusBar(client)
         self.setStatusBar(self.status)
         self.messages = StudioMessages(self, self.status, self.message_area)
-        self.long_jobs = LongJobs(self.messages, client.jobs)
+        self.job_notices = JobNotices(self.messages, client.jobs)
         self.file_commands = FileCommands(self.files, self.canvas, self.messages, self.status, self)
         self.recovery = CrashRecovery(self.files, self.messages, self.status, self)
         self.generation = GenerationPanel()
@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         self.controller.model_used.connect(self.window_settings.remember_model)
         self.generation.models.manage_requested.connect(self.open_model_manager)
         self.client.crashed.connect(lambda text: self.messages.show(text, Kind.WARNING))
-        self.client.engine_event.connect(self.long_jobs.on_event)
+        self.client.engine_event.connect(self.job_notices.on_event)
         self.controller.candidates_changed.connect(self._show_candidates)
         self.client.state_changed.connect(self._on_engine_state)
 

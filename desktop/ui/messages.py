@@ -10,7 +10,17 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from sfumato.core.api import Cancelled, Event, Failed, Finished, Job, SfumatoError, Started, job_mode
+from sfumato.core.api import (
+    Cancelled,
+    Event,
+    Failed,
+    Finished,
+    Job,
+    MemoryTierUsed,
+    SfumatoError,
+    Started,
+    job_mode,
+)
 from sfumato.desktop.ui.message_area import Kind, MessageArea
 from sfumato.desktop.ui.status_bar import StudioStatusBar
 
@@ -47,8 +57,9 @@ class StudioMessages(QObject):
         return self.area.texts
 
 
-class LongJobs(QObject):
-    """Tells the artist, in the message area, when a job that ran for a long time has finished."""
+class JobNotices(QObject):
+    """Tells the artist, in the message area, when a job that ran for a long time has finished and
+    when a job ran out of memory and starts over one memory tier down."""
 
     def __init__(self, messages: StudioMessages, jobs: dict[str, Job]) -> None:
         super().__init__(messages)
@@ -66,6 +77,8 @@ class LongJobs(QObject):
                 minutes = (time.monotonic() - began) / 60
                 if minutes * 60 >= LONG_JOB_S:
                     self._messages.show(f"Finished: the {what} job is done ({minutes:.0f} min).", Kind.INFO)
+            case MemoryTierUsed(retry=True, reason=reason):
+                self._messages.show(reason, Kind.WARNING)
             case Cancelled(job_id) | Failed(job_id):
                 self._started.pop(job_id, None)
             case _:

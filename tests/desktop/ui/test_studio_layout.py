@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QSlider
 from pytestqt.qtbot import QtBot
 
+from sfumato.core.api import MemoryTierUsed
 from sfumato.desktop.document import Rect
 from sfumato.desktop.ui import messages
 from sfumato.desktop.ui.canvas import BACKGROUND
@@ -175,3 +176,10 @@ def test_on_first_launch_the_frame_is_fitted_to_the_canvas_between_the_docks(
         return inside and abs(left - (canvas.width() - right)) <= 2
 
     qtbot.waitUntil(frame_centred, timeout=3000)
+
+
+def test_a_step_down_after_running_out_of_memory_is_a_message_that_stays(window: MainWindow) -> None:
+    reason = "The GPU ran out of memory; trying again at the 'low' tier with the same seeds."
+    window.client.engine_event.emit(MemoryTierUsed("job-1", "low", reason, retry=True))
+    window.client.engine_event.emit(MemoryTierUsed("job-2", "high", "plenty of memory"))
+    assert window.open_messages == [reason]
