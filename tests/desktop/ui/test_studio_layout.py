@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from sfumato.core.api import MemoryTierUsed
 from sfumato.desktop.document import Rect
 from sfumato.desktop.ui import messages
-from sfumato.desktop.ui.canvas import BACKGROUND
+from sfumato.desktop.ui.canvas import BACKGROUND, CHECKER_DARK, CHECKER_LIGHT
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.qimage import to_rgba_array
 from tests.desktop.ui.fake_engine import FakeEngine
@@ -84,6 +84,14 @@ def test_transparency_reads_as_a_checkerboard(window: MainWindow, qtbot: QtBot) 
     background = (BACKGROUND.red(), BACKGROUND.green(), BACKGROUND.blue())
     assert canvas_pixel_at_frame_centre(window) != background
     assert min(canvas_pixel_at_frame_centre(window)) > 120, "a dark default brush shows on it"
+
+
+def test_the_default_brush_shows_on_the_canvas_and_on_transparency(window: MainWindow) -> None:
+    brush = window.tools.colour
+    for ground in (BACKGROUND, CHECKER_LIGHT, CHECKER_DARK):
+        rgb = (ground.red(), ground.green(), ground.blue())
+        distance = max(abs(a - b) for a, b in zip(brush, rgb, strict=True))
+        assert distance > 100, f"the default brush {brush} hardly shows on {ground.name()}"
 
 
 def test_the_mask_tint_hides_and_shows_and_clear_mask_has_a_shortcut(
