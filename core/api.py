@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sfumato.core.engine_settings import SPEED_CHOICES as SPEED_CHOICES
 from sfumato.core.engine_settings import EngineInfo as EngineInfo
 from sfumato.core.engine_settings import EngineSettings as EngineSettings
 from sfumato.core.limits import MAX_CFG, MAX_MASK_BLUR, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+SPEED_CHOICES = ("default", "fast")  # the speed profiles (core/models/acceleration.py)
+
 
 @dataclass(frozen=True)
 class EngineSettings:

@@ -97,7 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or preferences.device
     engine_log = "" if args.in_process else str(studio_engine_log())
     client = EngineClient(
-        settings=EngineSettings(device=device, in_process=args.in_process, log_file=engine_log)
+        settings=EngineSettings(
+            device=device,
+            in_process=args.in_process,
+            log_file=engine_log,
+            memory=preferences.memory,
+            speed=preferences.speed,
+        )
     )
     window = MainWindow(client, settings)
     try:

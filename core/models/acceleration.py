@@ -20,12 +20,11 @@ from typing import Any
 import torch
 
 from sfumato.core.api import BadInput
+from sfumato.core.engine_settings import SPEED_CHOICES
 
 log = logging.getLogger(__name__)
 
-DEFAULT = "default"
-FAST = "fast"
-SPEED_CHOICES = (DEFAULT, FAST)
+DEFAULT, FAST = SPEED_CHOICES
 SPEED_WORDS = {
     DEFAULT: "default (SDPA attention, channels-last; TF32 and cuDNN autotuning on NVIDIA)",
     FAST: "fast (default, and the UNet compiled for this device; the first image at a size takes longer)",
