@@ -182,11 +182,13 @@ class Morph(JobBase):
 class Upscale(JobBase):
     """Enlarge `init` to `width` × `height` with `upscaler` (an upscaler model; "" or "lanczos" for the
     Lanczos filter). With `strength` above 0, the enlarged picture is then redrawn by `model` as image
-    to image at that strength; with 0 nothing is redrawn and `model` may be ""."""
+    to image at that strength; with 0 nothing is redrawn and `model` may be "". The result's recipe
+    is `recipe` (the picture's own, when it has one) with the upscale's keys added."""
 
     init: np.ndarray
     upscaler: str = ""
     strength: float = 0.0
+    recipe: Recipe | None = None
 
 
 Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph | Upscale

@@ -62,8 +62,11 @@ def enlarged(
         device,
         on_tile,
     )
-    recipe = Recipe(**request_values(job), mode=Mode.IMG2IMG, extras=upscale_keys(job))
-    return Output(image, recipe)
+    keys = upscale_keys(job)
+    if job.recipe is None:
+        return Output(image, Recipe(**request_values(job), mode=Mode.IMG2IMG, extras=keys))
+    kept = job.recipe
+    return Output(image, replace(kept, width=job.width, height=job.height, extras=kept.extras | keys))
 
 
 def run(job: Upscale, ctx: TaskContext) -> list[Output]:
@@ -75,7 +78,8 @@ def run(job: Upscale, ctx: TaskContext) -> list[Output]:
     )
 
     def with_keys(output: Output) -> Output:
-        return Output(output.image, replace(output.recipe, extras=output.recipe.extras | big.recipe.extras))
+        """The redraw's recipe, keeping what the picture's own recipe had beyond it (e.g. its LoRAs)."""
+        return Output(output.image, replace(output.recipe, extras=big.recipe.extras | output.recipe.extras))
 
     marked = replace(ctx, on_output=lambda output: ctx.on_output(with_keys(output)))
     return [with_keys(output) for output in img2img.run(redraw, marked)]
