@@ -104,3 +104,6 @@ class SRVGGNetCompact(nn.Module):
         for layer in self.body:
             out = layer(out)
         return F.pixel_shuffle(out, self.scale) + F.interpolate(x, scale_factor=self.scale, mode="nearest")
+
+
+UpscalerNetwork = RRDBNet | SRVGGNetCompact

@@ -12,10 +12,9 @@ import re
 from collections.abc import Mapping
 
 import torch
-from torch import nn
 
 from sfumato.core.api import ModelInvalid
-from sfumato.core.upscalers.architectures import RRDBNet, SRVGGNetCompact
+from sfumato.core.upscalers.architectures import RRDBNet, SRVGGNetCompact, UpscalerNetwork
 
 _OLD_BLOCK = re.compile(r"model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)")
 _OLD_TOP = re.compile(r"model\.(\d+)\.(weight|bias)")
@@ -26,7 +25,7 @@ _CHANNELS = 3
 Weights = Mapping[str, torch.Tensor]
 
 
-def build_upscaler(weights: Weights, name: str) -> nn.Module:
+def build_upscaler(weights: Weights, name: str) -> UpscalerNetwork:
     """The network these weights belong to, with the weights loaded; ModelInvalid when they fit none."""
     if "conv_first.weight" in weights:
         return _loaded(_realesrgan(weights, name), dict(weights), name)
@@ -93,13 +92,14 @@ def _shape(weights: Weights, key: str, name: str) -> tuple[int, ...]:
     return tuple(weights[key].shape)
 
 
-def _loaded(network: nn.Module, weights: dict[str, torch.Tensor], name: str) -> nn.Module:
+def _loaded(network: UpscalerNetwork, weights: dict[str, torch.Tensor], name: str) -> UpscalerNetwork:
     try:
         network.load_state_dict(weights, strict=True)
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[-1].strip()
         raise _not_an_upscaler(name, f"its weights do not fit the network ({first_line})") from None
-    return network.eval().requires_grad_(False)
+    network.eval().requires_grad_(False)
+    return network
 
 
 def _not_an_upscaler(name: str, why: str) -> ModelInvalid:

@@ -37,8 +37,9 @@ def enlarge(
     if is_lanczos(upscaler):
         return resize(image, size)
     path = upscaler_file(upscaler)
-    network = load_upscaler(path).to(device.device, dtype=device.dtype)
-    scale = int(network.scale)
+    network = load_upscaler(path)
+    network.to(device.device, dtype=device.dtype)
+    scale = network.scale
     if scale < 2:
         raise ModelInvalid(f"{path.name} does not enlarge pictures (its scale is {scale}).")
     current = image
