@@ -9,6 +9,7 @@ import numpy as np
 from sfumato.core.api import ModelInvalid
 from sfumato.core.devices import DeviceChoice
 from sfumato.core.imaging import resize
+from sfumato.core.upscalers.catalog import find_upscaler_entry
 from sfumato.core.upscalers.library import LANCZOS, upscaler_file
 from sfumato.core.upscalers.loading import load_upscaler
 from sfumato.core.upscalers.tiles import upscale_tiled
@@ -22,7 +23,10 @@ def is_lanczos(upscaler: str) -> bool:
 
 def upscaler_label(upscaler: str) -> str:
     """The upscaler's name as a recipe records it ("Lanczos", or the model file's name)."""
-    return "Lanczos" if is_lanczos(upscaler) else upscaler_file(upscaler).stem
+    if is_lanczos(upscaler):
+        return "Lanczos"
+    entry = find_upscaler_entry(upscaler)
+    return entry.name if entry is not None else upscaler_file(upscaler).stem
 
 
 def enlarge(
