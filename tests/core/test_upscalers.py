@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from sfumato.core.api import ModelInvalid, ModelNotFound
+from sfumato.core.api import Cancelled, Event, ModelInvalid, ModelNotFound, Started, Step, Upscale
 from sfumato.core.devices import pick_device
 from sfumato.core.upscalers.enlarge import enlarge
+from sfumato.core.upscalers.library import installed_upscalers, upscalers_folder
 from sfumato.core.upscalers.loading import load_upscaler
-from sfumato.core.upscalers.tiles import upscale_tiled
+from sfumato.core.upscalers.tiles import TILE, upscale_tiled
+from sfumato.core.worker import Worker
 from tests.support.tiny_upscalers import original_esrgan_names, save_weights, tiny_compact, tiny_rrdbnet
 
 CPU = pick_device("cpu")
@@ -97,3 +99,26 @@ def test_malformed_upscaler_files_are_refused_in_plain_words(tmp_path: Path) -> 
         load_upscaler(mismatched)
     with pytest.raises(ModelNotFound, match="no upscaler 'missing-x4'"):
         enlarge(picture(), (80, 48), "missing-x4", CPU)
+
+
+def test_a_pth_upscaler_is_converted_safely_once_and_then_used(tmp_path: Path) -> None:
+    network = tiny_compact(scale=2)
+    pickled = tmp_path / "RealESRGAN-tiny.pth"
+    torch.save(network.state_dict(), pickled)
+    image = picture(16, 16)
+    assert np.array_equal(enlarge(image, (32, 32), str(pickled), CPU), direct(network, image))
+    converted = upscalers_folder() / "RealESRGAN-tiny.safetensors"
+    assert converted.is_file()  # the next use opens the converted copy, not the pickle
+    assert "RealESRGAN-tiny" in installed_upscalers()
+
+
+def test_an_upscale_job_reports_each_tile_and_a_cancel_stops_it_between_tiles(tmp_path: Path) -> None:
+    path = save_weights(tiny_compact(scale=2).state_dict(), tmp_path / "x2.safetensors")
+    image = np.random.default_rng(3).integers(0, 256, (TILE + 8, TILE + 8, 3), dtype=np.uint8)
+    job = Upscale(
+        prompt="", model="", init=image, upscaler=str(path), width=2 * (TILE + 8), height=2 * (TILE + 8)
+    )
+    events: list[Event] = []
+    Worker(CPU).run("job", job, events.append, lambda: any(isinstance(event, Step) for event in events))
+    assert [type(event) for event in events] == [Started, Step, Cancelled]
+    assert (events[1].step, events[1].total) == (1, 4)  # type: ignore[union-attr]

@@ -4,6 +4,8 @@ keeping the layer's recipe; Generate → Frame Size… sets an exact size, a pre
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from sfumato.core.api import Mode, Recipe
@@ -13,6 +15,7 @@ from sfumato.desktop.ui.frame_size_dialog import native_size
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings
 from tests.desktop.ui.conftest import forget_changes
+from tests.desktop.ui.fake_engine import FakeEngine
 
 RECIPE = Recipe(prompt="a quiet harbour", seed=77, width=32, height=24, model="demo", mode=Mode.TXT2IMG)
 
@@ -97,3 +100,22 @@ def test_the_frame_takes_an_exact_size_a_preset_or_the_models_native_size(
     assert (document.frame.width, document.frame.height) == (64, 64)
     window.actions_by_name["undo"].trigger()
     assert (document.frame.width, document.frame.height) == (512, 768)
+
+
+def test_an_upscale_shows_its_progress_and_cancel_stops_it_without_a_layer(
+    qtbot: QtBot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    window = studio_with_layer(qtbot, client)
+    window.actions_by_name["upscale_layer"].trigger()
+    dialog = window.layer_upscaler.dialog
+    assert dialog is not None
+    dialog.accept()
+    job_id = window.layer_upscaler.job_id
+    progress = window.layer_upscaler.progress
+    assert job_id is not None and progress is not None
+    fake_engine.step(3, 4)
+    qtbot.waitUntil(lambda: progress.value() == 75)
+    qtbot.mouseClick(progress.findChild(QPushButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.layer_upscaler.progress is None)
+    assert fake_engine.cancel_requests == [job_id]
+    assert len(window.document.layers) == 1 and not window.layer_upscaler.busy
