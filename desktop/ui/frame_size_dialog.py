@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
-from sfumato.core.limits import MAX_SIDE
+from sfumato.core.api import SfumatoError, request_fields, setting_of
 from sfumato.core.models.catalog import find_entry
+from sfumato.core.models.inventory import find_installed
 from sfumato.desktop.document import Document
 from sfumato.desktop.document.frame import DEFAULT_SIZE, MIN_SIZE, SNAP, Frame
 from sfumato.desktop.ui.widgets import spin_box
 
+MAX_SIDE = int(next(setting_of(f).maximum or 0 for f in request_fields() if f.name == "width"))
 PRESETS: tuple[tuple[str, int, int], ...] = (
     ("Square 512 × 512", 512, 512),
     ("Square 768 × 768", 768, 768),
@@ -39,7 +40,9 @@ def native_size(model: str) -> int:
     entry = find_entry(model) if model else None
     if entry is not None:
         return entry.resolution
-    folder = demo_model_dir() if model == DEMO_MODEL_ID else Path(model).expanduser()
+    folder = _model_folder(model)
+    if folder is None:
+        return DEFAULT_SIZE
     try:
         unet = json.loads((folder / "unet" / "config.json").read_text("utf-8"))
         vae = json.loads((folder / "vae" / "config.json").read_text("utf-8"))
@@ -54,6 +57,16 @@ def ask_frame_size(document: Document, model: str, parent: QWidget | None = None
     dialog.accepted.connect(lambda: document.set_frame(dialog.frame(), "Resize frame"))
     dialog.open()
     return dialog
+
+
+def _model_folder(model: str) -> Path | None:
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    try:
+        return find_installed(model).location
+    except SfumatoError:
+        return None
 
 
 class FrameSizeDialog(QDialog):

@@ -33,11 +33,11 @@ from sfumato.core.api import (
     Upscale,
     request_values,
 )
-from sfumato.core.imaging import resize
-from sfumato.core.limits import MAX_SIDE
 from sfumato.core.upscalers.library import LANCZOS, installed_upscalers
 from sfumato.desktop.document import Document, Layer
+from sfumato.desktop.document.pixel_edits import scaled
 from sfumato.desktop.engine_client import EngineClient
+from sfumato.desktop.ui.frame_size_dialog import MAX_SIDE
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box
 
 FACTORS = (2, 4)
@@ -223,7 +223,7 @@ class LayerUpscaler(QObject):
             return
         document, layer = source
         height, width = image.shape[:2]
-        alpha = resize(np.ascontiguousarray(layer.pixels[..., 3]), (width, height))
+        alpha = scaled(layer.pixels, width, height)[..., 3]
         rgba = np.dstack([image, alpha])
         name = f"{layer.name} {width}×{height}"
         if layer in document.layers:
