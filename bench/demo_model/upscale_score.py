@@ -46,6 +46,7 @@ def upscale_job(native: np.ndarray, settings: Settings, index: int, scene: Scene
 async def upscale_score(
     engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
 ) -> Score:
+    """Attributes kept and sharper than Lanczos, over the scenes drawn right at native size."""
     cases = []
     for index, scene in enumerate(scenes):
         native = await _image(engine, txt2img_job(scene, settings, index), untouched)

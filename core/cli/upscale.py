@@ -4,16 +4,13 @@ redrawn by a Stable Diffusion model at the new size; the picture's recipe is kep
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from sfumato.core.api import DEVICE_CHOICES, Request, Upscale, request_values
+from sfumato.core.api import Request, Upscale, request_values
 from sfumato.core.cli.arguments import add_request_options, number, request_options
 from sfumato.core.cli.commands import Commands, UsageError
-from sfumato.core.cli.generate import IN_PROCESS_VARIABLE
+from sfumato.core.cli.generate import add_engine_options, run_plan
 from sfumato.core.cli.plan import GenerationPlan, check_limits, check_model, check_path_names, checked_output
-from sfumato.core.cli.run import engine_log_path, run_generation
-from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.imaging import load_image
 from sfumato.core.limits import MAX_SIDE
 from sfumato.core.metadata import read_recipe
@@ -54,18 +51,14 @@ def register(commands: Commands) -> None:
     refine.add_argument("--model", metavar="ID", help="the model that redraws (default: the recipe's)")
     refine.add_argument("--prompt", metavar="TEXT", help="what to draw (default: the recipe's prompt)")
     add_request_options(refine)
-    refine.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    add_engine_options(refine)
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     # Settings not given on the command line come from the picture's recipe.
     parser.set_defaults(**{name: None for name in request_values(Request(prompt=""))})
 
 
 def upscale(args: argparse.Namespace) -> int:
-    plan = _plan(args)
-    in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
-    log_file = "" if in_process else str(engine_log_path())
-    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process, log_file=log_file)
-    return run_generation(plan, settings)
+    return run_plan(_plan(args), args)
 
 
 def _plan(args: argparse.Namespace) -> GenerationPlan:

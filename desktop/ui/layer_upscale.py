@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -37,7 +36,7 @@ from sfumato.core.upscalers.library import LANCZOS, installed_upscalers
 from sfumato.desktop.document import Document, Layer
 from sfumato.desktop.document.pixel_edits import scaled
 from sfumato.desktop.engine_client import EngineClient
-from sfumato.desktop.ui.frame_size_dialog import MAX_SIDE
+from sfumato.desktop.ui.frame_size_dialog import MAX_SIDE, ok_cancel
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box
 
 FACTORS = (2, 4)
@@ -79,11 +78,7 @@ class UpscaleDialog(QDialog):
         self.refine = check_box("Redraw for detail with the current model")
         self.strength = decimal_box(0.05, 1.0, DEFAULT_STRENGTH, 0.05, 2)
         self.prompt = QLineEdit(layer.recipe.prompt if layer.recipe is not None else "")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form = QFormLayout(self)
         form.addRow("Enlarge", row)
         form.addRow("Size", size_row)
