@@ -3,9 +3,6 @@ native size (the size it was trained at, where it composes best)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -16,9 +13,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfumato.core.api import SfumatoError, request_fields, setting_of
+from sfumato.core.api import request_fields, setting_of
 from sfumato.core.models.catalog import find_entry
-from sfumato.core.models.inventory import find_installed
+from sfumato.core.models.defaults import native_size
 from sfumato.desktop.document import Document
 from sfumato.desktop.document.frame import DEFAULT_SIZE, MIN_SIZE, SNAP, Frame
 from sfumato.desktop.ui.widgets import spin_box
@@ -34,21 +31,15 @@ PRESETS: tuple[tuple[str, int, int], ...] = (
 )
 
 
-def native_size(model: str) -> int:
-    """The side a model was trained at: the catalog's figure, or the UNet's sample size times the
-    autoencoder's downscaling for a model folder (the demo model's 64 px); 512 when neither says."""
+def fitting_size(model: str) -> tuple[int, int]:
+    """The size `model` was trained at (core's per-model defaults read it from the model's config
+    files: 64 px for the demo model), else its catalog resolution, else 512 × 512."""
+    size = native_size(model) if model else None
+    if size is not None:
+        return size
     entry = find_entry(model) if model else None
-    if entry is not None:
-        return entry.resolution
-    folder = _model_folder(model)
-    if folder is None:
-        return DEFAULT_SIZE
-    try:
-        unet = json.loads((folder / "unet" / "config.json").read_text("utf-8"))
-        vae = json.loads((folder / "vae" / "config.json").read_text("utf-8"))
-        return int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1)
-    except (OSError, ValueError, KeyError, TypeError):
-        return DEFAULT_SIZE
+    side = entry.resolution if entry is not None else DEFAULT_SIZE
+    return side, side
 
 
 def ask_frame_size(document: Document, model: str, parent: QWidget | None = None) -> FrameSizeDialog:
@@ -67,16 +58,6 @@ def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
     return buttons
 
 
-def _model_folder(model: str) -> Path | None:
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    try:
-        return find_installed(model).location
-    except SfumatoError:
-        return None
-
-
 class FrameSizeDialog(QDialog):
     def __init__(self, frame: Frame, model: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,9 +72,9 @@ class FrameSizeDialog(QDialog):
         for label, width, height in PRESETS:
             self.presets.addItem(label, (width, height))
         self.presets.activated.connect(self._use_preset)
-        side = native_size(model)
-        self.native_button = QPushButton(f"Fit the Model's Native Size ({side} × {side})")
-        self.native_button.clicked.connect(lambda: self.set_size(side, side))
+        width, height = fitting_size(model)
+        self.native_button = QPushButton(f"Fit the Model's Native Size ({width} × {height})")
+        self.native_button.clicked.connect(lambda: self.set_size(width, height))
         size_row = QHBoxLayout()
         size_row.addWidget(self.width_box)
         size_row.addWidget(self.height_box)

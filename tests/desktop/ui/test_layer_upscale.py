@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from sfumato.core.api import Mode, Recipe
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.desktop.engine_client import EngineClient
-from sfumato.desktop.ui.frame_size_dialog import native_size
+from sfumato.desktop.ui.frame_size_dialog import fitting_size
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.settings import Settings
 from tests.desktop.ui.conftest import forget_changes
@@ -93,7 +93,7 @@ def test_the_frame_takes_an_exact_size_a_preset_or_the_models_native_size(
     dialog.accept()
     assert (document.frame.width, document.frame.height) == (512, 768)
 
-    assert native_size(DEMO_MODEL_ID) == 64
+    assert fitting_size(DEMO_MODEL_ID) == (64, 64)
     dialog = window.open_frame_size()
     dialog.native_button.click()
     dialog.accept()
