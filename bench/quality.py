@@ -8,7 +8,8 @@ Scores (each over held-out prompts, fixed seeds): txt2img prompt adherence (back
 colour, kind, size and position all right), inpaint (the shape masked and asked for in another colour
 or kind: the new one appears and nothing changes beyond the blur band), outpaint (50% more on one
 side: the background continues in its colour without a visible seam) and zoom out (every keyframe
-keeps the background colour and a coherent scene).
+keeps the background colour and a coherent scene) and upscale (a right native image enlarged 4× and
+redrawn keeps every attribute and has more gradient energy than its Lanczos enlargement).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.demo_model.harness import (
     txt2img_score,
     zoom_out_score,
 )
+from bench.demo_model.upscale_score import upscale_score
 from bench.measure import describe_machine
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine, EngineSettings
@@ -84,6 +86,7 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
             ("inpaint", inpaint_score),
             ("outpaint", outpaint_score),
             ("zoom", zoom_out_score),
+            ("upscale", upscale_score),
         ):
             if name not in args.only:
                 continue
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfg", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", nargs="+", default=["txt2img", "inpaint", "outpaint", "zoom"])
+    parser.add_argument("--only", nargs="+", default=["txt2img", "inpaint", "outpaint", "zoom", "upscale"])
     parser.add_argument("--gallery", type=Path, help="write example strips here")
     parser.add_argument("--json", type=Path, help="write the scores and failures here")
     parser.add_argument("--failures", action="store_true", help="list every failed prompt")

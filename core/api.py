@@ -184,7 +184,20 @@ class Morph(JobBase):
     frames: int = 12
 
 
-Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Upscale(JobBase):
+    """Enlarge `init` to `width` × `height` with `upscaler` (an upscaler model; "" or "lanczos" for the
+    Lanczos filter). With `strength` above 0, the enlarged picture is then redrawn by `model` as image
+    to image at that strength; with 0 nothing is redrawn and `model` may be "". The result's recipe
+    is `recipe` (the picture's own, when it has one) with the upscale's keys added."""
+
+    init: np.ndarray
+    upscaler: str = ""
+    strength: float = 0.0
+    recipe: Recipe | None = None
+
+
+Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph | Upscale
 
 
 def job_mode(job: Job) -> Mode:
@@ -199,6 +212,8 @@ def job_mode(job: Job) -> Mode:
             return Mode.OUTPAINT
         case Morph():
             return Mode.TXT2IMG  # every frame is drawn from noise and text
+        case Upscale():
+            return Mode.IMG2IMG
     raise TypeError(f"not a job: {job!r}")
 
 

@@ -23,6 +23,7 @@ from sfumato.core.api import (
     SfumatoError,
     Started,
     Step,
+    Upscale,
 )
 from sfumato.core.devices import DeviceChoice, is_out_of_memory, release_memory
 from sfumato.core.memory_tiers import (
@@ -39,7 +40,7 @@ from sfumato.core.models.acceleration import FAST
 from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, job_tier, model_sizes
-from sfumato.core.tasks import run_task
+from sfumato.core.tasks import run_task, upscale
 from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext, with_seed_fixed
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,6 @@ class Worker:
         try:
             if is_cancelled():
                 raise JobCancelled
-            checked_prompt_addons(job.model, job.prompt, job.negative)  # refused before any load
-            if not self.models.is_loaded(job.model):
-                emit(LoadingModel(job_id, job.model))
-            model = self.models.get(job.model)
 
             def on_step(at: StepProgress) -> None:
                 emit(Step(job_id, at.step, at.total, at.image, at.images, at.preview))
@@ -92,8 +89,16 @@ class Worker:
                     delivered = index + 1
                     emit(ImageReady(job_id, index, output.image, output.recipe))
 
-            ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every)
-            outputs = self._run_stepping_down(job_id, with_seed_fixed(job), ctx, emit, announce)
+            if isinstance(job, Upscale) and not job.strength:  # needs no diffusion model
+                outputs = [output := upscale.enlarged(job, self.device, on_step, is_cancelled)]
+                announce(0, output)
+            else:
+                checked_prompt_addons(job.model, job.prompt, job.negative)  # refused before any load
+                if not self.models.is_loaded(job.model):
+                    emit(LoadingModel(job_id, job.model))
+                model = self.models.get(job.model)
+                ctx = TaskContext(model, self.device, on_step, is_cancelled, self.preview_every)
+                outputs = self._run_stepping_down(job_id, with_seed_fixed(job), ctx, emit, announce)
             emit(Finished(job_id, tuple(o.image for o in outputs), tuple(o.recipe for o in outputs)))
         except JobCancelled:
             self._clean_up()

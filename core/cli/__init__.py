@@ -2,6 +2,7 @@
 
     sfumato generate --prompt TEXT [--model MODEL] [--out PATH] [--recipe IMAGE.png] [options]
     sfumato recipe IMAGE.png
+    sfumato upscale IMAGE --factor 2|4 --out PATH [--upscaler ID] [--refine F --model MODEL]
     sfumato models list|download|import|convert|remove|verify ...
     sfumato zoom --model MODEL --prompt TEXT --out VIDEO [options]
     sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
@@ -42,6 +43,7 @@ from sfumato.core.cli.commands import (
 COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli.generate",
     "sfumato.core.cli.recipe",
+    "sfumato.core.cli.upscale",
     "sfumato.core.cli.models",
     "sfumato.core.cli.zoom",
     "sfumato.core.cli.info",

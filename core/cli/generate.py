@@ -8,7 +8,7 @@ import os
 from sfumato.core.api import DEVICE_CHOICES
 from sfumato.core.cli.arguments import add_request_options, extend_margins, number, whole_number
 from sfumato.core.cli.commands import EXIT_OK, Commands
-from sfumato.core.cli.plan import plan_from_arguments
+from sfumato.core.cli.plan import GenerationPlan, plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.memory_tiers import MEMORY_CHOICES
@@ -79,19 +79,7 @@ def register(commands: Commands) -> None:
     how.add_argument(
         "--batch", type=whole_number(1), default=1, metavar="N", help="images to make, default 1"
     )
-    how.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
-    how.add_argument(
-        "--memory",
-        choices=MEMORY_CHOICES,
-        default="auto",
-        help="memory tier: how much stays on the GPU (default auto: chosen per job from the free memory)",
-    )
-    how.add_argument(
-        "--speed",
-        choices=SPEED_CHOICES,
-        default="default",
-        help="speed profile: default, or fast (compiles the model for the GPU; the first image takes longer)",
-    )
+    add_engine_options(how)
 
     image = parser.add_argument_group("starting from an image")
     image.add_argument("--init", metavar="IMAGE", help="the image to start from")
@@ -124,8 +112,30 @@ def register(commands: Commands) -> None:
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
 
 
+def add_engine_options(group: argparse._ActionsContainer) -> None:
+    """Where and how the engine runs: `--device`, `--memory` and `--speed`."""
+    group.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    group.add_argument(
+        "--memory",
+        choices=MEMORY_CHOICES,
+        default="auto",
+        help="memory tier: how much stays on the GPU (default auto: chosen per job from the free memory)",
+    )
+    group.add_argument(
+        "--speed",
+        choices=SPEED_CHOICES,
+        default="default",
+        help="speed profile: default, or fast (compiles the model for the GPU; the first image takes longer)",
+    )
+
+
 def generate(args: argparse.Namespace) -> int:
-    plan = plan_from_arguments(args)
+    return run_plan(plan_from_arguments(args), args)
+
+
+def run_plan(plan: GenerationPlan, args: argparse.Namespace) -> int:
+    """Run `plan` on an engine as the options of `add_engine_options` and `--in-process` (or
+    SFUMATO_IN_PROCESS) say."""
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
     log_file = "" if in_process else str(engine_log_path())
     settings = EngineSettings(
@@ -137,6 +147,6 @@ def generate(args: argparse.Namespace) -> int:
         speed=args.speed,
     )
     code = run_generation(plan, settings)
-    if code == EXIT_OK:
+    if code == EXIT_OK and plan.job.model:
         remember_last_model(plan.job.model)
     return code

@@ -26,9 +26,11 @@ from sfumato.desktop.ui.dock_layout import arrange_docks
 from sfumato.desktop.ui.document_files import DocumentFiles
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.file_commands import FileCommands, droppable
+from sfumato.desktop.ui.frame_size_dialog import FrameSizeDialog, ask_frame_size
 from sfumato.desktop.ui.generation_controller import GenerationController
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.history_panel import HistoryPanel
+from sfumato.desktop.ui.layer_upscale import LayerUpscaler, UpscaleDialog
 from sfumato.desktop.ui.layers_panel import LayersPanel
 from sfumato.desktop.ui.message_area import Kind, MessageArea
 from sfumato.desktop.ui.messages import JobNotices, StudioMessages
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         self.queue = QueuePanel(client)
         self.zoom = ZoomPanel(client, self.generation, self.frame_contents)
         self.controller = GenerationController(client, self.host, self.generation, self.canvas, self)
+        self.layer_upscaler = LayerUpscaler(client, self)
         self.toolbox = Toolbox(self.tools)
         self.brush_options = BrushOptions(self.tools)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.toolbox)
@@ -158,6 +161,8 @@ class MainWindow(QMainWindow):
         self.layers.message.connect(self.status.show_message)
         self.zoom.message.connect(self.status.show_message)
         self.controller.message.connect(self.status.show_message)
+        self.layer_upscaler.message.connect(self.status.show_message)
+        self.layer_upscaler.error.connect(self.show_error)
         self.controller.error.connect(self.show_error)
         self.controller.model_used.connect(self.window_settings.remember_model)
         self.generation.models.manage_requested.connect(self.open_model_manager)
@@ -287,6 +292,12 @@ class MainWindow(QMainWindow):
         dock = self.docks["zoom"]
         dock.show()
         dock.raise_()
+
+    def open_upscale(self) -> UpscaleDialog:
+        return self.layer_upscaler.ask(self.document, self.generation.models.model())
+
+    def open_frame_size(self) -> FrameSizeDialog:
+        return ask_frame_size(self.document, self.generation.models.model(), self)
 
     def escape(self) -> None:
         """Esc: drop the gesture in progress, or else stop the running generation."""

@@ -115,6 +115,7 @@ class StudioMenus:
         layer.addAction(
             self._action("show_recipe", "Show &Recipe…", window.show_active_recipe, "Ctrl+Shift+R")
         )
+        layer.addAction(self._action("upscale_layer", "&Upscale…", window.open_upscale))
 
         generate = bar.addMenu("&Generate")
         run = self._action("generate", "&Generate", window.controller.generate, "Ctrl+Return", "Ctrl+Enter")
@@ -122,6 +123,7 @@ class StudioMenus:
         generate.addAction(run)
         generate.addAction(self._action("cancel", "&Cancel", window.escape, "Esc"))
         generate.addSeparator()
+        generate.addAction(self._action("frame_size", "Frame &Size…", window.open_frame_size))
         generate.addAction(self._action("infinite_zoom", "Infinite &Zoom…", window.open_zoom))
 
         models = bar.addMenu("&Models")
