@@ -98,6 +98,25 @@ class Request:
         1, label="Clip skip", a1111="Clip skip", flag="--clip-skip", minimum=1, maximum=12, advanced=True,
         help="1 to 12: 1 (default) conditions on the text encoder's last layer, 2 on the one before it, ...",
     )  # fmt: skip
+    # A frame far larger than the model's native size is drawn at that size, then upscaled and
+    # redrawn ("hires fix"); a recipe records the factor used, with AUTOMATIC1111's keys.
+    hires_strength: float = _setting(
+        0.5, label="Hires strength", a1111="Denoising strength", flag="--hires-strength", metavar="F",
+        help="how much the hires pass redraws, default 0.5", minimum=0.01, maximum=1,
+    )  # fmt: skip
+    hires: str = _setting(
+        "auto", label="Hires fix", a1111="Hires upscale", flag="--hires", metavar="auto|off|FACTOR",
+        help="auto (default): when the frame is much larger than the model's native size, draw at that "
+        "size, upscale and redraw; off: one pass; FACTOR: draw at the frame size divided by it",
+    )  # fmt: skip
+    hires_steps: int = _setting(
+        0, label="Hires steps", a1111="Hires steps", flag="--hires-steps",
+        help="steps of the hires pass, default 0: as many as --steps", minimum=0, maximum=MAX_STEPS,
+    )  # fmt: skip
+    upscaler: str = _setting(
+        "Lanczos", label="Hires upscaler", a1111="Hires upscaler", flag="--upscaler", metavar="NAME",
+        help='how the hires pass enlarges the first picture, default "Lanczos"',
+    )  # fmt: skip
 
 
 def request_fields() -> tuple[Field[Any], ...]:

@@ -33,6 +33,10 @@ from sfumato.core.models.memory_setup import text_encoder_on_device
 from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
+from sfumato.core.tasks.hires_plan import check_hires
+from sfumato.core.tasks.native import native_window
+from sfumato.core.tasks.tiled_denoise import Tiling, tiled_unet, windows_at_once
+from sfumato.core.tasks.tiled_vae import decode_tiled, needs_tiles
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,7 @@ def check_common(job: JobBase) -> None:
         check_mask_blur(mask_blur)
     find_sampler(job.sampler)
     check_request(job)
+    check_hires(job)
 
 
 def check_strength(strength: float) -> None:
@@ -244,7 +249,8 @@ def denoise(
     if start is not None:
         torch.randn(start.shape, generator=generators[0], device="cpu", dtype=start.dtype)
         inputs["latents"] = start
-    with torch.inference_mode():
+    tiling = Tiling.for_window(native_window(ctx.model), windows_at_once(ctx.device.device))
+    with torch.inference_mode(), tiled_unet(pipe.unet, tiling):
         result = pipe(
             prompt_embeds=embeds[0],
             negative_prompt_embeds=embeds[1],
@@ -270,7 +276,15 @@ def _vae_in_float32(vae: torch.nn.Module) -> Any:
         vae.to(original)
 
 
-def _decode_raw(vae: Any, latents: torch.Tensor) -> torch.Tensor:
+def _decode_raw(vae: Any, latents: torch.Tensor, tile: int) -> torch.Tensor:
+    """Pixels in -1..1 from latents, in overlapping tiles of `tile` latent pixels when large."""
+    if needs_tiles(latents.shape[2], latents.shape[3], tile):
+        scale = 2 ** (len(vae.config.block_out_channels) - 1)
+        return decode_tiled(lambda part: _decode_piece(vae, part), latents, tile, scale)
+    return _decode_piece(vae, latents)
+
+
+def _decode_piece(vae: Any, latents: torch.Tensor) -> torch.Tensor:
     with torch.inference_mode():
         scaled = latents.to(next(vae.parameters()).dtype) / vae.config.scaling_factor
         decoded: torch.Tensor = vae.decode(scaled, return_dict=False)[0]
@@ -295,14 +309,14 @@ def decode_each(ctx: TaskContext, latents: torch.Tensor) -> list[np.ndarray]:
     half = next(vae.parameters()).dtype != torch.float32
     decoded: torch.Tensor | None = None
     if not (half and model.vae_needs_fp32):
-        decoded = _decode_raw(vae, latents)
+        decoded = _decode_raw(vae, latents, native_window(model))
         if half and _looks_broken(decoded):
             log.warning("the VAE overflowed in half precision; decoding in float32 from now on")
             model.vae_needs_fp32 = True
             decoded = None
     if decoded is None:
         with _vae_in_float32(vae):
-            decoded = _decode_raw(vae, latents.float())
+            decoded = _decode_raw(vae, latents.float(), native_window(model))
     decoded = torch.nan_to_num(decoded, nan=0.0)
     pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return list(pixels.permute(0, 2, 3, 1).cpu().numpy())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
@@ -14,18 +16,26 @@ from sfumato.core.tasks.common import (
     batch_seeds,
     check_common,
     check_size,
+    decode,
     decode_each,
     denoise,
     encode,
     make_recipe,
     to_pil,
 )
+from sfumato.core.tasks.hires import plan_for, refine, upscale
+from sfumato.core.tasks.hires_plan import HiresPlan
 
 
 def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
     check_common(job)
     check_size(job.width, job.height)
     embeds = encode(ctx, job)
+    plan = plan_for(ctx, job, job.width, job.height)
+    if plan is not None:
+        return [
+            draw_large(ctx, job, embeds, seed, index, plan) for index, seed in enumerate(batch_seeds(job))
+        ]
     seeds = batch_seeds(job)
     together = ctx.images_per_pass if batches_like_singles(job.sampler) else 1
     outputs = []
@@ -40,6 +50,22 @@ def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
             recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
             outputs.append(ctx.deliver(Output(image, recipe)))
     return outputs
+
+
+def draw_large(
+    ctx: TaskContext,
+    job: Txt2Img,
+    embeds: tuple[torch.Tensor, torch.Tensor],
+    seed: int,
+    index: int,
+    plan: HiresPlan,
+) -> Output:
+    """A picture drawn at the plan's first-pass size, upscaled to the job's and redrawn."""
+    first = replace(job, width=plan.first_width, height=plan.first_height)
+    small = decode(ctx, draw(ctx, first, embeds, seed, index))
+    latents = refine(ctx, job, embeds, seed, index, upscale(small, job.width, job.height, job.upscaler))
+    recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
+    return ctx.deliver(Output(decode(ctx, latents), replace(recipe, hires=plan.recorded)))
 
 
 def draw(
