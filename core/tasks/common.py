@@ -34,7 +34,7 @@ from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
 from sfumato.core.tasks.hires_plan import check_hires
-from sfumato.core.tasks.native import native_window
+from sfumato.core.tasks.native import native_window, vae_tile
 from sfumato.core.tasks.tiled_denoise import Tiling, tiled_unet, windows_at_once
 from sfumato.core.tasks.tiled_vae import decode_tiled, needs_tiles
 
@@ -309,14 +309,14 @@ def decode_each(ctx: TaskContext, latents: torch.Tensor) -> list[np.ndarray]:
     half = next(vae.parameters()).dtype != torch.float32
     decoded: torch.Tensor | None = None
     if not (half and model.vae_needs_fp32):
-        decoded = _decode_raw(vae, latents, native_window(model))
+        decoded = _decode_raw(vae, latents, vae_tile(model))
         if half and _looks_broken(decoded):
             log.warning("the VAE overflowed in half precision; decoding in float32 from now on")
             model.vae_needs_fp32 = True
             decoded = None
     if decoded is None:
         with _vae_in_float32(vae):
-            decoded = _decode_raw(vae, latents.float(), native_window(model))
+            decoded = _decode_raw(vae, latents.float(), vae_tile(model))
     decoded = torch.nan_to_num(decoded, nan=0.0)
     pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return list(pixels.permute(0, 2, 3, 1).cpu().numpy())

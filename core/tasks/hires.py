@@ -18,7 +18,7 @@ from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipe
 from sfumato.core.api import JobBase
 from sfumato.core.tasks.common import TaskContext, denoise, resized, to_pil
 from sfumato.core.tasks.hires_plan import HiresPlan, plan_hires
-from sfumato.core.tasks.native import native_size, native_window
+from sfumato.core.tasks.native import native_size, vae_tile
 from sfumato.core.tasks.tiled_vae import encode_tiled, needs_tiles
 
 
@@ -36,14 +36,14 @@ def encode_image(ctx: TaskContext, image: np.ndarray) -> torch.Tensor:
     """The latents of an RGB image, encoded in overlapping tiles when it is large."""
     vae = ctx.model.components["vae"]
     device, dtype = ctx.device.device, next(vae.parameters()).dtype
-    pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 127.5 - 1
 
     def encode_one(part: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
             latents: torch.Tensor = vae.encode(part.to(device, dtype)).latent_dist.mode()
             return latents
 
-    tile, scale = native_window(ctx.model), ctx.model.vae_scale_factor
+    tile, scale = vae_tile(ctx.model), ctx.model.vae_scale_factor
     if needs_tiles(image.shape[0] // scale, image.shape[1] // scale, tile):
         latents = encode_tiled(encode_one, pixels, tile, scale, int(vae.config.latent_channels))
     else:

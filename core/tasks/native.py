@@ -14,3 +14,10 @@ def native_size(model: LoadedModel) -> int:
 def native_window(model: LoadedModel) -> int:
     """`native_size` in latent pixels: the window the UNet denoises best in one piece."""
     return native_size(model) // model.vae_scale_factor
+
+
+def vae_tile(model: LoadedModel) -> int:
+    """The side, in latent pixels, of the tiles a large image is decoded and encoded in: twice the
+    window, as the VAE's output near a tile's edge differs more from the whole picture's than the
+    UNet's does."""
+    return 2 * native_window(model)
