@@ -132,11 +132,11 @@ def tiled_unet(unet: torch.nn.Module, tiling: Tiling) -> Iterator[None]:
     """While inside, `unet` denoises latents larger than the window in overlapping windows."""
     original = unet.forward
     own = "forward" in vars(unet)  # e.g. an offloading hook's wrapper
-    unet.forward = tiled_forward(original, tiling)  # type: ignore[method-assign]
+    unet.forward = tiled_forward(original, tiling)
     try:
         yield
     finally:
         if own:
-            unet.forward = original  # type: ignore[method-assign]
+            unet.forward = original
         else:
             del unet.forward  # back to the class's own forward
