@@ -30,7 +30,9 @@ from bench.demo_model.harness import (
     Settings,
     evaluation_scenes,
     inpaint_score,
+    large_txt2img_score,
     outpaint_score,
+    panorama_score,
     txt2img_score,
     zoom_out_score,
 )
@@ -87,6 +89,8 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
             ("outpaint", outpaint_score),
             ("zoom", zoom_out_score),
             ("upscale", upscale_score),
+            ("large", large_txt2img_score),
+            ("panorama", panorama_score),
         ):
             if name not in args.only:
                 continue
@@ -115,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cfg", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", nargs="+", default=["txt2img", "inpaint", "outpaint", "zoom", "upscale"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["txt2img", "inpaint", "outpaint", "zoom", "upscale", "large", "panorama"],
+    )
     parser.add_argument("--gallery", type=Path, help="write example strips here")
     parser.add_argument("--json", type=Path, help="write the scores and failures here")
     parser.add_argument("--failures", action="store_true", help="list every failed prompt")
