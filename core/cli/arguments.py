@@ -97,15 +97,18 @@ def extend_margins(text: str) -> tuple[int, int, int, int]:
     return left, top, right, bottom
 
 
-def add_request_options(group: argparse._ActionsContainer, *, left_out_is_none: bool = False) -> None:
+def add_request_options(
+    group: argparse._ActionsContainer, *, left_out_is_none: bool = False, leave_out: tuple[str, ...] = ()
+) -> None:
     """The options of the generation settings every command shares (`--steps`, `--seed`, ...),
-    from their declaration in `sfumato.core.api.Request`.
+    from their declaration in `sfumato.core.api.Request`; `leave_out` names the fields a command
+    declares an option of its own for.
 
     With `left_out_is_none`, an option left out reads None instead of its declared default, so the
     command can tell it apart and fill it from a recipe or the model's own defaults."""
     for declared in request_fields():
         how = setting_of(declared)
-        if how.flag is not None:
+        if how.flag is not None and declared.name not in leave_out:
             group.add_argument(
                 how.flag,
                 type=_value_type(declared),

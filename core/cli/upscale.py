@@ -50,7 +50,7 @@ def register(commands: Commands) -> None:
     )
     refine.add_argument("--model", metavar="ID", help="the model that redraws (default: the recipe's)")
     refine.add_argument("--prompt", metavar="TEXT", help="what to draw (default: the recipe's prompt)")
-    add_request_options(refine)
+    add_request_options(refine, leave_out=("upscaler",))  # --upscaler above is the enlarging model
     add_engine_options(refine)
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     # Settings not given on the command line come from the picture's recipe.
@@ -88,8 +88,6 @@ def _plan(args: argparse.Namespace) -> GenerationPlan:
         raise UsageError(f"the result would be {width}×{height}; each side can be at most {MAX_SIDE} pixels")
     if args.upscaler:
         upscaler_file(args.upscaler)  # a missing upscaler is reported before the engine starts
-    settings |= {"width": width, "height": height}
-    job = Upscale(
-        **settings, model=model, init=image, upscaler=args.upscaler, strength=strength, recipe=recipe
-    )
+    settings |= {"width": width, "height": height, "upscaler": args.upscaler or ""}
+    job = Upscale(**settings, model=model, init=image, strength=strength, recipe=recipe)
     return GenerationPlan(job, (out,))

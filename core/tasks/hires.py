@@ -16,20 +16,20 @@ import torch
 from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
 
 from sfumato.core.api import JobBase
-from sfumato.core.tasks.common import TaskContext, denoise, resized, to_pil
+from sfumato.core.tasks.common import TaskContext, denoise, to_pil
 from sfumato.core.tasks.hires_plan import HiresPlan, plan_hires
 from sfumato.core.tasks.native import native_size, vae_tile
 from sfumato.core.tasks.tiled_vae import encode_tiled, needs_tiles
+from sfumato.core.upscalers.enlarge import enlarge
 
 
 def plan_for(ctx: TaskContext, job: JobBase, width: int, height: int) -> HiresPlan | None:
     return plan_hires(job.hires, width, height, native_size(ctx.model))
 
 
-def upscale(image: np.ndarray, width: int, height: int, upscaler: str) -> np.ndarray:
-    """`image` enlarged to `width` × `height` by the named upscaler."""
-    del upscaler  # Lanczos is the one upscaler so far
-    return resized(image, width, height)
+def upscale(ctx: TaskContext, image: np.ndarray, width: int, height: int, upscaler: str) -> np.ndarray:
+    """`image` enlarged to `width` × `height` by the named upscaler model, or Lanczos."""
+    return enlarge(image, (width, height), upscaler, ctx.device)
 
 
 def encode_image(ctx: TaskContext, image: np.ndarray) -> torch.Tensor:

@@ -12,7 +12,6 @@ from sfumato.core.api import BadInput, JobBase
 # cope with frames a little off their training size, and a second pass costs time.
 MARGIN = 1.25
 MAX_FACTOR = 8.0
-UPSCALERS = ("Lanczos",)
 AUTO, OFF = "auto", "off"
 
 
@@ -47,9 +46,8 @@ def hires_factor(text: str) -> float | None:
 
 
 def check_hires(job: JobBase) -> None:
+    """Refuse a `hires` setting that is none of its forms (the upscaler is checked when it loads)."""
     hires_factor(job.hires)
-    if job.upscaler not in UPSCALERS:
-        raise BadInput(f'There is no upscaler "{job.upscaler}"; choose one of: {", ".join(UPSCALERS)}.')
 
 
 def plan_hires(hires: str, width: int, height: int, native: int) -> HiresPlan | None:

@@ -42,7 +42,7 @@ def run(job: Img2Img, ctx: TaskContext) -> list[Output]:
     for index, seed in enumerate(batch_seeds(job)):
         latents = _redraw(ctx, first, init, embeds, seed, index)
         if plan is not None:
-            drawn = upscale(decode(ctx, latents), job.width, job.height, job.upscaler)
+            drawn = upscale(ctx, decode(ctx, latents), job.width, job.height, job.upscaler)
             latents = refine(ctx, job, embeds, seed, index, drawn)
         image = decode(ctx, latents)
         recipe = make_recipe(ctx, job, Mode.IMG2IMG, seed, job.width, job.height, strength=job.strength)

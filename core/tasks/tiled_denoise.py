@@ -20,7 +20,7 @@ import torch
 
 # A latent this much larger than the window (on either side) is denoised in windows; up to it the
 # UNet takes it whole, as models cope well with frames a little off their training size.
-TILING_MARGIN = 1.5
+TILING_MARGIN = 2.0
 # Windows overlap by this fraction of their side, enough for the feather to hide every border.
 OVERLAP = 0.25
 # The feather never reaches zero, so a pixel only one window covers (an image corner) still counts.

@@ -63,7 +63,7 @@ def draw_large(
     """A picture drawn at the plan's first-pass size, upscaled to the job's and redrawn."""
     first = replace(job, width=plan.first_width, height=plan.first_height)
     small = decode(ctx, draw(ctx, first, embeds, seed, index))
-    latents = refine(ctx, job, embeds, seed, index, upscale(small, job.width, job.height, job.upscaler))
+    latents = refine(ctx, job, embeds, seed, index, upscale(ctx, small, job.width, job.height, job.upscaler))
     recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
     return ctx.deliver(Output(decode(ctx, latents), replace(recipe, hires=plan.recorded)))
 

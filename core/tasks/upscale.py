@@ -74,8 +74,9 @@ def run(job: Upscale, ctx: TaskContext) -> list[Output]:
     check_strength(job.strength)
     big = enlarged(job, ctx.device, lambda at: None, ctx.is_cancelled)
     redraw = Img2Img(
-        **request_values(job), model=job.model, batch=job.batch, init=big.image, strength=job.strength
-    )
+        **request_values(job) | {"hires": "off"},  # already enlarged: redrawn at full size, in windows
+        model=job.model, batch=job.batch, init=big.image, strength=job.strength,
+    )  # fmt: skip
 
     def with_keys(output: Output) -> Output:
         """The redraw's recipe, keeping what the picture's own recipe had beyond it (e.g. its LoRAs)."""
