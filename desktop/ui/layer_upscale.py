@@ -127,11 +127,11 @@ def upscale_job(layer: Layer, choice: UpscaleChoice, model: str) -> Upscale:
     settings = request_values(recipe or Recipe(prompt="")) | {"width": choice.width, "height": choice.height}
     if choice.prompt:
         settings["prompt"] = choice.prompt
+    settings["upscaler"] = choice.upscaler or LANCZOS  # the job's upscaler, not the recipe's hires one
     return Upscale(
         **settings,
         model=model if choice.strength else "",
         init=np.ascontiguousarray(layer.pixels[..., :3]),
-        upscaler=choice.upscaler or LANCZOS,
         strength=choice.strength,
         recipe=recipe,
     )
