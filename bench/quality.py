@@ -8,10 +8,11 @@ Scores (each over held-out prompts, fixed seeds): txt2img prompt adherence (back
 colour, kind, size and position all right), inpaint (the shape masked and asked for in another colour
 or kind: the new one appears and nothing changes beyond the blur band), outpaint (50% more on one
 side: the background continues in its colour without a visible seam) and zoom out (every keyframe
-keeps the background colour and a coherent scene). The shipped add-ons: the demo LoRA at weight 1
-draws held-out diamond prompts right (and the held-out prompts of the other scores still right); at
-weight 0, and in the next job without it, the pixels equal the bare model's; and prompts naming the
-embedding draw its scene.
+keeps the background colour and a coherent scene) and upscale (a right native image enlarged 4× and
+redrawn keeps every attribute and has more gradient energy than its Lanczos enlargement). The
+shipped add-ons: the demo LoRA at weight 1 draws held-out diamond prompts right (and the held-out
+prompts of the other scores still right); at weight 0, and in the next job without it, the pixels
+equal the bare model's; and prompts naming the embedding draw its scene.
 """
 
 from __future__ import annotations
@@ -39,16 +40,22 @@ from bench.demo_model.harness import (
     Settings,
     evaluation_scenes,
     inpaint_score,
+    large_txt2img_score,
     outpaint_score,
+    panorama_score,
     txt2img_score,
     zoom_out_score,
 )
+from bench.demo_model.upscale_score import upscale_score
 from bench.measure import describe_machine
 from sfumato.core.demo import DEMO_MODEL_ID
 from sfumato.core.engine import Engine, EngineSettings
 
 GOAL = 0.9
-SCORES = ("txt2img", "inpaint", "outpaint", "zoom", "lora", "lora-old-shapes", "lora-off", "embedding")
+SCORES = (
+    *("txt2img", "inpaint", "outpaint", "zoom", "upscale", "large", "panorama"),
+    *("lora", "lora-old-shapes", "lora-off", "embedding"),
+)
 GALLERY_IMAGES = 12  # per strip
 
 
@@ -95,6 +102,9 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
         ("inpaint", lambda: inpaint_score(engine, settings, scenes)),
         ("outpaint", lambda: outpaint_score(engine, settings, scenes)),
         ("zoom", lambda: zoom_out_score(engine, settings, scenes[: args.zoom_count])),
+        ("upscale", lambda: upscale_score(engine, settings, scenes)),
+        ("large", lambda: large_txt2img_score(engine, settings, scenes)),
+        ("panorama", lambda: panorama_score(engine, settings, scenes)),
         ("lora", lambda: lora_score(engine, settings, diamonds)),
         ("lora-old-shapes", lambda: lora_score(engine, settings, scenes, name="old shapes")),
         ("lora-off", lambda: lora_off_score(engine, settings, diamonds)),

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from sfumato.core.engine_settings import SPEED_CHOICES as SPEED_CHOICES
 from sfumato.core.engine_settings import EngineInfo as EngineInfo
 from sfumato.core.engine_settings import EngineSettings as EngineSettings
-from sfumato.core.limits import MAX_CFG, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE
+from sfumato.core.limits import MAX_CFG, MAX_MASK_BLUR, MAX_SIDE, MAX_STEPS, MIN_SIDE, SEED_RANGE
 
 DEFAULT_SAMPLER = "Euler a"
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
@@ -97,6 +98,25 @@ class Request:
         1, label="Clip skip", a1111="Clip skip", flag="--clip-skip", minimum=1, maximum=12, advanced=True,
         help="1 to 12: 1 (default) conditions on the text encoder's last layer, 2 on the one before it, ...",
     )  # fmt: skip
+    # A frame far larger than the model's native size is drawn at that size, then upscaled and
+    # redrawn ("hires fix"); a recipe records the factor used, with AUTOMATIC1111's keys.
+    hires_strength: float = _setting(
+        0.5, label="Hires strength", a1111="Denoising strength", flag="--hires-strength", metavar="F",
+        help="how much the hires pass redraws, default 0.5", minimum=0.01, maximum=1,
+    )  # fmt: skip
+    hires: str = _setting(
+        "auto", label="Hires fix", a1111="Hires upscale", flag="--hires", metavar="auto|off|FACTOR",
+        help="auto (default): when the frame is much larger than the model's native size, draw at that "
+        "size, upscale and redraw; off: one pass; FACTOR: draw at the frame size divided by it",
+    )  # fmt: skip
+    hires_steps: int = _setting(
+        0, label="Hires steps", a1111="Hires steps", flag="--hires-steps",
+        help="steps of the hires pass, default 0: as many as --steps", minimum=0, maximum=MAX_STEPS,
+    )  # fmt: skip
+    upscaler: str = _setting(
+        "Lanczos", label="Hires upscaler", a1111="Hires upscaler", flag="--upscaler", metavar="NAME",
+        help='how the hires pass enlarges the first picture, default "Lanczos"',
+    )  # fmt: skip
 
 
 def request_fields() -> tuple[Field[Any], ...]:
@@ -151,6 +171,11 @@ class Inpaint(JobBase):
     padding: int = 32
 
 
+# The outpaint strength of a regular checkpoint when a job leaves it open: some of the prefill stays so
+# the new area continues the edge colours (inpainting checkpoints repaint fully, at 1.0).
+OUTPAINT_STRENGTH = 0.9
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Outpaint(JobBase):
     """Extend `init` by the margins (pixels, each a multiple of 8). `width`/`height` are ignored:
@@ -178,7 +203,20 @@ class Morph(JobBase):
     frames: int = 12
 
 
-Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Upscale(JobBase):
+    """Enlarge `init` to `width` × `height` with `upscaler` (an upscaler model; "" or "lanczos" for the
+    Lanczos filter). With `strength` above 0, the enlarged picture is then redrawn by `model` as image
+    to image at that strength; with 0 nothing is redrawn and `model` may be "". The result's recipe
+    is `recipe` (the picture's own, when it has one) with the upscale's keys added."""
+
+    init: np.ndarray
+    upscaler: str = ""
+    strength: float = 0.0
+    recipe: Recipe | None = None
+
+
+Job = Txt2Img | Img2Img | Inpaint | Outpaint | Morph | Upscale
 
 
 def job_mode(job: Job) -> Mode:
@@ -193,6 +231,8 @@ def job_mode(job: Job) -> Mode:
             return Mode.OUTPAINT
         case Morph():
             return Mode.TXT2IMG  # every frame is drawn from noise and text
+        case Upscale():
+            return Mode.IMG2IMG
     raise TypeError(f"not a job: {job!r}")
 
 
@@ -204,7 +244,9 @@ class Recipe(Request):
     model: str = _setting("", label="Model", a1111="Model")
     mode: Mode = Mode.TXT2IMG
     strength: float | None = _setting(None, label="Denoising strength", a1111="Denoising strength")
-    mask_blur: int | None = _setting(None, label="Mask blur", a1111="Mask blur")
+    mask_blur: int | None = _setting(
+        None, label="Mask blur", a1111="Mask blur", minimum=0, maximum=MAX_MASK_BLUR
+    )
     extras: dict[str, str] = field(default_factory=dict)
 
 
@@ -273,9 +315,30 @@ class LoadingModel:
     model: str
 
 
+@dataclass(frozen=True)
+class MemoryTierUsed:
+    """The memory tier a job runs at and why (see `memory_tiers`); sent again, with `retry` set and
+    `reason` the line to show, each time the job ran out of memory and starts over one tier down."""
+
+    job_id: str
+    tier: str
+    reason: str
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class Optimising:
+    """The *fast* speed profile compiles the model for a frame size and batch it has not drawn yet: the
+    job's first step waits for it, this once per size."""
+
+    job_id: str
+    message: str
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
-    """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch."""
+    """Step `step` (1-based) of `total` for image `image` (0-based) of `images` in the batch; images
+    drawn together as one tensor count as one (`images` is then the number of such passes)."""
 
     job_id: str
     step: int
@@ -315,7 +378,18 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | LoadingModel | Step | ImageReady | Finished | Cancelled | Failed
+Event = (
+    Queued
+    | Started
+    | LoadingModel
+    | MemoryTierUsed
+    | Optimising
+    | Step
+    | ImageReady
+    | Finished
+    | Cancelled
+    | Failed
+)
 TERMINAL_EVENTS = (Finished, Cancelled, Failed)
 
 

@@ -65,7 +65,7 @@ def serve(settings: EngineSettings, receive: Callable[[], Any], send: Callable[[
         send(EngineInfo("", "", "", _versions(), error=error.message))
         return
     send(EngineInfo(choice.device.type, choice.name, str(choice.dtype).removeprefix("torch."), _versions()))
-    worker = Worker(choice, settings.preview_every)
+    worker = Worker(choice, settings.preview_every, settings.memory, settings.speed)
     jobs: queue.Queue[Submit | None] = queue.Queue()
     cancelled: set[str] = set()
 
@@ -120,7 +120,8 @@ def main() -> None:
     messages_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     messages_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
-    logging.basicConfig(level=logging.INFO, format="engine %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="engine %(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)  # library warnings become log lines, in the engine's log file
     receive = _messages_from_parent(messages_in)
     settings = EngineSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else EngineSettings()
     lock = threading.Lock()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+SPEED_CHOICES = ("default", "fast")  # the speed profiles (core/models/acceleration.py)
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -13,6 +15,8 @@ class EngineSettings:
     preview_every: int = 1
     in_process: bool = False
     log_file: str = ""  # where the engine process writes its log; empty: this process's stderr
+    memory: str = "auto"  # a memory tier (high, medium, low, minimal), or auto: chosen per job
+    speed: str = "default"  # the speed profile: default, or fast (the UNet compiled for the device)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

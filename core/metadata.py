@@ -51,6 +51,13 @@ SAMPLER_SCHEDULE_SUFFIXES = ("Karras", "Exponential")
 _INPAINT_KEYS = ("Inpaint area", "Masked area padding", "Mask mode", "Masked content")
 # With hires fix, a txt2img image carries a Denoising strength that belongs to the second pass.
 _HIRES_KEYS = ("Hires upscale", "Hires resize", "Hires upscaler", "Hires steps", "First pass size")
+# The recipe's hires settings, written as AUTOMATIC1111's keys when a hires pass ran.
+_HIRES_FIELDS = ("hires", "hires_strength", "hires_steps", "upscaler")
+_SFUMATO_HIRES = {
+    declared.name: f"Sfumato {setting_of(declared).label.lower()}"
+    for declared in fields(Recipe)
+    if declared.name in _HIRES_FIELDS
+}
 # The recipe fields declared with a `Key: value` pair of their own, in the order they are written.
 _KEY_OF = {
     declared.name: key
@@ -59,7 +66,7 @@ _KEY_OF = {
 }
 _CORE_KEYS = frozenset({_KEY_OF["steps"], SAMPLER, _KEY_OF["cfg"], _KEY_OF["seed"], SIZE})
 _RECIPE_KEYS = _CORE_KEYS | frozenset(_KEY_OF.values())
-_SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE})
+_SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE, *_SFUMATO_HIRES.values()})
 _MIN_PAIRS = 3
 
 _KEY = re.compile(r"\w[\w \-/]*")
@@ -105,6 +112,8 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
             pairs += [(SAMPLER, base_sampler), *([(SCHEDULE_TYPE, schedule)] if schedule else [])]
         elif declared.name == "width":
             pairs.append((SIZE, f"{recipe.width}x{recipe.height}"))
+        elif declared.name in _HIRES_FIELDS:
+            pairs += _hires_pair(recipe, declared, value)
         elif declared.name in _KEY_OF and _is_written(declared, value):
             pairs.append((_KEY_OF[declared.name], _format_value(value)))
 
@@ -119,6 +128,23 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
         pairs.append((key, str(value)))
     pairs.append((SFUMATO_MODE, Mode(recipe.mode).value))
     return pairs
+
+
+def _hires_ran(recipe: Recipe) -> bool:
+    """Whether the recipe's picture had a hires pass (`hires` then holds its factor)."""
+    try:
+        return math.isfinite(float(recipe.hires))
+    except ValueError:
+        return False
+
+
+def _hires_pair(recipe: Recipe, declared: Field[Any], value: object) -> list[tuple[str, str]]:
+    """A hires setting's pair: AUTOMATIC1111's key when a hires pass ran (A1111 turns hires fix on
+    when it sees them), otherwise, when not the default, Sfumato's own key, which A1111 ignores."""
+    a1111_key = _KEY_OF[declared.name]
+    if _hires_ran(recipe) and (declared.name != "hires_strength" or recipe.strength is None):
+        return [(a1111_key, _format_value(value))] if value or declared.name != "hires_steps" else []
+    return [(_SFUMATO_HIRES[declared.name], _format_value(value))] if value != declared.default else []
 
 
 def _is_written(declared: Field[Any], value: object) -> bool:
@@ -188,14 +214,21 @@ def parse_parameters(text: str) -> Recipe:
     negative = values.pop(SFUMATO_NEGATIVE, negative)
 
     written_mode = _mode_named(values.pop(SFUMATO_MODE, ""))
-    is_hires_txt2img = any(key in values for key in _HIRES_KEYS)
+    is_hires_txt2img = (
+        any(key in values for key in _HIRES_KEYS) and _SFUMATO_HIRES["hires_strength"] not in values
+    )
     sampler = _pop_sampler(values)
     width, height = _pop_size(values)
     read: dict[str, Any] = {}
     for declared in fields(Recipe):
-        if declared.name not in _KEY_OF or (declared.name == "strength" and is_hires_txt2img):
-            continue  # a hires-fix "Denoising strength" belongs to the second pass: it stays in extras
-        value = _pop_typed(values, _KEY_OF[declared.name], str(declared.type))
+        if declared.name not in _KEY_OF:
+            continue
+        # A hires-fix "Denoising strength" belongs to the second pass.
+        other_pass = declared.name == ("strength" if is_hires_txt2img else "hires_strength")
+        value = None if other_pass else _pop_typed(values, _KEY_OF[declared.name], str(declared.type))
+        if declared.name in _HIRES_FIELDS:
+            own = _pop_typed(values, _SFUMATO_HIRES[declared.name], str(declared.type))
+            value = own if own is not None else value
         if value is not None:
             read[declared.name] = value
     mode = written_mode or _infer_mode(read.get("strength"), read.get("mask_blur"), values)

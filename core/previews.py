@@ -37,6 +37,48 @@ class Previewer(Protocol):
         """RGB uint8 (h, w, 3) preview of the first latent in the batch."""
         ...
 
+    def on_device(self, latents: torch.Tensor) -> torch.Tensor:
+        """The same preview as a uint8 tensor still on the latents' device."""
+        ...
+
+
+class PreviewCopies:
+    """Previews that never make the GPU wait: each is made on the device and copied to pinned memory
+    without blocking, and handed on once the copy is done, a step later if need be. On the CPU (and on
+    Apple GPUs, whose copies cannot be waited for apart) a preview is handed on at once."""
+
+    def __init__(self, previewer: Previewer) -> None:
+        self.previewer = previewer
+        self._pending: tuple[torch.Tensor, Any] | None = None
+
+    def push(self, latents: torch.Tensor, *, last: bool = False) -> np.ndarray | None:
+        """This preview, on the CPU or when `last`; otherwise None, and `ready` hands it on later. A
+        GPU preview still copying when the next comes is dropped: it would only be out of date."""
+        pixels = self.previewer.on_device(latents)
+        if pixels.device.type != "cuda":
+            return pixels.cpu().numpy()
+        host = torch.empty(pixels.shape, dtype=pixels.dtype, pin_memory=True)
+        host.copy_(pixels, non_blocking=True)
+        copied = torch.cuda.Event()
+        copied.record()
+        self._pending = (host, copied)
+        return self._take(wait=True) if last else None
+
+    def ready(self) -> np.ndarray | None:
+        """The preview pushed last, if its copy has finished since."""
+        return self._take(wait=False)
+
+    def _take(self, *, wait: bool) -> np.ndarray | None:
+        if self._pending is None:
+            return None
+        host, copied = self._pending
+        if wait:
+            copied.synchronize()
+        elif not copied.query():
+            return None
+        self._pending = None
+        return host.numpy()
+
 
 class TinyDecoderPreviewer:
     """Full-resolution previews from TAESD (a diffusers `AutoencoderTiny`).
@@ -48,14 +90,17 @@ class TinyDecoderPreviewer:
     def __init__(self, decoder: Any) -> None:
         self.decoder = decoder
 
-    @torch.no_grad()
     def __call__(self, latents: torch.Tensor) -> np.ndarray:
         """RGB uint8 (H, W, 3) preview of the first latent in the batch, at image resolution."""
+        return self.on_device(latents).cpu().numpy()
+
+    @torch.no_grad()
+    def on_device(self, latents: torch.Tensor) -> torch.Tensor:
         param = next(self.decoder.parameters())
         first = latents[:1].to(param.device, param.dtype)
         image = self.decoder.decode(first).sample[0].float()
         rgb = (image.nan_to_num(0.0).clamp(-1.0, 1.0) * 0.5 + 0.5).permute(1, 2, 0)
-        return (rgb * 255.0).round().to(torch.uint8).cpu().numpy()
+        return (rgb * 255.0).round().to(torch.uint8)
 
 
 class LatentPreviewer:
@@ -87,12 +132,15 @@ class LatentPreviewer:
         solution = torch.linalg.lstsq(design, targets).solution
         return cls(solution[:-1], solution[-1])
 
-    @torch.no_grad()
     def __call__(self, latents: torch.Tensor) -> np.ndarray:
         """RGB uint8 (h, w, 3) preview of the first latent in the batch, at latent resolution."""
+        return self.on_device(latents).cpu().numpy()
+
+    @torch.no_grad()
+    def on_device(self, latents: torch.Tensor) -> torch.Tensor:
         first = latents[0].float().permute(1, 2, 0)
         rgb = first @ self.weights.to(first.device) + self.bias.to(first.device)
-        return (rgb.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).cpu().numpy()
+        return (rgb.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
 
 
 def _cell_colours(images: torch.Tensor, factor: int) -> torch.Tensor:

@@ -44,9 +44,9 @@ MESSAGE_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         Submit, Cancel, Shutdown, EngineInfo,
-        api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Recipe,
+        api.Txt2Img, api.Img2Img, api.Inpaint, api.Outpaint, api.Morph, api.Upscale, api.Recipe,
         api.Queued, api.Started, api.LoadingModel, api.Step, api.ImageReady, api.Finished, api.Cancelled,
-        api.Failed,
+        api.Failed, api.MemoryTierUsed, api.Optimising,
     )
 }  # fmt: skip
 ENUM_TYPES: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (api.Mode, api.ErrorKind)}

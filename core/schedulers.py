@@ -105,3 +105,12 @@ def make_scheduler(name: str, model_config: dict[str, Any], seed: int | None = N
     if betas is not None:
         scheduler = scheduler_class.from_config(base, **options, trained_betas=betas)
     return scheduler
+
+
+def batches_like_singles(name: str) -> bool:
+    """Whether a batch drawn as one tensor gives each image its single-seed picture with sampler
+    `name`: true unless its noise comes from one seed for the whole batch (a Brownian tree)."""
+    import diffusers
+
+    scheduler_class = getattr(diffusers, find_sampler(name).scheduler)
+    return "noise_sampler_seed" not in inspect.signature(scheduler_class.__init__).parameters

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import MutableMapping
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from sfumato.core import __version__
 from sfumato.core.api import EngineSettings, SfumatoError
+from sfumato.core.logs import log_to_file, stop_logging_to_file, studio_engine_log
 from sfumato.desktop.engine_client import EngineClient
 from sfumato.desktop.ui.main_window import MainWindow
 from sfumato.desktop.ui.preferences import Preferences
@@ -86,7 +86,7 @@ async def run_studio(window: MainWindow, file: Path | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Open the studio window and return its exit code when it closes."""
     args = _arguments(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO if os.environ.get("SFUMATO_DEBUG") else logging.WARNING)
+    log_to_file(debug=bool(os.environ.get("SFUMATO_DEBUG")))
     settings = Settings()
     preferences = Preferences.load(settings)
     scale_interface(preferences, os.environ)
@@ -95,7 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     device = args.device or preferences.device
-    client = EngineClient(settings=EngineSettings(device=device, in_process=args.in_process))
+    engine_log = "" if args.in_process else str(studio_engine_log())
+    client = EngineClient(
+        settings=EngineSettings(
+            device=device,
+            in_process=args.in_process,
+            log_file=engine_log,
+            memory=preferences.memory,
+            speed=preferences.speed,
+        )
+    )
     window = MainWindow(client, settings)
     try:
         with loop:
@@ -103,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     except SfumatoError as error:
         print(f"sfumato: error: {error.message}", file=sys.stderr)
         return 1
+    finally:
+        stop_logging_to_file()
 
 
 if __name__ == "__main__":

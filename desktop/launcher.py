@@ -26,9 +26,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sfumato.core.cli import main as command_line
 
         return command_line(arguments)
+    problem = qt_libraries_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from sfumato.desktop.app import main as studio
 
     return studio(arguments)
+
+
+def qt_libraries_problem() -> str | None:
+    """`sfumato doctor`'s line for missing X11 libraries, checked before Qt can abort on them."""
+    from sfumato.core.system import qt_libraries
+    from sfumato.core.system.findings import Severity
+
+    finding = qt_libraries.finding()
+    return finding.line() if finding and finding.severity is Severity.PROBLEM else None
 
 
 if __name__ == "__main__":

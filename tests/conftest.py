@@ -69,3 +69,18 @@ def hub() -> Iterator[FakeHub]:
 def hf_cache(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """huggingface_hub pointed (through the environment, as a user would) at the fake hub and a new cache."""
     return point_client_at(hub, tmp_path / "hf-home", monkeypatch)
+
+
+def _has_gpu() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps and mps.is_available())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `gpu` run only where CUDA or Apple Metal exists, and say so when skipped."""
+    if _has_gpu():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA or Apple Metal GPU; this computer has none")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -1,12 +1,16 @@
-"""Take the README's screenshots of the studio window.
+"""Take screenshots of the studio window in a scripted session, at a laptop's 1366×768 and a large
+monitor's 2560×1440: first launch, a painted scene, a generation in progress with its preview (the
+built-in demo model, on the CPU), the Advanced section open, messages above the canvas, the Zoom
+dock and the model manager. Look at every one: a control cut off, overlapping or unreadable is a bug.
 
 Run under a virtual X server so the real window system draws everything:
 
-    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py
+    xvfb-run -a -s "-screen 0 2600x1500x24" .venv/bin/python tools/screenshots.py --out /tmp/shots
 
-The window gets its own SFUMATO_HOME (your settings are untouched) and a painted scene made here,
-so the pictures are the same on every machine; the model manager sees an empty model cache.
-Files land in docs/screenshots/.
+Each size gets its own fresh SFUMATO_HOME (your settings are untouched, and the layout is the first
+launch's) and a painted scene made here, so the pictures are the same on every machine; the model
+manager sees an empty model cache. Files are named SIZE-SCENE.png; without --out they land in
+docs/screenshots/ (the README's pictures: `--sizes laptop`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-WINDOW_SIZE = (1560, 960)
+SIZES = {"laptop": (1366, 768), "monitor": (2560, 1440)}
 
 
 def _smooth_noise(width: int, seed: int, octaves: int = 4) -> np.ndarray:
@@ -93,57 +97,91 @@ def paint_scene(window: object) -> None:
     document.history.mark_clean()
 
 
-async def take(out: Path) -> list[Path]:
-    from PySide6.QtWidgets import QApplication
+async def settle(seconds: float = 0.5) -> None:
+    """Let layouts, repaints and the mode label settle (the Qt loop runs while this sleeps)."""
+    await asyncio.sleep(seconds)
+
+
+async def take(out: Path, size_name: str) -> list[Path]:
 
     from sfumato.core.api import EngineSettings
+    from sfumato.core.demo import DEMO_MODEL_ID
     from sfumato.desktop.engine_client import EngineClient
     from sfumato.desktop.ui.main_window import MainWindow
+    from sfumato.desktop.ui.message_area import Kind
     from sfumato.desktop.ui.tool_settings import Tool
 
     client = EngineClient(settings=EngineSettings(device="cpu", in_process=True))
     window = MainWindow(client)
-    window.resize(*WINDOW_SIZE)
+    window.resize(*SIZES[size_name])
     window.show()
     await client.start()
+    saved = []
+
+    async def shot(name: str, widget: object = None) -> None:
+        await settle()
+        path = out / f"{size_name}-{name}.png"
+        (widget or window).grab().save(str(path), "PNG", 0)  # type: ignore[attr-defined]  # 0: smallest
+        saved.append(path)
+
+    await shot("first-launch")
     paint_scene(window)
     window.canvas.fit()
     window.canvas.zoom_out()
-    saved = []
-
-    async def shot(name: str) -> None:
-        for _ in range(10):  # let layouts, repaints and the mode label settle
-            QApplication.processEvents()
-            await asyncio.sleep(0.05)
-        path = out / name
-        window.grab().save(str(path), "PNG", 0)  # 0: smallest file
-        saved.append(path)
-
     window.tools.set_tool(Tool.BRUSH)
-    await shot("studio.png")
+    await shot("studio")
+
+    # A generation in progress: the demo model on a sketch-free frame, its preview in the frame.
+    document, panel = window.host.document, window.generation
+    panel.models.select(DEMO_MODEL_ID)
+    panel.steps.setValue(20)
+    panel.mode.setCurrentIndex(panel.mode.findData("txt2img"))
+    job_id = window.controller.generate()
+    assert job_id is not None, window.open_messages
+    for _ in range(1200):  # the demo model on a busy CPU may take a minute
+        await settle(0.1)
+        if window.canvas.frame_image_shown and panel.progress.value() >= 600:
+            break
+    await shot("generating")
+    window.controller.cancel()
+    for _ in range(1200):
+        await settle(0.1)
+        if not window.controller.busy:
+            break
+    panel.mode.setCurrentIndex(0)
     window.tools.set_tool(Tool.FRAME)
-    window.docks["queue"].raise_()
-    await shot("studio-inpaint.png")
-    saved.append(await model_manager_shot(window, out))
-    window.host.document.history.mark_clean()
+    panel.show_advanced(True)
+    await shot("advanced")
+    panel.show_advanced(False)
+
+    window.messages.show(
+        "The engine stopped unexpectedly and was restarted; the job it was running did not finish.",
+        Kind.WARNING,
+    )
+    window.show_error("The GPU ran out of memory. Try a smaller size or batch.")
+    await shot("messages")
+    window.message_area.dismiss_all()
+
+    window.open_zoom()
+    await shot("zoom")
+    window.docks["generate"].raise_()
+    saved.append(await model_manager_shot(window, out, size_name))
+    document.history.mark_clean()
     window.close()
     await client.close()
     return saved
 
 
-async def model_manager_shot(window: object, out: Path) -> Path:
+async def model_manager_shot(window: object, out: Path, size_name: str) -> Path:
     """The model manager's catalog."""
-    from PySide6.QtWidgets import QApplication
 
     from sfumato.desktop.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
     manager = window.open_model_manager()
     manager.tabs.setCurrentIndex(0)
-    for _ in range(10):
-        QApplication.processEvents()
-        await asyncio.sleep(0.05)
-    path = out / "model-manager.png"
+    await settle()
+    path = out / f"{size_name}-model-manager.png"
     manager.grab().save(str(path), "PNG", 0)
     manager.close()
     return path
@@ -152,10 +190,9 @@ async def model_manager_shot(window: object, out: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=list(SIZES))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["SFUMATO_HOME"] = tempfile.mkdtemp(prefix="sfumato-screenshots-")
-    os.environ["HF_HUB_CACHE"] = os.path.join(os.environ["SFUMATO_HOME"], "hub")  # nothing installed
 
     import qasync
 
@@ -165,8 +202,12 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    saved = []
     with loop:
-        saved = loop.run_until_complete(take(args.out))
+        for size_name in args.sizes:
+            os.environ["SFUMATO_HOME"] = tempfile.mkdtemp(prefix="sfumato-screenshots-")
+            os.environ["HF_HUB_CACHE"] = os.path.join(os.environ["SFUMATO_HOME"], "hub")  # nothing installed
+            saved += loop.run_until_complete(take(args.out, size_name))
     for path in saved:
         print(path)
     return 0

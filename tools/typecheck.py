@@ -25,7 +25,7 @@ def main() -> int:
         for name in PACKAGES:
             (package / name).symlink_to(ROOT / name, target_is_directory=True)
         env = {**os.environ, "MYPYPATH": folder}
-        sources = [str(package / "core"), str(package / "desktop"), "tests", "bench", "tools"]
+        sources = [str(package / "core"), str(package / "desktop"), "tests", "bench", "tools", "installers"]
         command = [sys.executable, "-m", "mypy", "--explicit-package-bases", *sources]
         return subprocess.call(command, cwd=ROOT, env=env)
 

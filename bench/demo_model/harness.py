@@ -319,3 +319,74 @@ async def zoom_out_score(engine: Engine, settings: Settings, scenes: list[Scene]
         detail = "; ".join(f"keyframe {k}: {', '.join(p)}" for k, p in enumerate(found) if p)
         cases.append(Case(zoom.prompt, problems, detail, tuple(keyframes)))
     return Score("zoom out", tuple(cases), ("background", "coherence", "seam"))
+
+
+# ---- big pictures -------------------------------------------------------------------------------
+
+LARGE = 4 * SIZE  # a frame 4 × the native side
+PANORAMA = (4 * SIZE, SIZE)
+
+
+def edge_sharpness(image: np.ndarray) -> float:
+    """How crisp the strongest edges are: the 99th percentile of the gradient magnitude (levels a pixel)."""
+    grey = image.astype(np.float32).mean(axis=-1)
+    gradient = np.hypot(*np.gradient(grey))
+    return float(np.percentile(gradient, 99))
+
+
+def window_seams(image: np.ndarray, background_rgb: tuple[float, ...]) -> float:
+    """The most visible colour step along the borders of the denoising windows (see `seam_contrast`)."""
+    from sfumato.core.tasks.tiled_denoise import Tiling, windows
+
+    scale = 4  # the demo VAE's
+    height, width = image.shape[0] // scale, image.shape[1] // scale
+    cut = windows(height, width, Tiling.for_window(SIZE // scale))
+    columns = {cols.start * scale for _, cols in cut} - {0}
+    rows = {rows.start * scale for rows, _ in cut} - {0}
+    steps = [seam_contrast(image, x, 1, background_rgb) for x in columns]
+    steps += [seam_contrast(image, y, 0, background_rgb) for y in rows]
+    return max(steps, default=0.0)
+
+
+async def large_txt2img_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
+) -> Score:
+    """A frame 4 × native through the default path: every attribute right with one shape, edges
+    sharper than a Lanczos enlargement of the native picture, and no seam along window borders."""
+    from PIL import Image
+
+    cases = []
+    for index, scene in enumerate(scenes):
+        native_job = txt2img_job(scene, settings, index)
+        native = await _image(engine, native_job, untouched)
+        job = replace(native_job, width=LARGE, height=LARGE)
+        image = await _image(engine, job, tamper)
+        problems = judge(image, scene).wrong()
+        enlarged = np.asarray(Image.fromarray(native).resize((LARGE, LARGE), Image.Resampling.LANCZOS))
+        sharp, soft = edge_sharpness(image), edge_sharpness(enlarged)
+        if sharp <= soft:
+            problems.append("sharpness")
+        seam = window_seams(image, read_image(image).background_rgb)
+        if seam > VISIBLE_SEAM:
+            problems.append("seam")
+        detail = f"edges {sharp:.1f} vs Lanczos {soft:.1f}, window seam {seam:.1f}"
+        cases.append(Case(job.prompt, tuple(problems), detail, (enlarged, image)))
+    return Score("large txt2img", tuple(cases), (*SCENE_CHECKS, "sharpness", "seam"))
+
+
+async def panorama_score(
+    engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
+) -> Score:
+    """A 4:1 frame: one background colour in every quarter of the width, and the one shape asked for."""
+    cases = []
+    for index, scene in enumerate(scenes):
+        job = replace(txt2img_job(scene, settings, index), width=PANORAMA[0], height=PANORAMA[1])
+        image = await _image(engine, job, tamper)
+        quarters = np.array_split(image, 4, axis=1)
+        problems = []
+        if any(read_image(quarter).background != scene.background for quarter in quarters):
+            problems.append("background")
+        if read_image(image).shapes != 1:
+            problems.append("single_shape")
+        cases.append(Case(job.prompt, tuple(problems), images=(image,)))
+    return Score("panorama", tuple(cases), ("background", "single_shape"))

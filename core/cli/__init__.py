@@ -1,10 +1,14 @@
 """The `sfumato` command line.
 
-    sfumato generate --model MODEL --prompt TEXT --out PATH [options]
+    sfumato generate --prompt TEXT [--model MODEL] [--out PATH] [--recipe IMAGE.png] [options]
+    sfumato recipe IMAGE.png
+    sfumato upscale IMAGE --factor 2|4 --out PATH [--upscaler ID] [--refine F --model MODEL]
     sfumato models list|download|import|convert|remove|verify ...
     sfumato zoom --model MODEL --prompt TEXT --out VIDEO [options]
     sfumato morph --model MODEL --prompts "a | b | c" --out VIDEO [options]
     sfumato info
+    sfumato doctor
+    sfumato update
     sfumato --version
 
 Exit codes: 0 done, 1 the work failed, 2 the command line or its inputs are wrong, 130 interrupted,
@@ -38,9 +42,13 @@ from sfumato.core.cli.commands import (
 # Each module has `register(commands: Commands) -> None`; subcommands appear in this order.
 COMMAND_MODULES: tuple[str, ...] = (
     "sfumato.core.cli.generate",
+    "sfumato.core.cli.recipe",
+    "sfumato.core.cli.upscale",
     "sfumato.core.cli.models",
     "sfumato.core.cli.zoom",
     "sfumato.core.cli.info",
+    "sfumato.core.cli.doctor",
+    "sfumato.core.cli.update",
 )
 
 DEBUG_VARIABLE = "SFUMATO_DEBUG"

@@ -12,6 +12,7 @@ from typing import Any
 from sfumato.core.api import request_fields, setting_of
 from sfumato.core.imaging import OUTPAINT_STEP
 from sfumato.core.limits import MAX_SIDE, quoted
+from sfumato.core.models.defaults import FIELDS as MODEL_DEFAULTED_FIELDS
 
 EXTEND_SIDES = ("left", "top", "right", "bottom")
 # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
@@ -96,18 +97,26 @@ def extend_margins(text: str) -> tuple[int, int, int, int]:
     return left, top, right, bottom
 
 
-def add_request_options(group: argparse._ActionsContainer) -> None:
+def add_request_options(
+    group: argparse._ActionsContainer, *, left_out_is_none: bool = False, leave_out: tuple[str, ...] = ()
+) -> None:
     """The options of the generation settings every command shares (`--steps`, `--seed`, ...),
-    from their declaration in `sfumato.core.api.Request`."""
+    from their declaration in `sfumato.core.api.Request`; `leave_out` names the fields a command
+    declares an option of its own for.
+
+    With `left_out_is_none`, an option left out reads None instead of its declared default, so the
+    command can tell it apart and fill it from a recipe or the model's own defaults."""
     for declared in request_fields():
         how = setting_of(declared)
-        if how.flag is not None:
+        if how.flag is not None and declared.name not in leave_out:
             group.add_argument(
                 how.flag,
                 type=_value_type(declared),
-                default=declared.default,
+                default=None if left_out_is_none else declared.default,
                 metavar=how.metavar,
-                help=how.help,
+                help=f"{how.help}, unless the model has its own"
+                if left_out_is_none and declared.name in MODEL_DEFAULTED_FIELDS
+                else how.help,
             )
 
 

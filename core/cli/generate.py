@@ -7,10 +7,13 @@ import os
 
 from sfumato.core.api import DEVICE_CHOICES
 from sfumato.core.cli.arguments import add_request_options, extend_margins, number, whole_number
-from sfumato.core.cli.commands import Commands
-from sfumato.core.cli.plan import plan_from_arguments
+from sfumato.core.cli.commands import EXIT_OK, Commands
+from sfumato.core.cli.plan import GenerationPlan, plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
+from sfumato.core.memory_tiers import MEMORY_CHOICES
+from sfumato.core.models.acceleration import SPEED_CHOICES
+from sfumato.core.models.last_used import remember_last_model
 
 IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
 
@@ -23,6 +26,11 @@ The mode follows from the options:
   --mask    inpaint: repaint the white (or opaque) area of the mask on the --init image
   --init    image to image: redraw the --init image, guided by the prompt
   otherwise text to image
+
+Left out, --model is the model used last (or the demo model), and the size, --steps, --sampler and
+--cfg are the model's own defaults (see "Per-model defaults" in the README). With --recipe
+IMAGE.png, everything the recipe records is used unless given here; a model, LoRA or embedding it
+names that is not installed is an error that names it.
 
 With --batch N, `--out out.png` writes out.png, out-1.png, ..., out-(N-1).png; image k has seed
 SEED+k. Existing files are replaced. Each image is written as soon as it is made, and its path
@@ -43,28 +51,35 @@ def register(commands: Commands) -> None:
     what = parser.add_argument_group("what to generate")
     what.add_argument(
         "--model",
-        required=True,
         help="a model id from `sfumato models list` (catalog id, Hugging Face repo id, imported name, demo),"
-        " a diffusers model folder or a .safetensors checkpoint",
+        " a diffusers model folder or a .safetensors checkpoint; default: the model used last, else demo",
     )
-    what.add_argument("--prompt", required=True, metavar="TEXT", help="what the image should show")
+    what.add_argument("--prompt", metavar="TEXT", help="what the image should show")
     what.add_argument(
-        "--out", required=True, metavar="PATH", help="the .png file to write (see above for batches)"
+        "--out",
+        metavar="PATH",
+        help="the .png file to write (see above for batches); default sfumato-DATE-TIME.png here",
+    )
+    what.add_argument(
+        "--recipe",
+        metavar="IMAGE.png",
+        help="make again the image whose recipe this PNG carries (Sfumato's or AUTOMATIC1111's);"
+        " the options given change it",
     )
 
     how = parser.add_argument_group("how")
-    add_request_options(how)
+    add_request_options(how, left_out_is_none=True)
     how.add_argument(
         "--width",
         type=whole_number(8),
         metavar="W",
-        help="multiple of 8; default 512, or the --init image's width (with --only-masked: 512)",
+        help="multiple of 8; default the model's native size, or the --init image's width",
     )
     how.add_argument("--height", type=whole_number(8), metavar="H", help="like --width")
     how.add_argument(
         "--batch", type=whole_number(1), default=1, metavar="N", help="images to make, default 1"
     )
-    how.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    add_engine_options(how)
 
     image = parser.add_argument_group("starting from an image")
     image.add_argument("--init", metavar="IMAGE", help="the image to start from")
@@ -97,9 +112,41 @@ def register(commands: Commands) -> None:
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
 
 
+def add_engine_options(group: argparse._ActionsContainer) -> None:
+    """Where and how the engine runs: `--device`, `--memory` and `--speed`."""
+    group.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    group.add_argument(
+        "--memory",
+        choices=MEMORY_CHOICES,
+        default="auto",
+        help="memory tier: how much stays on the GPU (default auto: chosen per job from the free memory)",
+    )
+    group.add_argument(
+        "--speed",
+        choices=SPEED_CHOICES,
+        default="default",
+        help="speed profile: default, or fast (compiles the model for the GPU; the first image takes longer)",
+    )
+
+
 def generate(args: argparse.Namespace) -> int:
-    plan = plan_from_arguments(args)
+    return run_plan(plan_from_arguments(args), args)
+
+
+def run_plan(plan: GenerationPlan, args: argparse.Namespace) -> int:
+    """Run `plan` on an engine as the options of `add_engine_options` and `--in-process` (or
+    SFUMATO_IN_PROCESS) say."""
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
     log_file = "" if in_process else str(engine_log_path())
-    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process, log_file=log_file)
-    return run_generation(plan, settings)
+    settings = EngineSettings(
+        device=args.device,
+        preview_every=0,
+        in_process=in_process,
+        log_file=log_file,
+        memory=args.memory,
+        speed=args.speed,
+    )
+    code = run_generation(plan, settings)
+    if code == EXIT_OK and plan.job.model:
+        remember_last_model(plan.job.model)
+    return code

@@ -14,6 +14,7 @@ from typing import Any
 from sfumato.core import __version__
 from sfumato.core.api import DEVICE_CHOICES
 from sfumato.core.cli.commands import EXIT_OK, Commands
+from sfumato.core.memory_tiers import MEMORY_CHOICES
 
 
 def register(commands: Commands) -> None:
@@ -25,17 +26,29 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--device", choices=DEVICE_CHOICES, default="auto", help="the device to describe, default auto"
     )
+    parser.add_argument(
+        "--memory",
+        choices=MEMORY_CHOICES,
+        default="auto",
+        help="the memory setting to describe, default auto",
+    )
+    parser.add_argument(
+        "--speed", choices=("default", "fast"), default="default", help="the speed profile to describe"
+    )
 
 
-def info_rows(device: str = "auto") -> list[tuple[str, str]]:
+def info_rows(device: str = "auto", memory: str = "auto", speed: str = "default") -> list[tuple[str, str]]:
     """(label, value) pairs describing this installation."""
     import torch
 
     from sfumato.core.devices import pick_device
+    from sfumato.core.models.acceleration import SPEED_WORDS, check_speed
     from sfumato.core.models.hub_cache import hub_cache_dir
+    from sfumato.core.models.memory_setup import typical_tier
     from sfumato.core.paths import cache_dir, config_dir, data_dir
 
     choice = pick_device(device)
+    tier = typical_tier(choice.device, memory)
     return [
         ("Sfumato", __version__),
         ("Python", f"{platform.python_version()} ({sys.executable})"),
@@ -46,6 +59,8 @@ def info_rows(device: str = "auto") -> list[tuple[str, str]]:
         ("Device", f"{choice.name} ({choice.device.type}, {str(choice.dtype).removeprefix('torch.')})"),
         ("CUDA available", _yes_no(torch.cuda.is_available())),
         ("MPS available", _yes_no(_mps_available(torch))),
+        ("Memory tier", f"{tier.tier.value} ({memory}; SD 1.5 at 512×512): {tier.reason}"),
+        ("Speed profile", SPEED_WORDS[check_speed(speed)]),
         ("Data folder", str(data_dir())),
         ("Cache folder", str(cache_dir())),
         ("Config folder", str(config_dir())),
@@ -54,7 +69,7 @@ def info_rows(device: str = "auto") -> list[tuple[str, str]]:
 
 
 def show_info(args: argparse.Namespace) -> int:
-    rows = info_rows(args.device)
+    rows = info_rows(args.device, args.memory, args.speed)
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
         print(f"{label + ':':<{width}} {value}")

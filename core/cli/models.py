@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from sfumato.core.models.download import DownloadPlan, DownloadProgress
     from sfumato.core.models.inventory import InstalledModel
     from sfumato.core.models.library import ImportedModel
+    from sfumato.core.upscalers.catalog import UpscalerEntry
 
 DESCRIPTION = f"""\
 Models live in two places: downloads in the shared Hugging Face cache (where other tools see them
@@ -138,7 +140,10 @@ def download_model(args: argparse.Namespace) -> int:
     from sfumato.core.devices import runs_in_half_precision
     from sfumato.core.models.catalog import EntryKind, find_entry
     from sfumato.core.models.download import plan_download
+    from sfumato.core.upscalers.catalog import find_upscaler_entry
 
+    if (upscaler := find_upscaler_entry(args.id)) is not None:
+        return _download_upscaler(upscaler)
     entry = find_entry(args.id)
     repo_id = entry.repo if entry is not None else args.id
     label = f"{entry.name} ({entry.repo})" if entry is not None else repo_id
@@ -165,9 +170,33 @@ def download_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _download_upscaler(entry: UpscalerEntry) -> int:
+    from sfumato.core.upscalers.catalog import download_upscaler
+
+    print(f"Downloading the upscaler {entry.name} ({entry.repo})…", file=sys.stderr, flush=True)
+    path = _until_interrupted(
+        lambda progress, cancel: download_upscaler(entry, on_progress=progress, cancel=cancel),
+        DownloadDisplay.for_stream(sys.stderr),
+    )
+    if path is None:
+        return EXIT_INTERRUPTED
+    print(f"Downloaded {entry.name} to {path}")
+    print(f"Use it with `{PROGRAM} upscale IMAGE --factor {entry.scale} --upscaler {entry.id} --out OUT`.")
+    return EXIT_OK
+
+
 def _download_until_interrupted(plan: DownloadPlan, display: DownloadDisplay) -> Path | None:
     """Download on a thread so Ctrl+C reaches this one; returns None when cancelled."""
     from sfumato.core.models.download import download
+
+    return _until_interrupted(
+        lambda progress, cancel: download(plan, on_progress=progress, cancel=cancel), display
+    )
+
+
+def _until_interrupted(
+    fetch: Callable[[Callable[[DownloadProgress], None], threading.Event], Path], display: DownloadDisplay
+) -> Path | None:
     from sfumato.core.models.hub_errors import DownloadCancelled
 
     cancel = threading.Event()
@@ -176,7 +205,7 @@ def _download_until_interrupted(plan: DownloadPlan, display: DownloadDisplay) ->
 
     def work() -> None:
         try:
-            outcome.append(download(plan, on_progress=display.show, cancel=cancel))
+            outcome.append(fetch(display.show, cancel))
         except BaseException as error:
             outcome.append(error)
         finally:

@@ -16,6 +16,7 @@ import numpy as np
 from sfumato.core.api import BadInput, Img2Img, Inpaint, Job, ModelInvalid, Outpaint, Txt2Img
 from sfumato.core.cli.arguments import request_options
 from sfumato.core.cli.commands import UsageError
+from sfumato.core.cli.left_out import fill_left_out
 from sfumato.core.imaging import load_image, load_mask
 from sfumato.core.limits import (
     SIZE_STEP,
@@ -35,7 +36,6 @@ from sfumato.core.models.source import SourceKind, resolve_model
 from sfumato.core.prompt_syntax import parse_weighted
 from sfumato.core.schedulers import find_sampler
 
-DEFAULT_SIZE = 512
 PNG_SUFFIX = ".png"
 
 
@@ -46,6 +46,8 @@ class GenerationPlan:
 
 
 def plan_from_arguments(args: argparse.Namespace) -> GenerationPlan:
+    check_path_names(args, ("recipe",))
+    fill_left_out(args)
     check_option_combinations(args)
     check_limits(args, (args.prompt, args.negative))
     check_path_names(args, ("model", "out", "init", "mask"))
@@ -180,7 +182,7 @@ def build_job(args: argparse.Namespace) -> Job:
         {name: getattr(args, name) for name in ("strength", "mask_blur") if getattr(args, name) is not None}
     )
     if args.init is None:
-        width, height = checked_size(args.width, args.height, (DEFAULT_SIZE, DEFAULT_SIZE))
+        width, height = checked_size(args.width, args.height, args.native_size)
         return Txt2Img(**common, width=width, height=height)
     init = load_image(args.init)
     if args.extend is not None:
@@ -193,7 +195,7 @@ def build_job(args: argparse.Namespace) -> Job:
             raise BadInput(
                 f"The mask {Path(args.mask).name} is empty: paint white where the image should change."
             )
-        default = (DEFAULT_SIZE, DEFAULT_SIZE) if args.only_masked else _size_of(init)
+        default = args.native_size if args.only_masked else _size_of(init)
         width, height = checked_size(args.width, args.height, default)
         return Inpaint(
             **common, init=init, mask=mask, only_masked=args.only_masked, width=width, height=height

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from sfumato.core.api import TERMINAL_EVENTS, Event, LoadingModel, Step
+from sfumato.core.api import TERMINAL_EVENTS, Event, LoadingModel, MemoryTierUsed, Optimising, Step
 
 BAR_WIDTH = 20
 
@@ -34,6 +34,8 @@ class Progress:
         match event:
             case LoadingModel(model=model) if self._interactive:
                 self._draw(f"Loading model {Path(model).name}…")
+            case MemoryTierUsed(reason=reason, retry=True) | Optimising(message=reason):
+                self.message(reason)
             case Step(step=step, total=total, image=image, images=images):
                 if self._interactive:
                     self._draw(progress_bar(step, total, image, images))

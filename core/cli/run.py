@@ -26,7 +26,7 @@ from sfumato.core.cli.plan import GenerationPlan
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
 from sfumato.core.engine_settings import EngineSettings
-from sfumato.core.paths import cache_dir
+from sfumato.core.paths import log_dir
 
 _ENGINE_FAULTS = frozenset({ErrorKind.ENGINE_CRASHED, ErrorKind.INTERNAL})
 _SIGNALLED = 128  # a shell reports a program stopped by signal N as 128 + N
@@ -34,9 +34,7 @@ _SIGNALLED = 128  # a shell reports a program stopped by signal N as 128 + N
 
 def engine_log_path() -> Path:
     """Where the engine process started by the command line writes its log."""
-    folder = cache_dir() / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "engine.log"
+    return log_dir() / "engine.log"
 
 
 def run_generation(plan: GenerationPlan, settings: EngineSettings, out: TextIO | None = None) -> int:

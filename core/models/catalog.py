@@ -33,6 +33,7 @@ class GenerationDefaults:
     guidance: float
     width: int
     height: int
+    sampler: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import ModelInvalid, ModelNotFound, SfumatoError
 from sfumato.core.devices import DeviceChoice, release_memory
+from sfumato.core.memory_tiers import MemoryTier
+from sfumato.core.models.acceleration import DEFAULT, accelerate, check_speed
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.source import ModelSource, SourceKind, installed_snapshot, resolve_model
@@ -30,6 +32,8 @@ class LoadedModel:
     previewer: Previewer
     vae_needs_fp32: bool = False  # learned the first time an fp16 decode overflows
     addon_weights: dict[Any, Any] = field(default_factory=dict)  # LoRAs and embeddings read for it
+    memory_tier: MemoryTier = MemoryTier.HIGH  # what `memory_setup.apply_tier` last set up
+    attention_processors: dict[str, Any] | None = None  # the UNet's own, while attention is sliced
     _pipelines: dict[type, Any] = field(default_factory=dict)
 
     @property
@@ -86,7 +90,7 @@ def _load_single_file(source: ModelSource, choice: DeviceChoice) -> Any:
     return load_single_file(source.path, torch_dtype=choice.dtype)
 
 
-def load_model(source: ModelSource, choice: DeviceChoice) -> LoadedModel:
+def load_model(source: ModelSource, choice: DeviceChoice, speed: str = DEFAULT) -> LoadedModel:
     pipe = (
         _load_folder(source, choice)
         if source.kind is SourceKind.FOLDER
@@ -102,6 +106,7 @@ def load_model(source: ModelSource, choice: DeviceChoice) -> LoadedModel:
         )
     for module in ("unet", "vae", "text_encoder"):
         components[module].to(choice.device)
+    accelerate(components, choice.device, speed)
     components.update(safety_checker=None, feature_extractor=None)
     return LoadedModel(
         source=source,
@@ -136,8 +141,9 @@ def _tiny_decoder(vae: Any, choice: DeviceChoice) -> Any | None:
 class ModelCache:
     """Holds the most recently used model; loading another one releases it first."""
 
-    def __init__(self, choice: DeviceChoice) -> None:
+    def __init__(self, choice: DeviceChoice, speed: str = DEFAULT) -> None:
         self.choice = choice
+        self.speed = check_speed(speed)
         self._current: LoadedModel | None = None
 
     def is_loaded(self, reference: str) -> bool:
@@ -153,7 +159,7 @@ class ModelCache:
             return self._current
         self.release()
         log.info("loading model %s", source.path)
-        self._current = load_model(source, self.choice)
+        self._current = load_model(source, self.choice, self.speed)
         return self._current
 
     def release(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sfumato.core.api import Img2Img, Inpaint, Job, Morph, Outpaint, Txt2Img
+from sfumato.core.api import Img2Img, Inpaint, Job, Morph, Outpaint, Txt2Img, Upscale
 from sfumato.core.models.addon_library import prompt_addons
 from sfumato.core.models.addons import applied_addons
-from sfumato.core.tasks import img2img, inpaint, morph, outpaint, txt2img
+from sfumato.core.tasks import img2img, inpaint, morph, outpaint, txt2img, upscale
 from sfumato.core.tasks.common import Output, TaskContext
 
 
@@ -32,4 +32,6 @@ def _run(job: Job, ctx: TaskContext) -> list[Output]:
             return outpaint.run(job, ctx)
         case Morph():
             return morph.run(job, ctx)
+        case Upscale():
+            return upscale.run(job, ctx)
     raise TypeError(f"not a job: {job!r}")

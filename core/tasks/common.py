@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,10 +29,18 @@ from sfumato.core.limits import (
 from sfumato.core.limits import check_size as check_size
 from sfumato.core.models.addon_library import PromptAddons
 from sfumato.core.models.loader import LoadedModel
+from sfumato.core.models.memory_setup import text_encoder_on_device
+from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
+from sfumato.core.tasks.hires_plan import check_hires
+from sfumato.core.tasks.native import native_window, vae_tile
+from sfumato.core.tasks.tiled_denoise import Tiling, tiled_unet, windows_at_once
+from sfumato.core.tasks.tiled_vae import decode_tiled, needs_tiles
 
 log = logging.getLogger(__name__)
+
+JobT = TypeVar("JobT", bound=JobBase)
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class TaskContext:
     on_output: Callable[[Output], None] = _hand_on_nothing
     addons: PromptAddons = field(default_factory=PromptAddons)  # the LoRAs and embeddings in use
     embeddings: dict[str, torch.Tensor] = field(default_factory=dict)  # their vectors, by name
+    images_per_pass: int = 1  # a batch's images that go through the UNet together (see memory_tiers)
 
     def check_cancelled(self) -> None:
         if self.is_cancelled():
@@ -98,6 +108,7 @@ def check_common(job: JobBase) -> None:
         check_mask_blur(mask_blur)
     find_sampler(job.sampler)
     check_request(job)
+    check_hires(job)
 
 
 def check_strength(strength: float) -> None:
@@ -133,6 +144,13 @@ def batch_seeds(job: JobBase) -> list[int]:
     return [(first + index) % SEED_RANGE for index in range(job.batch)]
 
 
+def with_seed_fixed(job: JobT) -> JobT:
+    """`job` with its random seed (-1) drawn now, so that running it again gives the same pictures."""
+    if job.seed >= 0:
+        return job
+    return dataclasses.replace(job, seed=secrets.randbelow(SEED_RANGE))
+
+
 def round_to_8(value: int) -> int:
     return max(8, round(value / 8) * 8)
 
@@ -154,16 +172,17 @@ def resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
 def encode(ctx: TaskContext, job: JobBase) -> tuple[torch.Tensor, torch.Tensor]:
     c = ctx.model.components
     device, dtype = ctx.device.device, ctx.device.dtype
-    return encode_prompts(
-        c["tokenizer"],
-        c["text_encoder"],
-        job.prompt,
-        job.negative,
-        device,
-        dtype,
-        clip_skip=job.clip_skip,
-        embeddings=ctx.embeddings,
-    )
+    with text_encoder_on_device(ctx.model, device):
+        return encode_prompts(
+            c["tokenizer"],
+            c["text_encoder"],
+            job.prompt,
+            job.negative,
+            device,
+            dtype,
+            clip_skip=job.clip_skip,
+            embeddings=ctx.embeddings,
+        )
 
 
 def strength_running_a_step(steps: int, strength: float) -> float:
@@ -179,14 +198,16 @@ def denoise(
     pipeline_class: type,
     job: JobBase,
     embeds: tuple[torch.Tensor, torch.Tensor],
-    seed: int,
+    seed: int | list[int],
     image_index: int,
     *,
     images: int | None = None,
     start: torch.Tensor | None = None,
     **inputs: Any,
 ) -> torch.Tensor:
-    """Run one image through a diffusers pipeline and return its final latents (no decode).
+    """Run one image through a diffusers pipeline and return its final latents (no decode); or, for a
+    list of seeds, that many images as one batch, each drawing its noise from its own seed's generator,
+    so that each is the image its seed gives alone.
 
     Progress names image `image_index` of `images` (default: the job's batch). `start`: the starting
     noise to use instead of the one `seed` draws; the noise the sampler adds along the way still
@@ -196,10 +217,13 @@ def denoise(
     if "strength" in inputs:
         inputs["strength"] = strength_running_a_step(job.steps, inputs["strength"])
     pipe = ctx.model.pipeline(pipeline_class)
-    pipe.scheduler = make_scheduler(job.sampler, ctx.model.components["scheduler"].config, seed)
+    seeds = seed if isinstance(seed, list) else [seed]
+    config = ctx.model.components["scheduler"].config
+    pipe.scheduler = make_scheduler(job.sampler, config, seeds[0] if len(seeds) == 1 else None)
     images_total = job.batch if images is None else images
     steps = max(1, int(job.steps * inputs.get("strength", 1.0)))
     reported = 0
+    previews = PreviewCopies(ctx.model.previewer)
 
     def on_step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         nonlocal reported
@@ -212,24 +236,28 @@ def denoise(
         if step <= reported:
             return {}
         reported = step
-        preview = None
+        preview = previews.ready()  # a GPU's preview from an earlier step, copied since
         if ctx.preview_every > 0 and (step % ctx.preview_every == 0 or step == steps):
-            preview = ctx.model.previewer(tensors["latents"])
+            pushed = previews.push(tensors["latents"], last=step == steps)
+            preview = preview if pushed is None else pushed
         ctx.on_step(StepProgress(step, steps, image_index, images_total, preview))
         return {}
 
     # Noise always comes from a CPU generator, so a seed gives the same start on every device.
-    generator = torch.Generator("cpu").manual_seed(seed)
+    generators = [torch.Generator("cpu").manual_seed(each) for each in seeds]
+    generator = generators[0] if len(generators) == 1 else generators
     if start is not None:
-        torch.randn(start.shape, generator=generator, device="cpu", dtype=start.dtype)
+        torch.randn(start.shape, generator=generators[0], device="cpu", dtype=start.dtype)
         inputs["latents"] = start
-    with torch.inference_mode():
+    tiling = Tiling.for_window(native_window(ctx.model), windows_at_once(ctx.device.device))
+    with torch.inference_mode(), tiled_unet(pipe.unet, tiling):
         result = pipe(
             prompt_embeds=embeds[0],
             negative_prompt_embeds=embeds[1],
             num_inference_steps=job.steps,
             guidance_scale=job.cfg,
             generator=generator,
+            num_images_per_prompt=len(seeds),
             output_type="latent",
             callback_on_step_end=on_step_end,
             **inputs,
@@ -248,7 +276,15 @@ def _vae_in_float32(vae: torch.nn.Module) -> Any:
         vae.to(original)
 
 
-def _decode_raw(vae: Any, latents: torch.Tensor) -> torch.Tensor:
+def _decode_raw(vae: Any, latents: torch.Tensor, tile: int) -> torch.Tensor:
+    """Pixels in -1..1 from latents, in overlapping tiles of `tile` latent pixels when large."""
+    if needs_tiles(latents.shape[2], latents.shape[3], tile):
+        scale = 2 ** (len(vae.config.block_out_channels) - 1)
+        return decode_tiled(lambda part: _decode_piece(vae, part), latents, tile, scale)
+    return _decode_piece(vae, latents)
+
+
+def _decode_piece(vae: Any, latents: torch.Tensor) -> torch.Tensor:
     with torch.inference_mode():
         scaled = latents.to(next(vae.parameters()).dtype) / vae.config.scaling_factor
         decoded: torch.Tensor = vae.decode(scaled, return_dict=False)[0]
@@ -262,22 +298,28 @@ def _looks_broken(decoded: torch.Tensor) -> bool:
 
 def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
     """Latents to an RGB uint8 image, retrying the VAE in float32 when half precision overflows."""
+    return decode_each(ctx, latents[:1])[0]
+
+
+def decode_each(ctx: TaskContext, latents: torch.Tensor) -> list[np.ndarray]:
+    """A batch's latents to one RGB uint8 image each, decoded together (one at a time where the memory
+    tier slices the VAE)."""
     model = ctx.model
     vae = model.components["vae"]
     half = next(vae.parameters()).dtype != torch.float32
     decoded: torch.Tensor | None = None
     if not (half and model.vae_needs_fp32):
-        decoded = _decode_raw(vae, latents)
+        decoded = _decode_raw(vae, latents, vae_tile(model))
         if half and _looks_broken(decoded):
             log.warning("the VAE overflowed in half precision; decoding in float32 from now on")
             model.vae_needs_fp32 = True
             decoded = None
     if decoded is None:
         with _vae_in_float32(vae):
-            decoded = _decode_raw(vae, latents.float())
+            decoded = _decode_raw(vae, latents.float(), vae_tile(model))
     decoded = torch.nan_to_num(decoded, nan=0.0)
-    pixels = ((decoded[0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return pixels.permute(1, 2, 0).cpu().numpy()
+    pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return list(pixels.permute(0, 2, 3, 1).cpu().numpy())
 
 
 def make_recipe(

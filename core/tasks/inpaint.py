@@ -5,6 +5,8 @@ Works with 9-channel inpainting checkpoints and, through latent blending, with r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from diffusers import StableDiffusionInpaintPipeline
 
@@ -27,6 +29,8 @@ from sfumato.core.tasks.common import (
     round_to_8,
     to_pil,
 )
+from sfumato.core.tasks.hires import plan_for, refine
+from sfumato.core.tasks.hires_plan import OFF
 
 
 def repaint(
@@ -44,6 +48,16 @@ def repaint(
     rounded to multiples of 8), and return the raw generation at the image's size."""
     height, width = image.shape[:2]
     gen_width, gen_height = size or (round_to_8(width), round_to_8(height))
+    plan = plan_for(ctx, job, gen_width, gen_height)
+    if plan is not None:
+        # A large area is repainted at the native size first, then enlarged and refined in the mask.
+        one_pass = replace(job, hires=OFF)
+        first_size = (plan.first_width, plan.first_height)
+        first = repaint(ctx, one_pass, image, repaint_mask, strength, seed, index, embeds, first_size)
+        drawn = np.where(repaint_mask[..., None] > 0, first, image)
+        where = resized(repaint_mask, gen_width, gen_height)
+        latents = refine(ctx, job, embeds, seed, index, resized(drawn, gen_width, gen_height), where)
+        return resized(decode(ctx, latents), width, height)
     latents = denoise(
         ctx, StableDiffusionInpaintPipeline, job, embeds, seed, index,
         image=to_pil(resized(image, gen_width, gen_height)),

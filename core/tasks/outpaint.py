@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sfumato.core.api import Mode, Outpaint
+from sfumato.core.api import OUTPAINT_STRENGTH, Mode, Outpaint
 from sfumato.core.imaging import extend_canvas
 from sfumato.core.masks import composite, feather_mask
 from sfumato.core.tasks.common import (
@@ -20,15 +20,12 @@ from sfumato.core.tasks.common import (
 )
 from sfumato.core.tasks.inpaint import repaint
 
-# Regular checkpoints keep some of the prefill so the new area continues the edge colours.
-REGULAR_MODEL_STRENGTH = 0.9
-
 
 def run(job: Outpaint, ctx: TaskContext) -> list[Output]:
     check_common(job)
     check_image(job.init, "The image to extend")
     strength = (
-        job.strength if job.strength is not None else 1.0 if ctx.model.inpainting else REGULAR_MODEL_STRENGTH
+        job.strength if job.strength is not None else 1.0 if ctx.model.inpainting else OUTPAINT_STRENGTH
     )
     check_strength(strength)
     extended, new_area = extend_canvas(job.init, job.left, job.top, job.right, job.bottom)

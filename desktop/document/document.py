@@ -223,9 +223,16 @@ class Document:
         return layer
 
     def import_image(
-        self, source: Path | str | np.ndarray, *, x: int = 0, y: int = 0, name: str | None = None
+        self,
+        source: Path | str | np.ndarray,
+        *,
+        x: int = 0,
+        y: int = 0,
+        name: str | None = None,
+        recipe: Recipe | None = None,
     ) -> Layer:
-        """An image file (or an RGB/RGBA array) as a new layer at (x, y)."""
+        """An image file (or an RGB/RGBA array) as a new layer at (x, y), with the recipe it was made
+        from when known."""
         if isinstance(source, np.ndarray):
             pixels = _as_rgba(source)
             check_size(pixels.shape[1], pixels.shape[0], "The imported image")
@@ -234,7 +241,7 @@ class Document:
             path = Path(source)
             pixels = read_image_file(path)
             default_name = path.stem
-        layer = Layer(pixels, x=x, y=y, name=name or default_name)
+        layer = Layer(pixels, x=x, y=y, name=name or default_name, recipe=recipe)
         self._insert(layer, None, "Import image")
         return layer
 

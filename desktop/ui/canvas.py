@@ -12,6 +12,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QImage,
     QKeyEvent,
@@ -20,6 +21,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
     QTabletEvent,
     QWheelEvent,
@@ -55,6 +57,7 @@ BACKGROUND = QColor(38, 38, 38)
 MASK_COLOUR = (200, 70, 90)
 MASK_OPACITY = 0.45
 FRAME_LABEL = QColor(200, 200, 200)
+CHECKER, CHECKER_LIGHT, CHECKER_DARK = 8, QColor(204, 204, 204), QColor(168, 168, 168)
 # Above this many screen pixels per canvas pixel the pixels are drawn as crisp squares.
 SMOOTH_LIMIT = 2.0
 
@@ -87,6 +90,8 @@ class CanvasView(QWidget):
         self._fit_pending = True
         self._selection = Selection(self)
         self._selection.changed.connect(self.update)
+        self.mask_shown = True
+        self._checkers = _checkerboard()
         host.changed.connect(self._on_change)
         host.replaced.connect(self._on_replaced)
         tools.changed.connect(self._on_tools_changed)
@@ -174,6 +179,11 @@ class CanvasView(QWidget):
         self._handler.cancel()
         return True
 
+    def show_mask(self, shown: bool) -> None:
+        """Show or hide the mask's tint (the mask itself stays and still guides inpainting)."""
+        self.mask_shown = shown
+        self.update()
+
     @property
     def frame_image_shown(self) -> bool:
         return self._frame_image is not None
@@ -249,14 +259,22 @@ class CanvasView(QWidget):
         for layer in self.document.layers:
             if layer.visible:
                 extent = extent.union(layer.rect)
+        self._draw_paper(painter, extent.union(self.document.frame.rect))
         self._draw_tiles(painter, self._pixels, visible.intersect(extent), level)
-        self._draw_tiles(painter, self._mask, visible.intersect(self.document.mask.rect), level)
+        if self.mask_shown:
+            self._draw_tiles(painter, self._mask, visible.intersect(self.document.mask.rect), level)
         self._draw_frame(painter)
         self._draw_selection(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._handler.paint(painter)
         self._draw_brush_outline(painter)
         painter.end()
+
+    def _draw_paper(self, painter: QPainter, area: Rect) -> None:
+        """A checkerboard under the picture and the frame, so transparent parts read as transparent."""
+        if not area.is_empty():
+            target = widget_rect(self._viewport, area.x, area.y, area.right, area.bottom)
+            painter.fillRect(target, QBrush(self._checkers))
 
     def _draw_tiles(self, painter: QPainter, cache: TileCache, area: Rect, level: int) -> None:
         if area.is_empty():
@@ -428,6 +446,17 @@ class CanvasView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_if_pending()
+
+
+def _checkerboard() -> QPixmap:
+    """Two squares of each grey, CHECKER screen pixels each: the pattern under transparency."""
+    pixmap = QPixmap(2 * CHECKER, 2 * CHECKER)
+    pixmap.fill(CHECKER_LIGHT)
+    painter = QPainter(pixmap)
+    painter.fillRect(0, 0, CHECKER, CHECKER, CHECKER_DARK)
+    painter.fillRect(CHECKER, CHECKER, CHECKER, CHECKER, CHECKER_DARK)
+    painter.end()
+    return pixmap
 
 
 def _tinted(coverage: np.ndarray) -> np.ndarray:

@@ -3,13 +3,14 @@ PNGs, remember recent files, and autosave with recovery after a crash."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from sfumato.core.api import BadInput, Recipe
-from sfumato.core.metadata import save_png
+from sfumato.core.metadata import read_recipe, save_png
 from sfumato.core.paths import data_dir
 from sfumato.desktop.document import Document, Layer
 from sfumato.desktop.document.autosave import (
@@ -22,6 +23,8 @@ from sfumato.desktop.document.autosave import (
 from sfumato.desktop.document.ora import open_ora, save_ora
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.settings import Settings
+
+log = logging.getLogger(__name__)
 
 RECENT_FILES = "recent_files"
 ORA_SUFFIX = ".ora"
@@ -97,9 +100,10 @@ class DocumentFiles(QObject):
     # ---- images --------------------------------------------------------------------------------
 
     def import_image(self, path: Path, at: tuple[int, int] | None = None) -> Layer:
-        """An image file as a new layer, by default at the frame's top left."""
+        """An image file as a new layer, by default at the frame's top left; a PNG made by Sfumato or
+        AUTOMATIC1111 brings its recipe along as the layer's."""
         x, y = at if at is not None else (self.document.frame.x, self.document.frame.y)
-        return self.document.import_image(path, x=x, y=y)
+        return self.document.import_image(path, x=x, y=y, recipe=_recipe_in(path))
 
     def export_visible(self, path: Path) -> None:
         """What is visible, cropped to the painted area, as a PNG (with the recipe of a lone generation)."""
@@ -153,6 +157,16 @@ class DocumentFiles(QObject):
 
     def closing(self) -> None:
         self._forget_autosave()
+
+
+def _recipe_in(path: Path) -> Recipe | None:
+    if path.suffix.lower() != ".png":
+        return None
+    try:
+        return read_recipe(path)
+    except BadInput as error:  # the picture itself may be fine: it comes in without a recipe
+        log.warning("%s", error.message)
+        return None
 
 
 def _png_path(path: Path) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPointF
+from PySide6.QtCore import QObject, QPointF, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from sfumato.core.api import SfumatoError
+from sfumato.core.api import BadInput, SfumatoError
 from sfumato.desktop.ui.canvas import CanvasView
 from sfumato.desktop.ui.document_files import ORA_SUFFIX, DocumentFiles
 from sfumato.desktop.ui.messages import StudioMessages
@@ -26,6 +26,8 @@ def droppable(path: str) -> bool:
 
 
 class FileCommands(QObject):
+    recipe_imported = Signal(object)  # the Recipe a PNG brought in with it
+
     def __init__(
         self,
         files: DocumentFiles,
@@ -67,9 +69,17 @@ class FileCommands(QObject):
             self.files.new_document()
 
     def ask_open(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self._window, "Open", self._folder(), ORA_FILTER)
-        if path:
-            self.open_if_allowed(Path(path))
+        """Open a document; a picture chosen here comes in as a layer (with its recipe, if any)."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self._window, "Open", self._folder(), f"{ORA_FILTER};;{IMAGE_FILTER}"
+        )
+        if not path:
+            return
+        if not droppable(path):
+            raise BadInput(
+                f'"{Path(path).name}" is neither an OpenRaster document nor a picture Sfumato opens.'
+            )
+        self.drop_files([Path(path)])
 
     def open_if_allowed(self, path: Path) -> None:
         if self.may_discard_changes():
@@ -96,7 +106,12 @@ class FileCommands(QObject):
             self._window, "Import Image as Layer", self._folder(), IMAGE_FILTER
         )
         if path:
-            self.files.import_image(Path(path))
+            self.import_image(Path(path))
+
+    def import_image(self, path: Path, at: tuple[int, int] | None = None) -> None:
+        layer = self.files.import_image(path, at)
+        if layer.recipe is not None:
+            self.recipe_imported.emit(layer.recipe)
 
     def ask_export(self) -> None:
         path = self._ask_png_path("Export Visible as PNG")
@@ -115,7 +130,7 @@ class FileCommands(QObject):
                 self._messages.guarded(lambda chosen=path: self.open_if_allowed(chosen))  # type: ignore[misc]
             elif path.suffix.lower() in IMAGE_SUFFIXES:
                 at = self._canvas_point(canvas_widget_point)
-                self._messages.guarded(lambda chosen=path, where=at: self.files.import_image(chosen, where))  # type: ignore[misc]
+                self._messages.guarded(lambda chosen=path, where=at: self.import_image(chosen, where))  # type: ignore[misc]
 
     def _canvas_point(self, widget_point: QPointF | None) -> tuple[int, int] | None:
         if widget_point is None or not self._canvas.rect().contains(widget_point.toPoint()):

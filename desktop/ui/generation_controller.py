@@ -83,6 +83,7 @@ class GenerationController(QObject):
         panel.cancel_requested.connect(self.cancel)
         boxes = panel.candidates
         boxes.step.connect(self.step_candidate)
+        boxes.chosen.connect(self.choose_candidate)
         boxes.keep.connect(self.keep_candidate)
         boxes.keep_all.connect(self.keep_all_candidates)
         boxes.discard.connect(self.discard_candidate)
@@ -252,12 +253,19 @@ class GenerationController(QObject):
             self.candidate_index %= len(self.candidates)
             candidate = self.candidates[self.candidate_index]
             self.canvas.set_frame_image(candidate.image, candidate.rect)
-        self.panel.candidates.show_position(self.candidate_index, len(self.candidates))
+        self.panel.candidates.show_candidates(
+            [candidate.image for candidate in self.candidates], self.candidate_index
+        )
         self.candidates_changed.emit()
 
     def step_candidate(self, direction: int) -> None:
         if self.candidates:
             self.candidate_index = (self.candidate_index + direction) % len(self.candidates)
+            self._show_candidate()
+
+    def choose_candidate(self, index: int) -> None:
+        if 0 <= index < len(self.candidates):
+            self.candidate_index = index
             self._show_candidate()
 
     def keep_candidate(self) -> None:
@@ -310,4 +318,4 @@ class GenerationController(QObject):
         self.panel.set_automatic_mode(self.automatic_mode())
 
     def automatic_mode(self) -> Mode:
-        return automatic_mode(self.host.document.frame_coverage())
+        return automatic_mode(self.host.document)

@@ -1,5 +1,6 @@
-"""The Generate panel: model, prompts, mode and sampling settings, the Generate and Cancel buttons,
-progress, and the candidates of a batch to step through, keep or discard."""
+"""The Generate panel: model, prompts, mode and the most used sampling settings, the rest in a
+collapsible Advanced section, the Generate and Cancel buttons and progress. The candidates of a batch
+live in their own strip (`candidates_strip`), shown by the main window."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 from sfumato.core.api import DEFAULT_SAMPLER, Mode, Recipe, request_fields, setting_of
 from sfumato.desktop.ui.addon_names import AddonDirectory
 from sfumato.desktop.ui.addon_prompt import AddonPicker, PromptEdit
-from sfumato.desktop.ui.generation_plan import GenerationSettings, recipe_values
+from sfumato.desktop.ui.candidates_strip import CandidatesBox
+from sfumato.desktop.ui.generation_plan import GenerationSettings, mode_uses, recipe_values
 from sfumato.desktop.ui.model_picker import ModelPicker
+from sfumato.desktop.ui.offer_bar import OfferBar
 from sfumato.desktop.ui.token_counter import TokenCounter
 from sfumato.desktop.ui.widget_values import read_value, write_value
 from sfumato.desktop.ui.widgets import check_box, decimal_box, spin_box, tool_button
@@ -36,54 +39,24 @@ _REQUEST_FIELDS = {declared.name: declared for declared in request_fields()}
 
 
 def _prompt_box(name: str, placeholder: str, lines: int, addons: AddonDirectory) -> PromptEdit:
+    """A prompt box `lines` high, growing to three times that where the panel has room."""
     box = PromptEdit(addons)
     box.setObjectName(name)
     box.setPlaceholderText(placeholder)
     box.setTabChangesFocus(True)
-    box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
+    box.setMinimumHeight(box.fontMetrics().lineSpacing() * lines + 14)
+    box.setMaximumHeight(box.fontMetrics().lineSpacing() * lines * 3 + 14)
     TokenCounter(box)
     return box
 
 
-class CandidatesBox(QGroupBox):
-    """Shown while a batch's images wait to be kept or discarded."""
+class _WidthFirstColumn(QVBoxLayout):
+    """A column the scroll area sizes to its viewport: with wrapped labels inside, a height-for-width
+    layout would be given its preferred height, and the prompt boxes would never shrink before the
+    panel scrolls."""
 
-    step = Signal(int)
-    keep = Signal()
-    keep_all = Signal()
-    discard = Signal()
-    discard_all = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Candidates", parent)
-        self.label = QLabel()
-        previous = tool_button("◀", "Previous candidate")
-        following = tool_button("▶", "Next candidate")
-        previous.clicked.connect(lambda: self.step.emit(-1))
-        following.clicked.connect(lambda: self.step.emit(+1))
-        self.keep_button = QPushButton("Keep")
-        self.keep_button.setToolTip("Add this candidate as a layer")
-        keep_all = QPushButton("Keep all")
-        self.discard_button = QPushButton("Discard")
-        discard_all = QPushButton("Discard all")
-        self.keep_button.clicked.connect(self.keep)
-        keep_all.clicked.connect(self.keep_all)
-        self.discard_button.clicked.connect(self.discard)
-        discard_all.clicked.connect(self.discard_all)
-        top = QHBoxLayout()
-        top.addWidget(previous)
-        top.addWidget(self.label, 1, Qt.AlignmentFlag.AlignCenter)
-        top.addWidget(following)
-        buttons = QHBoxLayout()
-        for button in (self.keep_button, keep_all, self.discard_button, discard_all):
-            buttons.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(buttons)
-
-    def show_position(self, index: int, count: int) -> None:
-        self.label.setText(f"{index + 1} of {count}")
-        self.setVisible(count > 0)
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 class GenerationPanel(QWidget):
@@ -96,7 +69,7 @@ class GenerationPanel(QWidget):
         self.models = ModelPicker()
         self.addons = AddonDirectory()
         self.prompt = _prompt_box(
-            "prompt", "Describe the picture, e.g. a lighthouse at dusk, (oil paint:1.2)", 4, self.addons
+            "prompt", "Describe the picture, e.g. a lighthouse at dusk, (oil paint:1.2)", 3, self.addons
         )
         self.negative = _prompt_box("negative", "What to avoid, e.g. blurry, text", 2, self.addons)
         self.addon_picker = AddonPicker(self.prompt)
@@ -111,6 +84,11 @@ class GenerationPanel(QWidget):
         self.mode.addItem("Automatic", AUTOMATIC)
         for mode in Mode:
             self.mode.addItem(mode.value, mode.value)
+        self.automatic_mode = Mode.TXT2IMG
+        self.mode_note = QLabel()
+        self.mode_note.setObjectName("modeNote")
+        self.mode_note.setWordWrap(True)
+        self.mode.currentIndexChanged.connect(lambda _index: self.show_mode_uses())
         self.sampler = QComboBox()
         self.sampler.addItem(DEFAULT_SAMPLER)
         self.steps = spin_box(1, 150, 20)
@@ -119,13 +97,15 @@ class GenerationPanel(QWidget):
         self.random_seed = check_box("Random", checked=True)
         self.random_seed.toggled.connect(lambda random: self.seed.setEnabled(not random))
         self.seed.setEnabled(False)
-        self.reuse_seed = tool_button("Reuse last", "Use the seed of the last generation")
+        self.reuse_seed = tool_button("Reuse", "Use the seed of the last generation")
         self.reuse_seed.setEnabled(False)
         self.reuse_seed.clicked.connect(self._reuse_last_seed)
         self.last_seed: int | None = None
         self.strength = decimal_box(0.0, 1.0, 0.75, step=0.05, decimals=2)
         self.strength.setToolTip("How much of the picture under the frame may change (img2img and inpaint)")
         self.mask_blur = spin_box(0, 64, 4, suffix=" px")
+        self.strength.valueChanged.connect(lambda _value: self.show_mode_uses())
+        self.mask_blur.valueChanged.connect(lambda _value: self.show_mode_uses())
         self.batch = spin_box(1, 16, 1)
         self.only_masked = check_box("Only masked area at full resolution")
         self.advanced = _advanced_boxes()
@@ -142,8 +122,9 @@ class GenerationPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.candidates = CandidatesBox()
+        self.candidates = CandidatesBox()  # placed by the main window, in its own dock
         self.candidates.hide()
+        self.offers = OfferBar()  # e.g. a model's native size for the frame, a dropped PNG's recipe
         # The panel's values by name: the settings' fields, plus "random_seed".
         self.values: dict[str, QWidget] = {
             "prompt": self.prompt, "negative": self.negative, "sampler": self.sampler,
@@ -160,50 +141,83 @@ class GenerationPanel(QWidget):
         seed_row.addWidget(self.reuse_seed)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Mode", self.mode)
+        mode_column = QVBoxLayout()  # the note right under its box (a form row would pad it)
+        mode_column.setSpacing(2)
+        mode_column.addWidget(self.mode)
+        mode_column.addWidget(self.mode_note)
+        form.addRow("Mode", mode_column)
         form.addRow("Sampler", self.sampler)
-        form.addRow("Steps", self.steps)
-        form.addRow("CFG scale", self.cfg)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps, 1)
+        steps_row.addWidget(QLabel("CFG"))
+        steps_row.addWidget(self.cfg, 1)
+        form.addRow("Steps", steps_row)
         form.addRow("Seed", seed_row)
-        form.addRow("Strength", self.strength)
-        form.addRow("Mask blur", self.mask_blur)
-        form.addRow("Batch", self.batch)
-        form.addRow("", self.only_masked)
-        advanced = QGroupBox("Advanced")
-        advanced_form = QFormLayout(advanced)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(QLabel("Batch"))
+        strength_row.addWidget(self.batch, 1)
+        form.addRow("Strength", strength_row)
+        self.advanced_section = QWidget()
+        self.advanced_section.setObjectName("advancedSettings")
+        advanced_form = QFormLayout(self.advanced_section)
+        advanced_form.setContentsMargins(12, 0, 0, 0)
+        advanced_form.addRow("Mask blur", self.mask_blur)
+        advanced_form.addRow("", self.only_masked)
         for name, box in self.advanced.items():
             advanced_form.addRow(setting_of(_REQUEST_FIELDS[name]).label, box)
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setObjectName("advancedToggle")
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced_toggle.toggled.connect(self.show_advanced)
+        self.show_advanced(False)
         fields = QWidget()
         fields.setObjectName("generationFields")
-        column = QVBoxLayout(fields)
+        column = _WidthFirstColumn(fields)
         column.setContentsMargins(0, 0, 4, 0)
-        column.addWidget(QLabel("Model"))
-        column.addWidget(self.models)
+        column.setSpacing(4)
+        model_row = QHBoxLayout()
+        model_row.addWidget(QLabel("Model"))
+        model_row.addWidget(self.models, 1)
+        column.addLayout(model_row)
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(QLabel("Prompt"), 1)
         prompt_row.addWidget(self.addon_picker)
         column.addLayout(prompt_row)
-        column.addWidget(self.prompt)
+        column.addWidget(self.prompt, 3)
         column.addWidget(self.prompt_problem)
         column.addWidget(QLabel("Negative prompt"))
-        column.addWidget(self.negative)
+        column.addWidget(self.negative, 1)
         column.addLayout(form)
-        column.addWidget(advanced)
+        column.addWidget(self.advanced_toggle)
+        column.addWidget(self.advanced_section)
         column.addStretch(1)
-        # The settings scroll when the dock is short; Generate, progress and candidates stay in view.
-        scroll = QScrollArea()
-        scroll.setWidget(fields)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The settings scroll when the dock is short; Generate and progress stay in view.
+        self.settings_scroll = QScrollArea()
+        self.settings_scroll.setWidget(fields)
+        self.settings_scroll.setWidgetResizable(True)
+        self.settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.addWidget(self.settings_scroll, 1)
+        layout.addWidget(self.offers)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
-        layout.addWidget(self.candidates)
+        self.show_mode_uses()
+
+    def show_advanced(self, shown: bool) -> None:
+        """Open or close the Advanced section."""
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        if self.advanced_toggle.isChecked() != shown:
+            self.advanced_toggle.setChecked(shown)
+        self.advanced_section.setVisible(shown)
 
     # ---- settings ------------------------------------------------------------------------------
 
@@ -230,7 +244,15 @@ class GenerationPanel(QWidget):
 
     def set_automatic_mode(self, mode: Mode) -> None:
         """Show what Automatic would do for the frame as it is now."""
+        self.automatic_mode = mode
         self.mode.setItemText(0, f"Automatic ({mode.value})")
+        self.show_mode_uses()
+
+    def show_mode_uses(self) -> None:
+        """Say under Mode which strength and mask blur the chosen mode will use."""
+        chosen = self.mode.currentData()
+        mode = self.automatic_mode if chosen in (AUTOMATIC, None) else Mode(chosen)
+        self.mode_note.setText(mode_uses(mode, self.strength.value(), self.mask_blur.value()))
 
     def set_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)
@@ -254,9 +276,9 @@ class GenerationPanel(QWidget):
 
     def apply_recipe(self, recipe: Recipe) -> None:
         """Fill the panel from a generated layer's recipe, its seed fixed, ready to tweak and run."""
-        self.restore(recipe_values(recipe) | {"random_seed": False})
         if recipe.model in self.models.models():
-            self.models.select(recipe.model)
+            self.models.select(recipe.model)  # first: the model's defaults must not replace the recipe's
+        self.restore(recipe_values(recipe) | {"random_seed": False})
 
     def state(self) -> dict[str, Any]:
         """The panel's values, to restore next time."""

@@ -1,8 +1,9 @@
 """Turn what lies under the frame, plus the generation panel's settings, into one engine job.
 
 The mode follows the frame's content unless the artist picks one: nothing under the frame →
-txt2img; a mask → inpaint; partly empty → outpaint (the empty border is generated around the
-painted part); fully covered → img2img.
+txt2img; a mask → inpaint; a drawing (mostly transparent strokes) inside the frame on an otherwise
+empty canvas → img2img (sketch to image); partly empty otherwise → outpaint (the empty border is
+generated around the painted part); fully covered → img2img.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sfumato.core.api import (
+    OUTPAINT_STRENGTH,
     BadInput,
     Img2Img,
     Inpaint,
@@ -25,12 +27,14 @@ from sfumato.core.api import (
     request_values,
 )
 from sfumato.desktop.document import Content, Document, FrameCoverage, Rect
-from sfumato.desktop.document.compositing import composite
+from sfumato.desktop.document.compositing import composite, composite_alpha
 from sfumato.desktop.document.frame import SNAP
 from sfumato.desktop.document.layers import Layer
 
 # Transparent pixels inside the picture given to the engine read as this mid grey.
 BACKDROP = 128
+# A drawing covers less than this share of the box its strokes span (a picture covers all of it).
+SKETCH_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,14 +57,44 @@ class Plan:
     rect: Rect  # where the result goes on the canvas
 
 
-def automatic_mode(coverage: FrameCoverage) -> Mode:
+def automatic_mode(document: Document) -> Mode:
+    coverage: FrameCoverage = document.frame_coverage()
     if coverage.content is Content.EMPTY:
         return Mode.TXT2IMG
     if coverage.masked:
         return Mode.INPAINT
-    if coverage.content is Content.PARTIAL:
+    if coverage.content is Content.PARTIAL and not _is_sketch(document):
         return Mode.OUTPAINT
     return Mode.IMG2IMG
+
+
+def _is_sketch(document: Document) -> bool:
+    """A drawing inside the frame on an otherwise empty canvas: lines and shapes that leave most of
+    the box they span transparent. An imported picture smaller than the frame (opaque across its box)
+    is not one: the artist wants it extended (outpaint)."""
+    frame = document.frame.rect
+    for layer in document.layers:
+        visible = layer.visible and layer.opacity > 0
+        if visible and not frame.contains(layer.rect) and not frame.contains(layer.content_rect()):
+            return False
+    painted = composite_alpha(document.layers, frame) > 0
+    rows, columns = np.flatnonzero(painted.any(axis=1)), np.flatnonzero(painted.any(axis=0))
+    box = painted[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    return float(box.mean()) < SKETCH_COVERAGE
+
+
+def mode_uses(mode: Mode, strength: float, mask_blur: int) -> str:
+    """In plain words, the strength and mask blur a mode will use, given the panel's values."""
+    if mode is Mode.TXT2IMG:
+        return "Uses neither strength nor mask blur."
+    if mode is Mode.IMG2IMG:
+        return f"Uses strength {strength:.2f}; no mask blur."
+    if mode is Mode.INPAINT:
+        return f"Uses strength {strength:.2f} and mask blur {mask_blur} px."
+    return (
+        f"Uses strength {OUTPAINT_STRENGTH:.2f} (1.00 with an inpainting model), not the panel's, "
+        f"and mask blur {max(mask_blur, SNAP)} px (at least {SNAP})."
+    )
 
 
 def recipe_values(recipe: Recipe) -> dict[str, Any]:
@@ -87,7 +121,7 @@ def plan_generation(
     if not settings.model:
         raise BadInput("Choose a model first: use the model picker in the Generate panel.")
     rect = rect or document.frame.rect
-    mode = settings.mode or automatic_mode(document.frame_coverage())
+    mode = settings.mode or automatic_mode(document)
     common: dict[str, Any] = request_values(settings) | dict(
         width=rect.width, height=rect.height, model=settings.model, batch=settings.batch
     )

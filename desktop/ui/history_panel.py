@@ -1,7 +1,10 @@
-"""The History panel: every undo step, oldest first; click one to go back (or forward) to it."""
+"""The History panel: every undo step, oldest first; click one to go back (or forward) to it.
+A run of identical steps (six strokes of "Paint mask") is one row with a count; clicking it goes to
+the last step of the run."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -9,6 +12,19 @@ from sfumato.core.api import SfumatoError
 from sfumato.desktop.ui.document_host import DocumentHost
 
 UNDONE = QColor(120, 120, 120)
+POSITION_ROLE = Qt.ItemDataRole.UserRole
+
+
+def runs(labels: list[str], position: int) -> list[tuple[str, int, int]]:
+    """(label, count, last position) for each run of identical labels; a run never spans the
+    current position, so done and undone steps stay apart."""
+    rows: list[tuple[str, int, int]] = []
+    for number, label in enumerate(labels, start=1):
+        if rows and rows[-1][0] == label and number != position + 1:
+            rows[-1] = (label, rows[-1][1] + 1, number)
+        else:
+            rows.append((label, 1, number))
+    return rows
 
 
 class HistoryPanel(QWidget):
@@ -19,11 +35,13 @@ class HistoryPanel(QWidget):
         self._updating = False
         self.list = QListWidget()
         self.list.setObjectName("historyList")
+        self.list.setUniformItemSizes(True)
         self.list.currentRowChanged.connect(self._on_row)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.note)
         host.history_changed.connect(self.rebuild)
@@ -34,13 +52,19 @@ class HistoryPanel(QWidget):
         self._updating = True
         try:
             self.list.clear()
-            self.list.addItem(QListWidgetItem("Earlier steps" if history.dropped else "Start"))
-            for number, label in enumerate(history.labels, start=1):
-                item = QListWidgetItem(label)
-                if number > history.position:
+            start = QListWidgetItem("Earlier steps" if history.dropped else "Start")
+            start.setData(POSITION_ROLE, 0)
+            self.list.addItem(start)
+            current = 0
+            for label, count, last in runs(list(history.labels), history.position):
+                item = QListWidgetItem(f"{label} ×{count}" if count > 1 else label)
+                item.setData(POSITION_ROLE, last)
+                if last > history.position:
                     item.setForeground(QBrush(UNDONE))
+                else:
+                    current = self.list.count()
                 self.list.addItem(item)
-            self.list.setCurrentRow(history.position)
+            self.list.setCurrentRow(current)
             self.list.scrollToItem(self.list.currentItem())
         finally:
             self._updating = False
@@ -51,6 +75,6 @@ class HistoryPanel(QWidget):
         if self._updating or row < 0:
             return
         try:
-            self.host.document.jump_to(row)
+            self.host.document.jump_to(int(self.list.item(row).data(POSITION_ROLE)))
         except (RuntimeError, SfumatoError):  # a stroke is still in progress
             self.rebuild()

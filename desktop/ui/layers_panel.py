@@ -4,6 +4,7 @@ its name to rename it. Every change goes through the document, so each is one un
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import numpy as np
@@ -14,12 +15,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -39,6 +40,7 @@ from sfumato.desktop.document import (
 )
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.qimage import to_qimage
+from sfumato.desktop.ui.recipe_view import recipe_summary
 from sfumato.desktop.ui.widgets import slider, tool_button
 
 THUMBNAIL = 40
@@ -67,6 +69,14 @@ class _WithinWidth(QStyledItemDelegate):
         if isinstance(view, QListWidget):
             size.setWidth(min(size.width(), view.viewport().width()))
         return size
+
+
+def layer_tooltip(layer: Layer) -> str:
+    """The layer's whole name and whether it is shown, and a generated layer's recipe."""
+    shown = "Visible" if layer.visible else "Hidden"
+    if layer.recipe is not None:
+        return f"<b>{html.escape(layer.name)}</b> ({shown.lower()}){recipe_summary(layer.recipe)}"
+    return f"{layer.name}\n{shown}"
 
 
 class LayerList(QListWidget):
@@ -103,6 +113,7 @@ class LayersPanel(QWidget):
     message = Signal(str)
     reroll_requested = Signal(object)  # the generated Layer to make again with a new seed
     copy_recipe_requested = Signal(object)  # the generated Layer whose recipe fills the Generate panel
+    show_recipe_requested = Signal(object)  # the generated Layer whose recipe to show in full
 
     def __init__(self, host: DocumentHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +127,7 @@ class LayersPanel(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._show_context_menu)
         self.opacity = slider(0, 100, "Layer opacity")
+        self.opacity.setValue(100)  # what a new layer has, shown while no layer is selected too
         self.opacity_label = QLabel("100 %")
         self.opacity.valueChanged.connect(self._on_opacity_moved)
         self.opacity.sliderReleased.connect(self._commit_opacity)
@@ -147,18 +159,19 @@ class LayersPanel(QWidget):
         properties.addWidget(QLabel("Blend"), 1, 0)
         properties.addWidget(self.blend, 1, 1)
         properties.addWidget(self.locked, 1, 2)
-        buttons = QHBoxLayout()
-        for text, tip, action in (
+        buttons = QGridLayout()  # two rows keep the panel narrow enough for a laptop's screen
+        for index, (text, tip, action) in enumerate((
             ("New", "Add a layer", self.add_layer),
             ("Copy", "Duplicate the layer", lambda: self.document.duplicate_layer()),
             ("Delete", "Delete the layer", lambda: self.document.delete_layer()),
+            ("Flatten", "Flatten all layers into one", lambda: self.document.flatten()),
             ("↑", "Move the layer up", lambda: self.move_active(+1)),
             ("↓", "Move the layer down", lambda: self.move_active(-1)),
             ("Merge", "Merge the layer into the one below", lambda: self.document.merge_down()),
-            ("Flatten", "Flatten all layers into one", lambda: self.document.flatten()),
-        ):
-            buttons.addWidget(self._button(text, tip, action))
-        buttons.addStretch(1)
+        )):  # fmt: skip
+            button = self._button(text, tip, action)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button, index // 4, index % 4)
         layout = QVBoxLayout(self)
         layout.addLayout(properties)
         layout.addWidget(self.list, 1)
@@ -205,7 +218,7 @@ class LayersPanel(QWidget):
                     | Qt.ItemFlag.ItemIsDragEnabled
                 )
                 item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
-                item.setToolTip(f"{layer.name}\n{'Visible' if layer.visible else 'Hidden'}")
+                item.setToolTip(layer_tooltip(layer))
                 self.list.addItem(item)
                 if layer is self.document.active_layer:
                     self.list.setCurrentItem(item)
@@ -233,7 +246,9 @@ class LayersPanel(QWidget):
         reroll.triggered.connect(lambda: self.reroll_requested.emit(layer))
         copy = menu.addAction("Copy recipe to the Generate panel")
         copy.triggered.connect(lambda: self.copy_recipe_requested.emit(layer))
-        for action in (reroll, copy):
+        show = menu.addAction("Show recipe…")
+        show.triggered.connect(lambda: self.show_recipe_requested.emit(layer))
+        for action in (reroll, copy, show):
             action.setEnabled(layer.recipe is not None)
         return menu
 

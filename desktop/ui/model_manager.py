@@ -45,6 +45,7 @@ from sfumato.desktop.ui.model_manager_parts import (
     base_name,
     describe_failure,
 )
+from sfumato.desktop.ui.model_settings import ModelSettingsDialog
 
 SAFETENSORS_FILTER = "Safetensors files (*.safetensors);;All files (*)"
 LEGACY_FILTER = "Legacy model files (*.ckpt *.pt *.pth *.bin);;All files (*)"
@@ -55,11 +56,17 @@ class ModelManager(QWidget):
     """The Models → Model Manager… window."""
 
     installed_changed = Signal()
+    model_settings_changed = Signal(str)  # the model id whose own settings the artist changed
 
     def __init__(
-        self, parent: QWidget | None = None, *, half_precision: Callable[[], bool] = lambda: False
+        self,
+        parent: QWidget | None = None,
+        *,
+        half_precision: Callable[[], bool] = lambda: False,
+        samplers: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
+        self.samplers = samplers  # the names a model's Settings dialog offers
         # Whether the engine runs in float16 (it knows its device; this process never loads torch).
         self.half_precision = half_precision
         self.setObjectName("modelManager")
@@ -194,9 +201,22 @@ class ModelManager(QWidget):
         cell = QWidget()
         layout = QHBoxLayout(cell)
         layout.setContentsMargins(2, 0, 2, 0)
+        if model.kind == "checkpoint":
+            settings_button = QPushButton("Settings…")
+            settings_button.setObjectName(f"settings-{model.id}")
+            settings_button.setToolTip("The size, steps, CFG scale and sampler this model starts with")
+            settings_button.clicked.connect(lambda _checked=False, m=model: self.edit_settings(m))
+            layout.addWidget(settings_button)
         layout.addWidget(verify_button)
         layout.addWidget(remove_button)
         return cell
+
+    def edit_settings(self, model: InstalledModel) -> ModelSettingsDialog:
+        """The Settings dialog of an installed model (not blocking the window)."""
+        dialog = ModelSettingsDialog(model.id, model.name, self.samplers(), self)
+        dialog.saved.connect(self.model_settings_changed)
+        dialog.open()
+        return dialog
 
     def show_message(self, text: str, *, problem: bool = True) -> None:
         self.message.setProperty("problem", problem)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sfumato.core.api import DEVICE_CHOICES
+from sfumato.core.api import DEVICE_CHOICES, SPEED_CHOICES
+from sfumato.core.memory_tiers import MEMORY_CHOICES
 from sfumato.desktop.document.frame import DEFAULT_SIZE
 from sfumato.desktop.document.history import DEFAULT_BUDGET_BYTES
 from sfumato.desktop.ui.settings import Settings
@@ -33,6 +34,8 @@ def _within(bounds: tuple[int, int]) -> Callable[[Any], bool]:
 
 _VALID: dict[str, Callable[[Any], bool]] = {
     "device": lambda value: value in DEVICE_CHOICES,
+    "memory": lambda value: value in MEMORY_CHOICES,
+    "speed": lambda value: value in SPEED_CHOICES,
     "history_mb": _within(HISTORY_MB),
     "autosave_minutes": _within(AUTOSAVE_MINUTES),
     "default_model": lambda value: isinstance(value, str),
@@ -45,8 +48,10 @@ _VALID: dict[str, Callable[[Any], bool]] = {
 
 @dataclass(frozen=True)
 class Preferences:
-    # Performance: where the engine runs (the engine's speed and memory choices join it here).
+    # Performance: where the engine runs, how much of a model stays on the GPU, and how fast it runs.
     device: str = "auto"
+    memory: str = "auto"  # a memory tier, or auto: chosen per job from the free memory
+    speed: str = "default"  # a speed profile
     # Documents
     history_mb: int = DEFAULT_BUDGET_BYTES // MB  # undo history kept per document
     autosave_minutes: int = 1

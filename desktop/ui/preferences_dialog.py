@@ -1,5 +1,5 @@
 """Edit › Preferences…: the artist's preferences in three sections, Performance (where the engine
-runs, later also its speed and memory choices), Documents and Appearance."""
+runs, its memory tier and speed profile), Documents and Appearance."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfumato.core.memory_tiers import LADDER, WHAT_IT_DOES
 from sfumato.desktop.ui.preferences import (
     AUTOSAVE_MINUTES,
     FRAME_SIDE,
@@ -30,6 +31,14 @@ DEVICES = {
     "cuda": "NVIDIA GPU (CUDA)",
     "mps": "Apple GPU (Metal)",
     "cpu": "CPU (slow, always available)",
+}
+MEMORY = {
+    "auto": "Automatic (chosen for each job from the free memory)",
+    **{tier.value: f"{tier.value.capitalize()}: {WHAT_IT_DOES[tier]}" for tier in LADDER},
+}
+SPEEDS = {
+    "default": "Default (no start-up cost)",
+    "fast": "Fast (the model compiled for this GPU; the first image at each size takes longer)",
 }
 LAST_USED = "The model used last"
 
@@ -71,12 +80,16 @@ class PreferencesDialog(QDialog):
         layout.addWidget(buttons)
 
     def _performance(self, preferences: Preferences) -> QGroupBox:
-        # The engine's speed and memory choices belong in this section, next to the device.
         self.performance = QGroupBox("Performance")
         self.performance.setObjectName("performance")
         form = QFormLayout(self.performance)
         self.device = _combo("device", DEVICES, preferences.device)
         form.addRow("Device", self.device)
+        self.memory = _combo("memory", MEMORY, preferences.memory)
+        self.memory.setToolTip("How much of a model stays on the GPU; lower tiers fit smaller GPUs, slower")
+        form.addRow("GPU memory", self.memory)
+        self.speed = _combo("speed", SPEEDS, preferences.speed)
+        form.addRow("Speed", self.speed)
         form.addRow(_note("Changing these restarts the engine; a generation in progress is stopped."))
         return self.performance
 
@@ -129,6 +142,8 @@ class PreferencesDialog(QDialog):
         """The preferences as the dialog shows them now."""
         return Preferences(
             device=str(self.device.currentData()),
+            memory=str(self.memory.currentData()),
+            speed=str(self.speed.currentData()),
             history_mb=self.history.value(),
             autosave_minutes=self.autosave.value(),
             default_model=str(self.model.currentData()),

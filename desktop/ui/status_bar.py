@@ -1,4 +1,5 @@
-"""The status bar: messages on the left; the engine's device, memory in use and state on the right."""
+"""The status bar: messages on the left; the engine's device, memory tier, memory in use and state on
+the right."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from sfumato.core.api import MemoryTierUsed, Optimising
 from sfumato.desktop.engine_client import EngineClient, EngineState
 from sfumato.desktop.ui.memory import format_bytes, gpu_memory_in_use, ram_in_use
 
@@ -22,9 +24,10 @@ class StudioStatusBar(QStatusBar):
         self.zoom = QLabel()
         self.device = QLabel()
         self.memory = QLabel()
+        self.memory_tier = QLabel()
         self.engine_state = QLabel()
         self.engine_state.setObjectName("engineState")
-        for label in (self.pointer, self.zoom, self.device, self.memory, self.engine_state):
+        for label in (self.pointer, self.zoom, self.device, self.memory_tier, self.memory, self.engine_state):
             self.addPermanentWidget(label)
         self._vram: int | None = None
         self._vram_task: asyncio.Task[None] | None = None
@@ -32,6 +35,7 @@ class StudioStatusBar(QStatusBar):
         self._timer.timeout.connect(self.refresh_memory)
         self._timer.start()
         client.state_changed.connect(self.refresh_engine)
+        client.engine_event.connect(self.show_memory_tier)
         self.refresh_engine()
         self.refresh_memory()
 
@@ -43,6 +47,18 @@ class StudioStatusBar(QStatusBar):
 
     def show_zoom(self, scale: float) -> None:
         self.zoom.setText(f"{scale * 100:.0f} %")
+
+    def show_memory_tier(self, event: object) -> None:
+        """The tier the running job uses, with why in the tooltip; a retry one tier down is said aloud,
+        and so is the model being optimised for the GPU."""
+        if isinstance(event, Optimising):
+            self.show_message(event.message)
+        if not isinstance(event, MemoryTierUsed):
+            return
+        self.memory_tier.setText(f"Memory: {event.tier}")
+        self.memory_tier.setToolTip(event.reason)
+        if event.retry:
+            self.show_message(event.reason)
 
     def refresh_engine(self, _state: str = "") -> None:
         info = self.client.info

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from sfumato.desktop.ui.log_files import open_log_folder
 from sfumato.desktop.ui.studio_help import AboutDialog, ShortcutSheet
 
 if TYPE_CHECKING:
@@ -69,7 +70,9 @@ class StudioMenus:
         edit.addAction(self._action("select_all", "Select &All", selection.select_all, "Ctrl+A"))
         edit.addAction(self._action("deselect", "Deselect", selection.deselect, "Ctrl+Shift+A"))
         edit.addSeparator()
-        edit.addAction(self._action("clear_mask", "&Clear Mask", document_action("clear_mask")))
+        edit.addAction(
+            self._action("clear_mask", "&Clear Mask", document_action("clear_mask"), "Ctrl+Shift+M")
+        )
         edit.addAction(self._action("invert_mask", "&Invert Mask in Frame", document_action("invert_mask")))
         edit.addSeparator()
         edit.addAction(self._action("smaller", "Smaller Brush", tools.shrink, "["))
@@ -86,11 +89,19 @@ class StudioMenus:
         view.addAction(self._action("zoom_out", "Zoom &Out", canvas.zoom_out, "-", "Ctrl+-"))
         view.addAction(self._action("fit", "&Fit to Window", canvas.fit, "Ctrl+0"))
         view.addAction(self._action("actual", "&Actual Pixels (100 %)", canvas.actual_pixels, "Ctrl+1"))
+        show_mask = self._action(
+            "show_mask", "Show &Mask", lambda: canvas.show_mask(show_mask.isChecked()), "H"
+        )
+        show_mask.setCheckable(True)
+        show_mask.setChecked(canvas.mask_shown)
+        view.addAction(show_mask)
         view.addSeparator()
         for dock in window.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addAction(window.toolbox.toggleViewAction())
         view.addAction(window.brush_options.toggleViewAction())
+        view.addSeparator()
+        view.addAction(self._action("reset_layout", "&Reset Layout", window.reset_layout))
 
         layer = bar.addMenu("&Layer")
         layer.addAction(self._action("add_layer", "&New Layer", window.layers.add_layer, "Ctrl+Shift+N"))
@@ -100,6 +111,11 @@ class StudioMenus:
             self._action("merge_down", "&Merge Down", document_action("merge_down"), "Ctrl+Shift+E")
         )
         layer.addAction(self._action("flatten", "&Flatten", document_action("flatten")))
+        layer.addSeparator()
+        layer.addAction(
+            self._action("show_recipe", "Show &Recipe…", window.show_active_recipe, "Ctrl+Shift+R")
+        )
+        layer.addAction(self._action("upscale_layer", "&Upscale…", window.open_upscale))
 
         generate = bar.addMenu("&Generate")
         run = self._action("generate", "&Generate", window.controller.generate, "Ctrl+Return", "Ctrl+Enter")
@@ -107,6 +123,7 @@ class StudioMenus:
         generate.addAction(run)
         generate.addAction(self._action("cancel", "&Cancel", window.escape, "Esc"))
         generate.addSeparator()
+        generate.addAction(self._action("frame_size", "Frame &Size…", window.open_frame_size))
         generate.addAction(self._action("infinite_zoom", "Infinite &Zoom…", window.open_zoom))
 
         models = bar.addMenu("&Models")
@@ -119,6 +136,7 @@ class StudioMenus:
         about = self._action("about", "&About Sfumato", self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         self.help_menu.addAction(about)
+        self.help_menu.addAction(self._action("open_log_folder", "Open &Log Folder", open_log_folder))
 
     def show_shortcuts(self) -> ShortcutSheet:
         self.shortcut_sheet = ShortcutSheet(self._window)  # made anew: it lists the actions as they are now

@@ -62,7 +62,7 @@ class StudioPreferences:
         window.recovery.set_interval(preferences.autosave_minutes * 60)
         if preferences.default_model != previous.default_model:
             self._select_default_model()
-        if preferences.device != previous.device:
+        if _engine_choices(preferences) != _engine_choices(previous):
             self._restart_engine()
 
     def _apply_theme(self) -> None:
@@ -80,6 +80,12 @@ class StudioPreferences:
 
     def _restart_engine(self) -> None:
         client = self._window.client
-        device = self.current.device
+        device, memory, speed = _engine_choices(self.current)
         self._window.status.show_message(f"Restarting the engine on: {DEVICES[device]}…")
-        self.engine_restart = asyncio.ensure_future(client.restart(replace(client.settings, device=device)))
+        settings = replace(client.settings, device=device, memory=memory, speed=speed)
+        self.engine_restart = asyncio.ensure_future(client.restart(settings))
+
+
+def _engine_choices(preferences: Preferences) -> tuple[str, str, str]:
+    """What the engine is started with: a change to any of them restarts it."""
+    return preferences.device, preferences.memory, preferences.speed

@@ -30,6 +30,10 @@ class Tool(enum.StrEnum):
         return self in (Tool.BRUSH, Tool.ERASER, Tool.MASK_BRUSH, Tool.MASK_ERASER)
 
 
+# A strong red reads on the dark canvas and on the grey checkerboard alike; near-black vanished.
+DEFAULT_BRUSH_COLOUR = (200, 40, 40)
+
+
 class ToolSettings(QObject):
     changed = Signal()
 
@@ -39,7 +43,7 @@ class ToolSettings(QObject):
         self.size = 24.0
         self.hardness = 0.8
         self.opacity = 1.0
-        self.colour: tuple[int, int, int] = (20, 20, 20)
+        self.colour: tuple[int, int, int] = DEFAULT_BRUSH_COLOUR
 
     @property
     def tool(self) -> Tool:

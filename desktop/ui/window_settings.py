@@ -38,14 +38,14 @@ class WindowSettings:
         self._generation = generation
         self._tools = tools
 
-    def restore(self) -> None:
+    def restore(self) -> bool:
+        """Put back what was saved; False when there was no dock layout to restore (first launch)."""
         window, settings = self._window, self._settings
         geometry = _decode(settings.get("window_geometry"))
         if geometry is None or not window.restoreGeometry(geometry):
             self._first_launch_geometry()
         state = _decode(settings.get("window_state"))
-        if state is not None:
-            window.restoreState(state)
+        restored = state is not None and window.restoreState(state)
         generation = settings.get("generation", {})
         self._generation.restore(generation if isinstance(generation, dict) else {})
         model = generation.get("model") if isinstance(generation, dict) else None
@@ -59,6 +59,7 @@ class WindowSettings:
             ):
                 if isinstance(brush.get(key), int | float):
                     setter(brush[key])
+        return restored
 
     def save(self) -> None:
         settings, tools = self._settings, self._tools

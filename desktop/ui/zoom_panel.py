@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -98,7 +99,11 @@ class ZoomPanel(QWidget):
         size.addWidget(self.width_box)
         size.addWidget(QLabel("×"))
         size.addWidget(self.height_box)
+        for combo in (self.direction, self.start_from, self.video_format):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)  # the dock may be narrow: long items elide
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Direction", self.direction)
         form.addRow("Start from", self.start_from)
         form.addRow("Prompt", self.prompt)
@@ -119,9 +124,11 @@ class ZoomPanel(QWidget):
         self.new_button.clicked.connect(self.new_render)
         self.export_button = QPushButton("Export…")
         self.export_button.clicked.connect(self.ask_export)
-        buttons = QHBoxLayout()
-        for button in (self.start_button, self.cancel_button, self.new_button, self.export_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()
+        for index, button in enumerate(
+            (self.start_button, self.cancel_button, self.new_button, self.export_button)
+        ):
+            buttons.addWidget(button, index // 2, index % 2)
 
         self.status = QLabel("Set up the zoom, then press Start.")
         self.status.setWordWrap(True)
@@ -145,6 +152,7 @@ class ZoomPanel(QWidget):
         scroll = QScrollArea()  # lets the dock be smaller than all the settings
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)

@@ -235,11 +235,24 @@ def test_mode_is_inferred_from_a1111_keys(
     assert (recipe.mode, recipe.strength, recipe.mask_blur) == (mode, strength, mask_blur)
 
 
-def test_hires_fix_keeps_its_denoising_strength_for_writing_back() -> None:
+def test_hires_fix_settings_are_read_and_written_back_with_a1111_keys() -> None:
     recipe = parse_parameters(HIRES_FIX)
 
-    assert recipe.extras["Denoising strength"] == "0.7"
-    assert "Denoising strength: 0.7, Hires upscale: 2" in format_parameters(recipe)
+    assert (recipe.hires, recipe.hires_strength, recipe.hires_steps, recipe.upscaler) == (
+        "2",
+        0.7,
+        10,
+        "Latent",
+    )
+    assert recipe.strength is None and "Denoising strength" not in recipe.extras
+    written = format_parameters(recipe)
+    assert "Denoising strength: 0.7, Hires upscale: 2, Hires steps: 10, Hires upscaler: Latent" in written
+
+
+def test_a_picture_without_a_hires_pass_writes_no_hires_keys() -> None:
+    written = format_parameters(Recipe(prompt="a cat", hires="off", hires_steps=12, upscaler="Lanczos"))
+
+    assert "Hires" not in written and "Denoising strength" not in written
 
 
 @pytest.mark.parametrize("text", A1111_TEXTS.values(), ids=A1111_TEXTS.keys())

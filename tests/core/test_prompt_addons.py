@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sfumato.core.api import BadInput
+from sfumato.core.clip_tokens import count_prompt_tokens
 from sfumato.core.prompt_addons import LoraTag, lora_tags, mentioned_embeddings, without_lora_tags
 
 
@@ -46,3 +47,7 @@ def test_embeddings_are_found_as_words_of_their_own_in_any_case() -> None:
     assert mentioned_embeddings("emblems, my-emblem-2, emblem_x", names) == []
     assert mentioned_embeddings("emblem and emblem", names) == ["emblem"]
     assert mentioned_embeddings("<lora:emblem:1>", names) == []
+
+
+def test_the_token_count_leaves_lora_tags_out_as_clip_does() -> None:
+    assert count_prompt_tokens("a cat <lora:ink:0.6>, <lora:x>") == count_prompt_tokens("a cat, ")

@@ -4,6 +4,7 @@ crashes the studio ("deallocating None") after a few minutes of panning."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from PySide6.QtCore import QRect, QRectF
@@ -16,11 +17,16 @@ def test_painting_keeps_the_reference_count_of_none() -> None:
     tile = QImage(64, 64, QImage.Format.Format_RGBA8888_Premultiplied)
     target = QImage(128, 128, QImage.Format.Format_ARGB32_Premultiplied)
     painter = QPainter(target)
-    before = sys.getrefcount(None)
-    for _ in range(5000):
-        painter.drawImage(QRectF(0, 0, 64, 64), tile)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        painter.fillRect(QRect(0, 0, 4, 4), 0)
-    after = sys.getrefcount(None)
+    gc.collect()  # garbage earlier tests left holds references to None: free it now, not while counting
+    gc.disable()
+    try:
+        before = sys.getrefcount(None)
+        for _ in range(5000):
+            painter.drawImage(QRectF(0, 0, 64, 64), tile)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.fillRect(QRect(0, 0, 4, 4), 0)
+        after = sys.getrefcount(None)
+    finally:
+        gc.enable()
     painter.end()
     assert after > before - 100, f"None lost {before - after} references in 15000 Qt calls"

@@ -13,7 +13,7 @@ from sfumato.core.schedulers import sampler_names
 
 # Any text a prompt or a model name may hold (lone surrogates cannot be stored as UTF-8 at all).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
-_LARGEST_INT = 2**64
+_LARGEST_INT = 2**63 - 1  # the recipe reader refuses larger whole numbers as damaged
 _LARGEST_FLOAT = 1e6
 
 

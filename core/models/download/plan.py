@@ -89,20 +89,10 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
     """
     repo_id = normalise_repo_id(repo_id)
     revision = revision or DEFAULT_REVISION
-    if not is_safe_repo_path(revision):
-        raise BadInput(f"“{revision}” is not a valid version name for “{repo_id}”.")
+    listing = fetch_listing(repo_id, revision)
     settings = hub_settings()
-    if settings.offline:
-        raise hub_errors.offline_mode(repo_id)
     budget = RetryBudget(repo_id, settings, revision=revision)
     headers = request_headers(settings)
-    info_url = f"{settings.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}?blobs=true"
-    listing = parse_listing(
-        repo_id,
-        budget.run(
-            lambda: get_bounded(info_url, headers, limit=MAX_LISTING_BYTES, what=listing_subject(repo_id))
-        ),
-    )
     description = _description_file(repo_id, listing)
     what = _file_of(repo_id, description)
     listed_size = listing.files[description].size
@@ -111,6 +101,24 @@ def plan_download(repo_id: str, *, revision: str | None = None, fp16: bool = Fal
     url = file_url(settings, repo_id, listing.commit, description)
     contents = budget.run(lambda: get_bounded(url, headers, limit=MAX_DESCRIPTION_BYTES, what=what))
     return plan_from_listing(repo_id, revision, listing, contents, fp16=fp16)
+
+
+def fetch_listing(repo_id: str, revision: str) -> RepoListing:
+    """The hub's list of the files of `repo_id` at `revision`, with the commit it resolves to."""
+    if not is_safe_repo_path(revision):
+        raise BadInput(f"“{revision}” is not a valid version name for “{repo_id}”.")
+    settings = hub_settings()
+    if settings.offline:
+        raise hub_errors.offline_mode(repo_id)
+    budget = RetryBudget(repo_id, settings, revision=revision)
+    headers = request_headers(settings)
+    info_url = f"{settings.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}?blobs=true"
+    return parse_listing(
+        repo_id,
+        budget.run(
+            lambda: get_bounded(info_url, headers, limit=MAX_LISTING_BYTES, what=listing_subject(repo_id))
+        ),
+    )
 
 
 def plan_from_listing(
@@ -135,7 +143,7 @@ def plan_from_listing(
         repo_id=repo_id,
         revision=revision,
         commit=listing.commit,
-        files=tuple(_planned_file(repo_id, listing.files[path]) for path in paths),
+        files=tuple(planned_file(repo_id, listing.files[path]) for path in paths),
         fp16=fp16,
     )
 
@@ -168,7 +176,7 @@ def normalise_repo_id(text: str) -> str:
     return repo_id
 
 
-def _planned_file(repo_id: str, file: ListedFile) -> PlannedFile:
+def planned_file(repo_id: str, file: ListedFile) -> PlannedFile:
     if file.is_lfs and file.lfs_sha256 is not None and file.lfs_size is not None:
         if not SHA256.fullmatch(file.lfs_sha256):
             raise hub_errors.unsafe_file_name(repo_id, file.lfs_sha256)

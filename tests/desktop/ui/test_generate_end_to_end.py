@@ -72,7 +72,7 @@ def test_a_generated_layer_can_be_rerolled_and_its_recipe_copied_back(
     document.set_frame(document.frame.moved_to(256, 256))  # the re-roll goes where the layer is
 
     menu = window.layers.context_menu(first)
-    reroll, copy = menu.actions()
+    reroll, copy, _show = menu.actions()
     reroll.trigger()
     qtbot.waitUntil(lambda: len(document.layers) == 2, timeout=60_000)
 

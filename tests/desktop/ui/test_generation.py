@@ -202,6 +202,21 @@ def test_a_batch_becomes_candidates_to_keep_or_discard(
     assert len(document.layers) == 1
 
 
+def test_candidates_are_a_strip_of_thumbnails_in_their_own_dock(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    studio.generation.batch.setValue(3)
+    generate(studio, qtbot, fake_engine)
+    finish(studio, qtbot, fake_engine, colours=[(255, 0, 0), (0, 255, 0), (0, 0, 255)])
+    box, dock = studio.generation.candidates, studio.docks["candidates"]
+    assert dock.isVisible() and dock.widget() is box and not studio.generation.isAncestorOf(box)
+    assert box.strip.count() == 3 and not box.strip.item(0).icon().isNull()
+    box.strip.setCurrentRow(2)  # a click on the third thumbnail
+    assert studio.controller.candidate_index == 2 and box.label.text() == "3 of 3"
+    box.keep_all.emit()
+    assert not dock.isVisible()
+
+
 def colours_of(candidates: list[Candidate]) -> list[tuple[int, ...]]:
     return [tuple(int(value) for value in candidate.image[0, 0]) for candidate in candidates]
 
@@ -374,3 +389,18 @@ def test_events_the_studio_does_not_know_are_passed_over(
     assert new in handed_on, "the client hands on what it does not know, for panels that might"
     assert len(studio.host.document.layers) == 1
     assert studio.open_messages == []
+
+
+def test_the_status_bar_shows_the_memory_tier_and_says_when_a_job_was_retried_lower(
+    studio: MainWindow, qtbot: QtBot, fake_engine: FakeEngine
+) -> None:
+    from sfumato.core.api import MemoryTierUsed
+
+    job_id = generate(studio, qtbot, fake_engine)
+    fake_engine.emit(MemoryTierUsed(job_id, "high", "22.0 GB free of 24.0 GB; this job needs about 3.3 GB"))
+    qtbot.waitUntil(lambda: studio.status.memory_tier.text() == "Memory: high")
+    assert "22.0 GB free" in studio.status.memory_tier.toolTip()
+    retried = "Not enough GPU memory at 1536×1536: retried with model offload"
+    fake_engine.emit(MemoryTierUsed(job_id, "low", retried, retry=True))
+    qtbot.waitUntil(lambda: studio.status.memory_tier.text() == "Memory: low")
+    assert studio.status.currentMessage() == retried

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-from sfumato.desktop.document import BlendMode, Document
+from sfumato.desktop.document import BlendMode, Document, Rect
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.history_panel import HistoryPanel
 from sfumato.desktop.ui.layers_panel import LayersPanel
@@ -116,15 +116,39 @@ def test_history_lists_steps_and_jumps_to_any_of_them(qtbot: QtBot, host: Docume
     qtbot.addWidget(panel)
     document = host.document
     document.add_layer("one")
-    document.add_layer("two")
     document.set_layer_properties(document.layers[0], opacity=0.5)
+    document.add_layer("two")
     assert [panel.list.item(row).text() for row in range(panel.list.count())] == [
-        "Start", "New layer", "New layer", "Layer opacity",
+        "Start", "New layer", "Layer opacity", "New layer",
     ]  # fmt: skip
     panel.list.setCurrentRow(1)
     assert len(document.layers) == 4 and document.history.position == 1
     panel.list.setCurrentRow(3)
     assert len(document.layers) == 5 and document.layers[0].opacity == 0.5
+
+
+def test_a_run_of_identical_steps_is_one_row_with_a_count(qtbot: QtBot, host: DocumentHost) -> None:
+    panel = HistoryPanel(host)
+    qtbot.addWidget(panel)
+    document = host.document
+    for step in range(6):
+        document.mask_rect(Rect(step * 8, 0, 4, 4))
+    document.add_layer("one")
+
+    def rows() -> list[str]:
+        return [panel.list.item(row).text() for row in range(panel.list.count())]
+
+    mask_step = document.history.labels[0]
+    assert rows() == ["Start", f"{mask_step} ×6", "New layer"]
+    document.undo()
+    document.undo()  # the last mask step is undone: it leaves the run to show on its own
+    assert rows() == ["Start", f"{mask_step} ×5", mask_step, "New layer"]
+    assert panel.list.currentRow() == 1
+    panel.list.setCurrentRow(0)
+    assert document.history.position == 0
+    assert rows() == ["Start", f"{mask_step} ×6", "New layer"]
+    panel.list.setCurrentRow(2)
+    assert document.history.position == 7
 
 
 def test_panels_follow_a_replaced_document(layers: LayersPanel, host: DocumentHost) -> None:

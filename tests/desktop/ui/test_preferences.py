@@ -99,28 +99,38 @@ def restartable_client(
     run(qtbot, engine_client.close())
 
 
-def test_a_new_device_restarts_the_engine_on_it(
-    qtbot: QtBot, restartable_client: tuple[EngineClient, list[FakeEngine]]
+@pytest.mark.parametrize(("choice", "value"), [("device", "cpu"), ("memory", "low"), ("speed", "fast")])
+def test_a_new_engine_choice_restarts_the_engine_with_it(
+    qtbot: QtBot, restartable_client: tuple[EngineClient, list[FakeEngine]], choice: str, value: str
 ) -> None:
     client, started = restartable_client
     studio = MainWindow(client, Settings())
     qtbot.addWidget(studio, before_close_func=forget_changes)
     dialog = _open_dialog(studio)
-    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    combo = getattr(dialog, choice)
+    combo.setCurrentIndex(combo.findData(value))
     dialog.accept()
     assert "Restarting the engine" in studio.status.currentMessage()
     restart = studio.preferences.engine_restart
     assert restart is not None
     qtbot.waitUntil(restart.done)
-    assert client.settings.device == "cpu"
+    assert getattr(client.settings, choice) == value
     assert len(started) == 2 and started[0].closed and not started[1].closed
     assert client.state is EngineState.IDLE
-    assert _stored()["device"] == "cpu"
+    assert _stored()[choice] == value
 
 
 def test_unusable_stored_values_read_as_defaults(tmp_path: Path) -> None:
     settings = Settings(tmp_path / "studio.json")
-    settings.set("preferences", {"device": "tpu", "history_mb": 0, "theme": "dark", "ui_scale": 1.25, "x": 1})
+    stored = {
+        "device": "tpu",
+        "memory": "huge",
+        "speed": "warp",
+        "history_mb": 0,
+        "theme": "dark",
+        "ui_scale": 1.25,
+    }
+    settings.set("preferences", {**stored, "ui_scale": 1.25, "x": 1})
     assert Preferences.load(settings) == Preferences(ui_scale=1.25)
 
 

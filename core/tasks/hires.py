@@ -1,0 +1,77 @@
+"""Pictures larger than the model's native size: drawn at the native size, then a "hires fix".
+
+A model asked for a frame far larger than it was trained on repeats its subject across it. So the
+picture is first drawn at about the native pixel count (keeping the frame's aspect), upscaled to the
+frame, and redrawn at a moderate strength with the same prompt: the composition comes from the
+first pass, the detail from the second, which is tiled (see `tiled_denoise`) when larger than the
+model's window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import torch
+from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
+
+from sfumato.core.api import JobBase
+from sfumato.core.tasks.common import TaskContext, denoise, to_pil
+from sfumato.core.tasks.hires_plan import HiresPlan, plan_hires
+from sfumato.core.tasks.native import native_size, vae_tile
+from sfumato.core.tasks.tiled_vae import encode_tiled, needs_tiles
+from sfumato.core.upscalers.enlarge import enlarge
+
+
+def plan_for(ctx: TaskContext, job: JobBase, width: int, height: int) -> HiresPlan | None:
+    return plan_hires(job.hires, width, height, native_size(ctx.model))
+
+
+def upscale(ctx: TaskContext, image: np.ndarray, width: int, height: int, upscaler: str) -> np.ndarray:
+    """`image` enlarged to `width` × `height` by the named upscaler model, or Lanczos."""
+    return enlarge(image, (width, height), upscaler, ctx.device)
+
+
+def encode_image(ctx: TaskContext, image: np.ndarray) -> torch.Tensor:
+    """The latents of an RGB image, encoded in overlapping tiles when it is large."""
+    vae = ctx.model.components["vae"]
+    device, dtype = ctx.device.device, next(vae.parameters()).dtype
+    pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+    def encode_one(part: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            latents: torch.Tensor = vae.encode(part.to(device, dtype)).latent_dist.mode()
+            return latents
+
+    tile, scale = vae_tile(ctx.model), ctx.model.vae_scale_factor
+    if needs_tiles(image.shape[0] // scale, image.shape[1] // scale, tile):
+        latents = encode_tiled(encode_one, pixels, tile, scale, int(vae.config.latent_channels))
+    else:
+        latents = encode_one(pixels)
+    return (latents * vae.config.scaling_factor).to(device, dtype)
+
+
+def refine(
+    ctx: TaskContext,
+    job: JobBase,
+    embeds: tuple[torch.Tensor, torch.Tensor],
+    seed: int,
+    index: int,
+    image: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> torch.Tensor:
+    """The hires pass: `image` (already at the final size) redrawn at the job's hires strength,
+    only where `mask` allows when one is given. Returns latents."""
+    second = replace(job, steps=job.hires_steps or job.steps)
+    height, width = image.shape[:2]
+    if mask is not None or ctx.model.inpainting:
+        where = mask if mask is not None else np.full((height, width), 255, np.uint8)
+        return denoise(
+            ctx, StableDiffusionInpaintPipeline, second, embeds, seed, index,
+            image=to_pil(image), mask_image=to_pil(where), strength=job.hires_strength,
+            width=width, height=height,
+        )  # fmt: skip
+    return denoise(
+        ctx, StableDiffusionImg2ImgPipeline, second, embeds, seed, index,
+        image=encode_image(ctx, image), strength=job.hires_strength,
+    )  # fmt: skip

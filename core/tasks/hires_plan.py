@@ -1,0 +1,70 @@
+"""Whether and how a frame is drawn in two passes (see `hires`): plain arithmetic, no torch, so a
+front end can show the strategy before anything runs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sfumato.core.api import BadInput, JobBase
+
+# A frame up to this many times the native side (by its pixel count) is drawn in one pass: models
+# cope with frames a little off their training size, and a second pass costs time.
+MARGIN = 1.25
+MAX_FACTOR = 8.0
+AUTO, OFF = "auto", "off"
+
+
+@dataclass(frozen=True)
+class HiresPlan:
+    """Draw at `first_width` × `first_height`, then upscale by `factor` and refine."""
+
+    first_width: int
+    first_height: int
+    factor: float
+
+    @property
+    def recorded(self) -> str:
+        """The factor as the recipe writes it ("Hires upscale: 4")."""
+        return f"{self.factor:g}"
+
+
+def hires_factor(text: str) -> float | None:
+    """The factor a `hires` setting asks for; None for "auto" (and "off")."""
+    word = text.strip().lower()
+    if word in (AUTO, OFF):
+        return None
+    try:
+        factor = float(word)
+    except ValueError:
+        factor = math.nan
+    if not 1 <= factor <= MAX_FACTOR:
+        raise BadInput(
+            f'Hires fix must be "auto", "off" or an upscale factor from 1 to {MAX_FACTOR:g}; got "{text}".'
+        )
+    return factor
+
+
+def check_hires(job: JobBase) -> None:
+    """Refuse a `hires` setting that is none of its forms (the upscaler is checked when it loads)."""
+    hires_factor(job.hires)
+
+
+def plan_hires(hires: str, width: int, height: int, native: int) -> HiresPlan | None:
+    """How a frame of `width` × `height` is drawn for a model of `native` pixels a side, or None
+    when it is drawn in one pass."""
+    if hires.strip().lower() == OFF:
+        return None
+    factor = hires_factor(hires)
+    if factor is None:
+        factor = math.sqrt(width * height) / native
+        if factor <= MARGIN:
+            return None
+    first_width, first_height = _round_to_8(width / factor), _round_to_8(height / factor)
+    if (first_width, first_height) == (width, height):
+        return None
+    return HiresPlan(first_width, first_height, round(width / first_width, 2))
+
+
+def _round_to_8(value: float) -> int:
+    return max(8, round(value / 8) * 8)
