@@ -37,7 +37,7 @@ def border_steps(predicted: torch.Tensor, tiling: Tiling) -> tuple[float, float]
 
 def predict(unet: UNet2DConditionModel, tiling: Tiling) -> torch.Tensor:
     generator = torch.Generator().manual_seed(3)
-    latents = torch.randn(2, 4, WINDOW, 40, generator=generator)
+    latents = torch.randn(2, 4, WINDOW, 72, generator=generator)  # wider than TILING_MARGIN windows
     text = torch.randn(2, 77, 64, generator=generator)
     with torch.inference_mode():
         predicted: torch.Tensor = tiled_forward(unet.forward, tiling)(
