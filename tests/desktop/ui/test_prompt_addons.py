@@ -75,7 +75,10 @@ def test_the_add_ons_menu_inserts_loras_and_embeddings_at_the_cursor(studio: Mai
     menu = panel.addon_picker.menu()
     menu.aboutToShow.emit()
     sections = {action.text(): cast(QMenu, action.menu()) for action in menu.actions()}
-    assert [action.text() for action in sections["LoRAs"].actions()] == ["ink-wash", "inkling"]
+    # the imported ones, beside those shipped with the demo model
+    loras = [action.text() for action in sections["LoRAs"].actions()]
+    assert loras == ["demo-diamond", "ink-wash", "inkling"]
+    assert "sfumato-emblem" in [action.text() for action in sections["Embeddings"].actions()]
     next(a for a in sections["LoRAs"].actions() if a.text() == "ink-wash").trigger()
     next(a for a in sections["Embeddings"].actions() if a.text() == "bad-hands").trigger()
     assert panel.prompt.toPlainText() == "a harbour <lora:ink-wash:1> bad-hands"
