@@ -33,7 +33,7 @@ from sfumato.core.models.memory_setup import text_encoder_on_device
 from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
-from sfumato.core.tasks.hires_plan import check_hires
+from sfumato.core.hires_plan import check_hires
 from sfumato.core.tasks.native import native_window, vae_tile
 from sfumato.core.tasks.tiled_denoise import Tiling, tiled_unet, windows_at_once
 from sfumato.core.tasks.tiled_vae import decode_tiled, needs_tiles

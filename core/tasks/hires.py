@@ -17,7 +17,7 @@ from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipe
 
 from sfumato.core.api import JobBase
 from sfumato.core.tasks.common import TaskContext, denoise, to_pil
-from sfumato.core.tasks.hires_plan import HiresPlan, plan_hires
+from sfumato.core.hires_plan import HiresPlan, plan_hires
 from sfumato.core.tasks.native import native_size, vae_tile
 from sfumato.core.tasks.tiled_vae import encode_tiled, needs_tiles
 from sfumato.core.upscalers.enlarge import enlarge

@@ -30,7 +30,7 @@ from sfumato.core.tasks.common import (
     to_pil,
 )
 from sfumato.core.tasks.hires import plan_for, refine
-from sfumato.core.tasks.hires_plan import OFF
+from sfumato.core.hires_plan import OFF
 
 
 def repaint(

@@ -24,7 +24,7 @@ from sfumato.core.tasks.common import (
     to_pil,
 )
 from sfumato.core.tasks.hires import plan_for, refine, upscale
-from sfumato.core.tasks.hires_plan import HiresPlan
+from sfumato.core.hires_plan import HiresPlan
 
 
 def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:

@@ -31,6 +31,7 @@ from sfumato.desktop.ui.canvas import CanvasView
 from sfumato.desktop.ui.document_host import DocumentHost
 from sfumato.desktop.ui.generation_panel import GenerationPanel
 from sfumato.desktop.ui.generation_plan import Plan, automatic_mode, plan_generation, settings_from_recipe
+from sfumato.desktop.ui.hires_strategy import hires_strategy
 
 MODE_REFRESH_MS = 150
 
@@ -91,6 +92,7 @@ class GenerationController(QObject):
         client.engine_event.connect(self._on_event)
         host.changed.connect(lambda _change: self._mode_timer.start())
         host.replaced.connect(self._on_replaced)
+        panel.models.model_chosen.connect(lambda _model: self._refresh_automatic_mode())
         self._refresh_automatic_mode()
 
     # ---- starting and stopping -----------------------------------------------------------------
@@ -316,6 +318,8 @@ class GenerationController(QObject):
 
     def _refresh_automatic_mode(self) -> None:
         self.panel.set_automatic_mode(self.automatic_mode())
+        frame = self.host.document.frame
+        self.panel.show_strategy(hires_strategy(self.panel.models.model(), frame.width, frame.height))
 
     def automatic_mode(self) -> Mode:
         return automatic_mode(self.host.document)

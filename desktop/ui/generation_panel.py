@@ -113,6 +113,13 @@ class GenerationPanel(QWidget):
         self.generate_button.setObjectName("generate")
         self.generate_button.setToolTip("Generate into the frame (Ctrl+Enter)")
         self.generate_button.clicked.connect(self.generate_requested)
+        self.strategy = QLabel()  # e.g. "64 → 256 with hires fix", for a frame beyond the model's size
+        self.strategy.setObjectName("hiresStrategy")
+        self.strategy.setToolTip(
+            "The frame is larger than the model draws well: it is drawn at the model's size first,"
+            " then enlarged and redrawn"
+        )
+        self.strategy.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running generation (Esc)")
         self.cancel_button.setEnabled(False)
@@ -208,6 +215,7 @@ class GenerationPanel(QWidget):
         layout.setContentsMargins(6, 4, 6, 6)
         layout.addWidget(self.settings_scroll, 1)
         layout.addWidget(self.offers)
+        layout.addWidget(self.strategy)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         self.show_mode_uses()
@@ -253,6 +261,11 @@ class GenerationPanel(QWidget):
         chosen = self.mode.currentData()
         mode = self.automatic_mode if chosen in (AUTOMATIC, None) else Mode(chosen)
         self.mode_note.setText(mode_uses(mode, self.strength.value(), self.mask_blur.value()))
+
+    def show_strategy(self, text: str) -> None:
+        """Say above Generate how the frame will be drawn; "" hides the line."""
+        self.strategy.setText(text)
+        self.strategy.setVisible(bool(text))
 
     def set_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)

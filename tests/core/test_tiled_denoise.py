@@ -13,7 +13,7 @@ from PIL import Image
 from sfumato.core.api import Txt2Img
 from sfumato.core.demo import DEMO_MODEL_ID, demo_model_dir
 from sfumato.core.engine import Engine
-from sfumato.core.tasks.hires_plan import plan_hires
+from sfumato.core.hires_plan import plan_hires
 from sfumato.core.tasks.tiled_denoise import Tiling, tiled_forward, windows
 
 WINDOW = 16  # the demo model's, in latent pixels
