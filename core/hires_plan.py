@@ -12,6 +12,9 @@ from sfumato.core.api import BadInput, JobBase
 # cope with frames a little off their training size, and a second pass costs time.
 MARGIN = 1.25
 MAX_FACTOR = 8.0
+# The most one hires pass enlarges: a model asked to redraw at 4 × the scale it saw wobbles small
+# outlines, so larger factors are climbed in passes of at most 2 × each.
+STAGE_FACTOR = 2.0
 AUTO, OFF = "auto", "off"
 
 
@@ -22,6 +25,19 @@ class HiresPlan:
     first_width: int
     first_height: int
     factor: float
+
+    @property
+    def stages(self) -> int:
+        """How many hires passes climb the factor, each enlarging by at most `STAGE_FACTOR`."""
+        return max(1, math.ceil(math.log(self.factor, STAGE_FACTOR) - 1e-6))
+
+    def stage_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
+        """The size each hires pass redraws at, the last being the frame's `width` × `height`."""
+        sizes = []
+        for stage in range(1, self.stages):
+            step = (self.factor ** (stage / self.stages)) / self.factor
+            sizes.append((_round_to_8(width * step), _round_to_8(height * step)))
+        return [*sizes, (width, height)]
 
     @property
     def recorded(self) -> str:

@@ -25,7 +25,7 @@ from sfumato.core.tasks.common import (
     resized,
     to_pil,
 )
-from sfumato.core.tasks.hires import plan_for, refine, upscale
+from sfumato.core.tasks.hires import enlarge_and_refine, plan_for
 
 
 def run(job: Img2Img, ctx: TaskContext) -> list[Output]:
@@ -42,8 +42,7 @@ def run(job: Img2Img, ctx: TaskContext) -> list[Output]:
     for index, seed in enumerate(batch_seeds(job)):
         latents = _redraw(ctx, first, init, embeds, seed, index)
         if plan is not None:
-            drawn = upscale(ctx, decode(ctx, latents), job.width, job.height, job.upscaler)
-            latents = refine(ctx, job, embeds, seed, index, drawn)
+            latents = enlarge_and_refine(ctx, job, embeds, seed, index, decode(ctx, latents), plan)
         image = decode(ctx, latents)
         recipe = make_recipe(ctx, job, Mode.IMG2IMG, seed, job.width, job.height, strength=job.strength)
         if plan is not None:

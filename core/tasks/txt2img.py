@@ -9,6 +9,7 @@ import torch
 from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
 
 from sfumato.core.api import JobBase, Mode, Txt2Img
+from sfumato.core.hires_plan import HiresPlan
 from sfumato.core.schedulers import batches_like_singles
 from sfumato.core.tasks.common import (
     Output,
@@ -23,8 +24,7 @@ from sfumato.core.tasks.common import (
     make_recipe,
     to_pil,
 )
-from sfumato.core.tasks.hires import plan_for, refine, upscale
-from sfumato.core.hires_plan import HiresPlan
+from sfumato.core.tasks.hires import enlarge_and_refine, plan_for
 
 
 def run(job: Txt2Img, ctx: TaskContext) -> list[Output]:
@@ -63,7 +63,7 @@ def draw_large(
     """A picture drawn at the plan's first-pass size, upscaled to the job's and redrawn."""
     first = replace(job, width=plan.first_width, height=plan.first_height)
     small = decode(ctx, draw(ctx, first, embeds, seed, index))
-    latents = refine(ctx, job, embeds, seed, index, upscale(ctx, small, job.width, job.height, job.upscaler))
+    latents = enlarge_and_refine(ctx, job, embeds, seed, index, small, plan)
     recipe = make_recipe(ctx, job, Mode.TXT2IMG, seed, job.width, job.height)
     return ctx.deliver(Output(decode(ctx, latents), replace(recipe, hires=plan.recorded)))
 
