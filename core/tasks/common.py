@@ -16,6 +16,7 @@ from PIL import Image
 
 from sfumato.core.api import BadInput, JobBase, Mode, Recipe, check_request, request_values
 from sfumato.core.devices import DeviceChoice
+from sfumato.core.hires_plan import check_hires
 from sfumato.core.limits import (
     MAX_SIDE,
     MIN_SIDE,
@@ -33,7 +34,6 @@ from sfumato.core.models.memory_setup import text_encoder_on_device
 from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
-from sfumato.core.hires_plan import check_hires
 from sfumato.core.tasks.native import native_window, vae_tile
 from sfumato.core.tasks.tiled_denoise import Tiling, tiled_unet, windows_at_once
 from sfumato.core.tasks.tiled_vae import decode_tiled, needs_tiles

@@ -11,6 +11,7 @@ import numpy as np
 from diffusers import StableDiffusionInpaintPipeline
 
 from sfumato.core.api import Inpaint, JobBase, Mode
+from sfumato.core.hires_plan import OFF
 from sfumato.core.masks import composite, crop_region_for_mask, feather_mask
 from sfumato.core.tasks.common import (
     Output,
@@ -30,7 +31,6 @@ from sfumato.core.tasks.common import (
     to_pil,
 )
 from sfumato.core.tasks.hires import plan_for, refine
-from sfumato.core.hires_plan import OFF
 
 
 def repaint(
