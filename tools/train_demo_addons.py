@@ -112,7 +112,7 @@ def lora_training_scenes(rng: random.Random) -> list[Scene]:
     return diamonds + rng.sample(training_scenes(), len(diamonds) // 2)
 
 
-def train_lora(steps: int, batch: int, log: Any) -> tuple[dict[str, torch.Tensor], int]:
+def train_lora(steps: int, batch: int, lr: float, log: Any) -> tuple[dict[str, torch.Tensor], int]:
     """The LoRA's tensors in kohya format, and how many scenes it learned from."""
     tokenizer, text_encoder, vae, unet = load_demo()
     scenes = lora_training_scenes(random.Random(SEED))
@@ -136,7 +136,7 @@ def train_lora(steps: int, batch: int, log: Any) -> tuple[dict[str, torch.Tensor
         hidden = text_encoder(captions[picks, variants])[0]
         return velocity_loss(unet(noisy, t, hidden).sample, velocity, focus[picks], t)
 
-    fit("lora", lora_layers.parameters(layers), batch_loss, steps, 3e-3, log)
+    fit("lora", lora_layers.parameters(layers), batch_loss, steps, lr, log)
     return lora_layers.kohya_state_dict(layers), len(scenes)
 
 
@@ -214,8 +214,9 @@ def train_embedding(steps: int, batch: int, log: Any) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_line(__doc__, DEFAULT_OUT, "where to write the add-ons")
-    parser.add_argument("--lora-steps", type=int, default=2400)
+    parser.add_argument("--lora-steps", type=int, default=1200)
     parser.add_argument("--embedding-steps", type=int, default=100)
+    parser.add_argument("--lora-lr", type=float, default=1e-3, help="the LoRA's peak learning rate")
     parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args(argv)
 
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         metadata=base | {"name": EMBEDDING_NAME, "step": str(args.embedding_steps)},
     )
     log("embedding written")
-    lora, lora_scene_count = train_lora(args.lora_steps, args.batch, log)
+    lora, lora_scene_count = train_lora(args.lora_steps, args.batch, args.lora_lr, log)
     save_file(
         lora,
         args.out / "loras" / f"{LORA_NAME}.safetensors",
@@ -245,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": SEED,
         "lora_rank": LORA_RANK,
         "lora_steps": args.lora_steps,
+        "lora_learning_rate": args.lora_lr,
         "lora_training_scenes": lora_scene_count,
         "embedding_vectors": len(vectors),
         "embedding_steps": args.embedding_steps,

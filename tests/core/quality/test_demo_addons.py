@@ -15,7 +15,9 @@ from sfumato.core.engine import Engine
 from sfumato.core.models.addon_library import demo_addons_dir
 
 SETTINGS = Settings(model=DEMO_MODEL_ID, steps=16, seed=4242)
-DIAMONDS = lora_evaluation_scenes(4, seed=7)
+# The full score finds about half the held-out diamonds right; a third of this sample leaves room for
+# the sample's luck, and the bare model gets none.
+DIAMONDS = lora_evaluation_scenes(12, seed=7)
 
 
 def test_the_add_ons_ship_small_in_safetensors() -> None:
@@ -29,7 +31,7 @@ def test_the_add_ons_ship_small_in_safetensors() -> None:
 
 async def test_the_lora_draws_diamonds_only_when_its_unet_part_is_applied(engine: Engine) -> None:
     applied = await lora_score(engine, SETTINGS, DIAMONDS)
-    assert applied.rate >= 0.5, [(case.prompt, case.describe()) for case in applied.cases]
+    assert applied.rate >= 1 / 3, [(case.prompt, case.describe()) for case in applied.cases]
     # Without the LoRA, or with its text-encoder part alone (A1111's `TE:UNET` weights), the model
     # knows no diamonds.
     for weights in ("0", "1:0"):
