@@ -22,7 +22,6 @@ from typing import Any, TextIO, TypeVar
 import numpy as np
 
 from sfumato.core.api import (
-    DEVICE_CHOICES,
     BadInput,
     Cancelled,
     Failed,
@@ -32,6 +31,7 @@ from sfumato.core.api import (
 )
 from sfumato.core.cli.arguments import add_request_options, number, request_options, whole_number
 from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
+from sfumato.core.cli.generate import add_engine_options
 from sfumato.core.cli.plan import check_limits, check_model, check_path_names
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
@@ -154,7 +154,7 @@ def register(commands: Commands) -> None:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     add_request_options(parser)
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where to run, default auto")
+    add_engine_options(parser)
     parser.add_argument(
         "--out",
         required=True,
@@ -359,7 +359,9 @@ def _run_on_engine(
     args: argparse.Namespace, progress: Progress, work: Callable[[Engine], Coroutine[Any, Any, int]]
 ) -> int:
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
-    settings = EngineSettings(device=args.device, preview_every=0, in_process=in_process)
+    settings = EngineSettings(
+        device=args.device, preview_every=0, in_process=in_process, memory=args.memory, speed=args.speed
+    )
 
     async def main() -> int:
         engine = await Engine.start(settings)
