@@ -5,6 +5,7 @@ generation runs."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -139,22 +140,35 @@ def test_an_engine_that_cannot_start_leaves_a_plain_message(qtbot: QtBot, qt_loo
         failing.submit(_job())
 
 
-def test_the_event_loop_keeps_answering_during_a_real_generation(
-    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
-) -> None:
-    events: list[Event] = []
-    real_client.engine_event.connect(events.append)
-    interval_ms = 5
+def _timer_lateness_ms(qtbot: QtBot, interval_ms: int, until: Callable[[], bool]) -> np.ndarray:
+    """How late each tick of a precise `interval_ms` timer came, in ms, until `until()` is true."""
     ticks: list[float] = []
     timer = QTimer(interval=interval_ms, timerType=Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
-    real_client.submit(_job(str(tiny_model_dir), steps=40, width=128, height=128))
-    qtbot.waitUntil(lambda: any(isinstance(event, Finished) for event in events), timeout=60_000)
+    qtbot.waitUntil(until, timeout=60_000)
     timer.stop()
+    return np.diff(np.asarray(ticks)) * 1000 - interval_ms
 
-    lateness_ms = np.diff(np.asarray(ticks)) * 1000 - interval_ms
-    assert len(lateness_ms) > 50, "the generation was too short to measure anything"
-    assert float(np.percentile(lateness_ms, 99)) < 25.0, (
-        f"p99 {np.percentile(lateness_ms, 99):.1f} ms, max {lateness_ms.max():.1f} ms over {len(ticks)} ticks"
+
+def test_the_event_loop_keeps_answering_during_a_real_generation(
+    qtbot: QtBot, real_client: EngineClient, tiny_model_dir: Path
+) -> None:
+    # The machine's own jitter, measured just before, is the baseline: a busy machine delays every
+    # timer a little, while a loop that waited on the engine would be late by whole steps.
+    interval_ms = 5
+    idle_until = time.perf_counter() + 0.5
+    idle = _timer_lateness_ms(qtbot, interval_ms, lambda: time.perf_counter() > idle_until)
+    events: list[Event] = []
+    real_client.engine_event.connect(events.append)
+    real_client.submit(_job(str(tiny_model_dir), steps=40, width=128, height=128))
+    busy = _timer_lateness_ms(
+        qtbot, interval_ms, lambda: any(isinstance(event, Finished) for event in events)
+    )
+
+    assert len(busy) > 50, "the generation was too short to measure anything"
+    bound = 25.0 + float(np.percentile(idle, 99))
+    assert float(np.percentile(busy, 99)) < bound, (
+        f"p99 {np.percentile(busy, 99):.1f} ms (bound {bound:.1f} ms), max {busy.max():.1f} ms "
+        f"over {len(busy)} ticks"
     )
