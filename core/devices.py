@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from sfumato.core.api import DEVICE_CHOICES, BadInput
+from sfumato.core.precision import cuda_has_native_bf16, is_half, precision_for
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ def _mps_available() -> bool:
 def pick_device(preference: str | None = None) -> DeviceChoice:
     """The device for `preference` ("auto" or unset: CUDA, then MPS, then CPU; `SFUMATO_DEVICE` overrides).
 
-    GPUs run in float16 (the VAE is retried in float32 when it overflows); the CPU runs in float32.
+    Its dtype follows `core/precision.py`: bfloat16 on NVIDIA GPUs that have it, float16 on other
+    GPUs, float32 on the CPU.
     """
     wanted = (preference or "auto").strip().lower()
     origin = ""
@@ -42,21 +44,24 @@ def pick_device(preference: str | None = None) -> DeviceChoice:
                 "An NVIDIA GPU (CUDA) was asked for, but none is usable on this computer. "
                 "Choose 'auto' or 'cpu' as the device instead."
             )
-        return DeviceChoice(torch.device("cuda"), torch.float16, torch.cuda.get_device_name(0))
+        dtype = precision_for("cuda", bf16_supported=cuda_has_native_bf16())
+        return DeviceChoice(torch.device("cuda"), dtype, torch.cuda.get_device_name(0))
     if wanted == "mps":
         if not _mps_available():
             raise BadInput(
                 "Apple Metal (MPS) was asked for, but it is not available on this computer. "
                 "Choose 'auto' or 'cpu' as the device instead."
             )
-        return DeviceChoice(torch.device("mps"), torch.float16, "Apple GPU (Metal)")
-    return DeviceChoice(torch.device("cpu"), torch.float32, "CPU")
+        dtype = precision_for("mps", bf16_supported=False)
+        return DeviceChoice(torch.device("mps"), dtype, "Apple GPU (Metal)")
+    return DeviceChoice(torch.device("cpu"), precision_for("cpu", bf16_supported=False), "CPU")
 
 
 def runs_in_half_precision(preference: str | None = None) -> bool:
-    """Whether the engine would run in float16 here: then downloads take the fp16 weights."""
+    """Whether the engine would run in half precision (float16 or bfloat16) here: then downloads take
+    the fp16 weights, which load into either."""
     try:
-        return pick_device(preference).dtype == torch.float16
+        return is_half(pick_device(preference).dtype)
     except BadInput:
         return False
 

@@ -46,6 +46,7 @@ def info_rows(device: str = "auto", memory: str = "auto", speed: str = "default"
     from sfumato.core.models.hub_cache import hub_cache_dir
     from sfumato.core.models.memory_setup import typical_tier
     from sfumato.core.paths import cache_dir, config_dir, data_dir
+    from sfumato.core.precision import describe_precision
 
     choice = pick_device(device)
     tier = typical_tier(choice.device, memory)
@@ -57,6 +58,7 @@ def info_rows(device: str = "auto", memory: str = "auto", speed: str = "default"
         ("transformers", _installed_version("transformers")),
         ("huggingface_hub", _installed_version("huggingface_hub")),
         ("Device", f"{choice.name} ({choice.device.type}, {str(choice.dtype).removeprefix('torch.')})"),
+        ("Precision", describe_precision(choice.dtype)),
         ("CUDA available", _yes_no(torch.cuda.is_available())),
         ("MPS available", _yes_no(_mps_available(torch))),
         ("Memory tier", f"{tier.tier.value} ({memory}; SD 1.5 at 512×512): {tier.reason}"),

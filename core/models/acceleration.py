@@ -1,14 +1,14 @@
 """Speed profiles, applied once when a model loads.
 
 *default*: what costs nothing to start: SDPA attention, channels-last UNet and VAE, and on NVIDIA TF32
-matmuls and cuDNN autotuning. QKV projections are left unfused: a LoRA hooks the separate query, key
-and value layers (core/models/addons.py), which a fused projection would bypass.
+matmuls and cuDNN autotuning; models run in bfloat16 on GPUs that have it, float16 on other GPUs (the
+device's precision: core/precision.py), with a float16 model's VAE kept in float32 where it would
+overflow (core/models/vae_precision.py). QKV projections are left unfused: a LoRA hooks the separate
+query, key and value layers (core/models/addons.py), which a fused projection would bypass.
 
 *fast*: in addition the UNet is compiled by torch.compile (with CUDA graphs on NVIDIA), its kernels
 cached in Sfumato's cache folder so a later launch reuses them. Compiling happens the first time a
 frame size and batch are drawn: that first image takes longer, the next ones at that size are faster.
-
-Half precision stays float16 on GPUs: SD 1.x/2.x UNets are not known to be safe in bfloat16.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT, FAST = SPEED_CHOICES
 SPEED_WORDS = {
-    DEFAULT: "default (SDPA attention, channels-last; TF32 and cuDNN autotuning on NVIDIA)",
+    DEFAULT: "default (SDPA attention, channels-last; bfloat16, TF32, cuDNN autotuning where NVIDIA has it)",
     FAST: "fast (default, and the UNet compiled for this device; the first image at a size takes longer)",
 }
 

@@ -16,6 +16,7 @@ from sfumato.core.models.acceleration import DEFAULT, accelerate, check_speed
 from sfumato.core.models.hashing import short_hash
 from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
 from sfumato.core.models.source import ModelSource, SourceKind, installed_snapshot, resolve_model
+from sfumato.core.models.vae_precision import prepare_vae
 from sfumato.core.previews import LatentPreviewer, Previewer, TinyDecoderPreviewer
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ class LoadedModel:
     hash: str
     components: dict[str, Any]
     previewer: Previewer
-    vae_needs_fp32: bool = False  # learned the first time an fp16 decode overflows
     addon_weights: dict[Any, Any] = field(default_factory=dict)  # LoRAs and embeddings read for it
     memory_tier: MemoryTier = MemoryTier.HIGH  # what `memory_setup.apply_tier` last set up
     attention_processors: dict[str, Any] | None = None  # the UNet's own, while attention is sliced
@@ -107,6 +107,7 @@ def load_model(source: ModelSource, choice: DeviceChoice, speed: str = DEFAULT) 
     for module in ("unet", "vae", "text_encoder"):
         components[module].to(choice.device)
     accelerate(components, choice.device, speed)
+    prepare_vae(components["vae"], choice.dtype)
     components.update(safety_checker=None, feature_extractor=None)
     return LoadedModel(
         source=source,

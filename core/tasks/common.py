@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +30,7 @@ from sfumato.core.limits import check_size as check_size
 from sfumato.core.models.addon_library import PromptAddons
 from sfumato.core.models.loader import LoadedModel
 from sfumato.core.models.memory_setup import text_encoder_on_device
+from sfumato.core.models.vae_precision import keep_in_float32, vae_dtype
 from sfumato.core.previews import PreviewCopies
 from sfumato.core.prompts import encode_prompts
 from sfumato.core.schedulers import find_sampler, make_scheduler
@@ -266,16 +266,6 @@ def denoise(
     return latents
 
 
-@contextmanager
-def _vae_in_float32(vae: torch.nn.Module) -> Any:
-    original = next(vae.parameters()).dtype
-    vae.to(torch.float32)
-    try:
-        yield
-    finally:
-        vae.to(original)
-
-
 def _decode_raw(vae: Any, latents: torch.Tensor, tile: int) -> torch.Tensor:
     """Pixels in -1..1 from latents, in overlapping tiles of `tile` latent pixels when large."""
     if needs_tiles(latents.shape[2], latents.shape[3], tile):
@@ -286,7 +276,7 @@ def _decode_raw(vae: Any, latents: torch.Tensor, tile: int) -> torch.Tensor:
 
 def _decode_piece(vae: Any, latents: torch.Tensor) -> torch.Tensor:
     with torch.inference_mode():
-        scaled = latents.to(next(vae.parameters()).dtype) / vae.config.scaling_factor
+        scaled = latents.to(vae_dtype(vae)) / vae.config.scaling_factor
         decoded: torch.Tensor = vae.decode(scaled, return_dict=False)[0]
         return decoded.float()
 
@@ -297,26 +287,20 @@ def _looks_broken(decoded: torch.Tensor) -> bool:
 
 
 def decode(ctx: TaskContext, latents: torch.Tensor) -> np.ndarray:
-    """Latents to an RGB uint8 image, retrying the VAE in float32 when half precision overflows."""
+    """Latents to an RGB uint8 image (see `decode_each`)."""
     return decode_each(ctx, latents[:1])[0]
 
 
 def decode_each(ctx: TaskContext, latents: torch.Tensor) -> list[np.ndarray]:
     """A batch's latents to one RGB uint8 image each, decoded together (one at a time where the memory
-    tier slices the VAE)."""
+    tier slices the VAE). A float16 VAE that overflows is put in float32 for good and decodes again."""
     model = ctx.model
     vae = model.components["vae"]
-    half = next(vae.parameters()).dtype != torch.float32
-    decoded: torch.Tensor | None = None
-    if not (half and model.vae_needs_fp32):
+    decoded = _decode_raw(vae, latents, vae_tile(model))
+    if vae_dtype(vae) == torch.float16 and _looks_broken(decoded):
+        log.warning("the VAE overflowed in float16; it runs in float32 from now on")
+        keep_in_float32(vae)
         decoded = _decode_raw(vae, latents, vae_tile(model))
-        if half and _looks_broken(decoded):
-            log.warning("the VAE overflowed in half precision; decoding in float32 from now on")
-            model.vae_needs_fp32 = True
-            decoded = None
-    if decoded is None:
-        with _vae_in_float32(vae):
-            decoded = _decode_raw(vae, latents.float(), vae_tile(model))
     decoded = torch.nan_to_num(decoded, nan=0.0)
     pixels = ((decoded.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return list(pixels.permute(0, 2, 3, 1).cpu().numpy())

@@ -1,9 +1,9 @@
-"""Turning latents into pixels: the float16 VAE that overflows is retried in float32 (and only that one),
-and the live preview shows what the decoded picture will look like."""
+"""Turning latents into pixels: a float16 model's VAE is kept from overflowing the way diffusers does
+(in float32 for good, once it asks to or once it overflows, never converted per decode), and the live
+preview shows what the decoded picture will look like."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,22 +11,23 @@ import numpy as np
 import pytest
 import torch
 from diffusers import AutoencoderKL
-from safetensors.torch import load_file, save_file
 
-from sfumato.core.api import Finished, Step, Txt2Img
+from sfumato.core.api import Finished, Img2Img, Inpaint, Step, Txt2Img
 from sfumato.core.devices import DeviceChoice
 from sfumato.core.engine import Engine
 from sfumato.core.models.loader import LoadedModel, ModelCache
 from sfumato.core.tasks.common import TaskContext, decode
+from sfumato.core.worker import Worker
 from tests.core.engine_helpers import run_events, terminal
+from tests.core.image_checks import run_on_worker, textured_image
+from tests.core.vae_overflow import (
+    FP16_LARGEST,
+    copy_with_upcast_flag,
+    latents_of_a_generation,
+    make_vae_overflow,
+)
 
 HALF_ON_CPU = DeviceChoice(torch.device("cpu"), torch.float16, "CPU (half precision)")
-FP16_LARGEST = 65504.0
-
-
-def latents_of_a_generation(seed: int = 0) -> torch.Tensor:
-    """Scaled latents of the spread a finished SD generation has (unit variance), for a 64 px image."""
-    return torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(seed))
 
 
 def to_pixels(decoded: torch.Tensor) -> np.ndarray:
@@ -51,19 +52,24 @@ def _half_precision_runs_on_this_cpu(tiny_model_dir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def overflowing_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with its VAE decoder's first convolution made 10^5 times stronger.
+def fp16_vae_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a VAE that declares float16 safe (`force_upcast` off)."""
+    target = tmp_path_factory.mktemp("models") / "tiny-sd-fp16-vae"
+    return copy_with_upcast_flag(tiny_model_dir, target, force_upcast=False)
 
-    Its output then peaks near 10^6: past float16's largest number (65504), while float32 holds it
-    easily and the group norm right after scales it back, as happens inside some real VAEs.
-    """
-    target = shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("models") / "tiny-sd-hot-vae")
-    weights_file = target / "vae" / "diffusion_pytorch_model.safetensors"
-    weights = load_file(weights_file)
-    for name in ("decoder.conv_in.weight", "decoder.conv_in.bias"):
-        weights[name] = weights[name] * 1e5
-    save_file(weights, weights_file)
-    return target
+
+@pytest.fixture(scope="module")
+def overflowing_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a VAE that declares float16 safe, wrongly: its decoder overflows it."""
+    target = tmp_path_factory.mktemp("models") / "tiny-sd-hot-vae"
+    return make_vae_overflow(copy_with_upcast_flag(tiny_model_dir, target, force_upcast=False))
+
+
+@pytest.fixture(scope="module")
+def upcast_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a VAE that asks for float32 (`force_upcast`), as diffusers' SD VAEs do."""
+    target = tmp_path_factory.mktemp("models") / "tiny-sd-upcast-vae"
+    return copy_with_upcast_flag(tiny_model_dir, target, force_upcast=True)
 
 
 def load_in_half_precision(model_dir: Path) -> LoadedModel:
@@ -85,7 +91,12 @@ def vae_dtype(model: LoadedModel) -> set[torch.dtype]:
     return {p.dtype for p in model.components["vae"].parameters()}
 
 
-def test_an_overflowing_half_precision_vae_is_retried_in_float32(overflowing_model_dir: Path) -> None:
+def vae_storage(model: LoadedModel) -> list[int]:
+    """Where the VAE's weights live: any conversion of the VAE moves them."""
+    return [p.data_ptr() for p in model.components["vae"].parameters()]
+
+
+def test_an_overflowing_float16_vae_goes_to_float32_for_good(overflowing_model_dir: Path) -> None:
     model = load_in_half_precision(overflowing_model_dir)
     vae = model.components["vae"]
     latents = latents_of_a_generation()
@@ -100,6 +111,7 @@ def test_an_overflowing_half_precision_vae_is_retried_in_float32(overflowing_mod
     handle = watch_decoder(model, seen)
     try:
         image = decode(context(model), latents)
+        storage_after_first = vae_storage(model)
         again = decode(context(model), latents)
     finally:
         handle.remove()
@@ -108,15 +120,33 @@ def test_an_overflowing_half_precision_vae_is_retried_in_float32(overflowing_mod
     assert image.mean() > 20 and image.std() > 1, "the retried decode is black or flat"
     reference = float32_reference(overflowing_model_dir, latents)
     assert np.abs(image.astype(np.int16) - reference).mean() < 2
-    assert model.vae_needs_fp32
-    # The first decode tried half precision then float32; once learned, float32 straight away.
+    # The first decode tried float16 then float32; from then on float32 straight away.
     assert seen == [torch.float16, torch.float32, torch.float32]
     assert np.array_equal(image, again)
-    assert vae_dtype(model) == {torch.float16}, "the VAE should be back in half precision"
+    assert vae_dtype(model) == {torch.float32}, "the VAE should stay in float32"
+    assert vae_storage(model) == storage_after_first, "the second decode converted the VAE"
+    assert model.components["unet"].dtype == torch.float16, "only the VAE leaves float16"
 
 
-def test_a_healthy_half_precision_vae_is_not_upcast(tiny_model_dir: Path) -> None:
-    model = load_in_half_precision(tiny_model_dir)
+def test_a_vae_that_asks_for_float32_runs_in_it_from_the_start(upcast_model_dir: Path) -> None:
+    model = load_in_half_precision(upcast_model_dir)
+    assert vae_dtype(model) == {torch.float32}
+    assert model.components["unet"].dtype == torch.float16
+    loaded_at = vae_storage(model)
+    latents = latents_of_a_generation(2)
+    seen: list[torch.dtype] = []
+    handle = watch_decoder(model, seen)
+    try:
+        image = decode(context(model), latents)
+    finally:
+        handle.remove()
+    assert seen == [torch.float32]
+    assert vae_storage(model) == loaded_at
+    assert np.abs(image.astype(np.int16) - float32_reference(upcast_model_dir, latents)).mean() < 1
+
+
+def test_a_vae_safe_in_float16_is_not_upcast(fp16_vae_dir: Path) -> None:
+    model = load_in_half_precision(fp16_vae_dir)
     latents = latents_of_a_generation(1)
     seen: list[torch.dtype] = []
     handle = watch_decoder(model, seen)
@@ -125,10 +155,30 @@ def test_a_healthy_half_precision_vae_is_not_upcast(tiny_model_dir: Path) -> Non
     finally:
         handle.remove()
     assert seen == [torch.float16]
-    assert not model.vae_needs_fp32
     assert vae_dtype(model) == {torch.float16}
-    reference = float32_reference(tiny_model_dir, latents)
+    reference = float32_reference(fp16_vae_dir, latents)
     assert np.abs(image.astype(np.int16) - reference).mean() < 2
+
+
+def test_img2img_and_inpainting_encode_with_a_float32_vae_beside_a_float16_unet(
+    upcast_model_dir: Path,
+) -> None:
+    """The diffusers pipelines hand the VAE float16 pixels and want float16 latents back."""
+    worker = Worker(HALF_ON_CPU, preview_every=0)
+    init = textured_image(64, 64)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    common: dict[str, Any] = dict(model=str(upcast_model_dir), prompt="a red barn", steps=2, seed=4)
+    jobs = [
+        Img2Img(init=init, strength=0.6, width=64, height=64, **common),
+        Inpaint(init=init, mask=mask, strength=0.8, **common),
+    ]
+    for job in jobs:
+        finished = run_on_worker(worker, job)[-1]
+        assert isinstance(finished, Finished), finished
+        assert finished.images[0].shape == (64, 64, 3) and finished.images[0].std() > 1
+    model = worker.models.get(str(upcast_model_dir))
+    assert vae_dtype(model) == {torch.float32}
 
 
 async def test_previews_have_latent_resolution(engine: Engine, tiny_model_dir: Path) -> None:
