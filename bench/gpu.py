@@ -12,7 +12,8 @@ a batch as one tensor against single images, what previews cost, and launch to f
 
 Run from the repository root. On the CPU at a tiny size (what the suite smoke-tests):
     python -m bench.gpu --model tiny --size 64 --sizes 64 --steps 2 --skip-fast
-On a CUDA GPU, SD 1.5's architecture at random weights, 512², fp16, CFG 7, 20 steps:
+On a CUDA GPU, SD 1.5's architecture at random weights, 512², CFG 7, 20 steps, in the precision the
+device runs models in (bfloat16 on Ampere and later, float16 before; the JSON's "device" says which):
     python -m bench.gpu --model sd15-random --json bench-gpu.json
 """
 
@@ -204,7 +205,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": describe_machine(),
-        "device": {"device": choice.device.type, "name": choice.name, "dtype": str(choice.dtype)},
+        "device": {
+            "device": choice.device.type,
+            "name": choice.name,
+            "dtype": str(choice.dtype).removeprefix("torch."),
+        },
         "model": model.description,
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
     }

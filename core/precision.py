@@ -52,4 +52,4 @@ def describe_precision(dtype: torch.dtype) -> str:
         return "bfloat16 (float32's range: the VAE cannot overflow)"
     if dtype == torch.float16:
         return "float16 (the VAE runs in float32 where it asks to or once it overflows)"
-    return "float32"
+    return "float32 (full precision)"

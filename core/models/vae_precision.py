@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def vae_dtype(vae: Any) -> torch.dtype:
-    return next(vae.parameters()).dtype  # type: ignore[no-any-return]
+    dtype: torch.dtype = next(vae.parameters()).dtype
+    return dtype
 
 
 def runs_vae_in_float32(vae: Any, dtype: torch.dtype) -> bool:
@@ -30,7 +31,7 @@ def runs_vae_in_float32(vae: Any, dtype: torch.dtype) -> bool:
 def keep_in_float32(vae: Any) -> None:
     """Put `vae` in float32 for good (a no-op when it already is)."""
     if vae_dtype(vae) != torch.float32:
-        vae.to(torch.float32)
+        vae.float()  # not `.to(dtype)`, on which diffusers warns about modules it has none of
 
 
 def prepare_vae(vae: Any, dtype: torch.dtype) -> None:

@@ -18,6 +18,7 @@ def test_a_tiny_run_reports_profiles_tier_peaks_batching_and_previews(tmp_path: 
     results = main([*argv.split(), "--skip-fast", "--skip-launch", "--json", str(out)])
 
     assert json.loads(out.read_text("utf-8")) == results
+    assert results["device"]["dtype"] == "float32"  # the precision the engine runs in on the CPU
     assert set(results["profiles"]["s_per_step"]) == {"plain", "default"}
     assert math.isfinite(results["profiles"]["ratio_to_plain"]["default"]["ratio"])
     peaks = results["peak_bytes_per_tier"]

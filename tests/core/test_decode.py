@@ -80,11 +80,17 @@ def context(model: LoadedModel) -> TaskContext:
     return TaskContext(model, HALF_ON_CPU, on_step=lambda *_: None, is_cancelled=lambda: False)
 
 
-def watch_decoder(model: LoadedModel, seen: list[torch.dtype]) -> Any:
+def decode_watched(model: LoadedModel, latents: torch.Tensor, seen: list[torch.dtype]) -> np.ndarray:
+    """`decode`, noting in `seen` the dtype each run of the VAE's decoder takes."""
+
     def record(_module: torch.nn.Module, args: tuple[Any, ...]) -> None:
         seen.append(args[0].dtype)
 
-    return model.components["vae"].decoder.register_forward_pre_hook(record)
+    handle = model.components["vae"].decoder.register_forward_pre_hook(record)
+    try:
+        return decode(context(model), latents)
+    finally:
+        handle.remove()
 
 
 def vae_dtype(model: LoadedModel) -> set[torch.dtype]:
@@ -108,13 +114,9 @@ def test_an_overflowing_float16_vae_goes_to_float32_for_good(overflowing_model_d
     assert not torch.isfinite(plain_half).all(), "this VAE should break in plain float16"
 
     seen: list[torch.dtype] = []
-    handle = watch_decoder(model, seen)
-    try:
-        image = decode(context(model), latents)
-        storage_after_first = vae_storage(model)
-        again = decode(context(model), latents)
-    finally:
-        handle.remove()
+    image = decode_watched(model, latents, seen)
+    storage_after_first = vae_storage(model)
+    again = decode_watched(model, latents, seen)
 
     assert image.dtype == np.uint8 and image.shape == (64, 64, 3)
     assert image.mean() > 20 and image.std() > 1, "the retried decode is black or flat"
@@ -135,11 +137,7 @@ def test_a_vae_that_asks_for_float32_runs_in_it_from_the_start(upcast_model_dir:
     loaded_at = vae_storage(model)
     latents = latents_of_a_generation(2)
     seen: list[torch.dtype] = []
-    handle = watch_decoder(model, seen)
-    try:
-        image = decode(context(model), latents)
-    finally:
-        handle.remove()
+    image = decode_watched(model, latents, seen)
     assert seen == [torch.float32]
     assert vae_storage(model) == loaded_at
     assert np.abs(image.astype(np.int16) - float32_reference(upcast_model_dir, latents)).mean() < 1
@@ -149,11 +147,7 @@ def test_a_vae_safe_in_float16_is_not_upcast(fp16_vae_dir: Path) -> None:
     model = load_in_half_precision(fp16_vae_dir)
     latents = latents_of_a_generation(1)
     seen: list[torch.dtype] = []
-    handle = watch_decoder(model, seen)
-    try:
-        image = decode(context(model), latents)
-    finally:
-        handle.remove()
+    image = decode_watched(model, latents, seen)
     assert seen == [torch.float16]
     assert vae_dtype(model) == {torch.float16}
     reference = float32_reference(fp16_vae_dir, latents)
@@ -169,7 +163,7 @@ def test_img2img_and_inpainting_encode_with_a_float32_vae_beside_a_float16_unet(
     mask = np.zeros((64, 64), np.uint8)
     mask[16:48, 16:48] = 255
     common: dict[str, Any] = dict(model=str(upcast_model_dir), prompt="a red barn", steps=2, seed=4)
-    jobs = [
+    jobs: list[Img2Img | Inpaint] = [
         Img2Img(init=init, strength=0.6, width=64, height=64, **common),
         Inpaint(init=init, mask=mask, strength=0.8, **common),
     ]

@@ -1,8 +1,10 @@
-"""What only a real GPU can show: profiles in half precision, tiers on the device's own memory, and a
-real out-of-memory stepping down. Skipped, with the reason shown, where there is no CUDA or Metal."""
+"""What only a real GPU can show: profiles in half precision (bfloat16 where CUDA has it), a real float16
+VAE overflow, tiers on the device's own memory, and a real out-of-memory stepping down. Skipped, with
+the reason shown, where there is no CUDA or Metal."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,15 @@ import torch
 from diffusers import StableDiffusionPipeline
 
 from sfumato.core.api import Failed, Finished, MemoryTierUsed, Txt2Img
-from sfumato.core.devices import pick_device
-from sfumato.core.memory_tiers import LADDER
+from sfumato.core.devices import DeviceChoice, pick_device
+from sfumato.core.memory_tiers import LADDER, MemoryTier
 from sfumato.core.models.acceleration import accelerate
+from sfumato.core.models.loader import ModelCache
+from sfumato.core.models.memory_setup import apply_tier
+from sfumato.core.precision import cuda_has_native_bf16
+from sfumato.core.tasks.common import TaskContext, decode
 from sfumato.core.worker import Worker
+from tests.core.vae_overflow import copy_with_upcast_flag, latents_of_a_generation, make_vae_overflow
 
 pytestmark = pytest.mark.gpu
 
@@ -79,3 +86,42 @@ def test_a_real_out_of_memory_steps_down_and_frees_what_it_held(tiny_model_dir: 
         assert "smaller frame" in events[-1].message
     torch.cuda.empty_cache()
     assert torch.cuda.memory_allocated() <= baseline + 16 * 1024**2
+
+
+@pytest.mark.skipif(not cuda_has_native_bf16(), reason="needs an NVIDIA GPU with native bfloat16 (Ampere+)")
+def test_cuda_runs_in_bfloat16_and_gives_the_float32_picture(tiny_model_dir: Path) -> None:
+    choice = pick_device("cuda")
+    assert choice.dtype == torch.bfloat16
+    workers = [Worker(each, preview_every=0) for each in (choice, replace(choice, dtype=torch.float32))]
+    pictures = []
+    for worker in workers:
+        events = run(worker, txt2img(tiny_model_dir))
+        assert isinstance(events[-1], Finished), events[-1]
+        pictures.append(events[-1].images[0].astype(int))
+    difference = np.abs(pictures[0] - pictures[1])
+    assert difference.mean() < 1.5 and difference.max() <= 12
+    vae = workers[0].models.get(str(tiny_model_dir)).components["vae"]
+    assert next(vae.parameters()).dtype == torch.bfloat16  # float32's range: no upcast
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("tier", [MemoryTier.HIGH, MemoryTier.MINIMAL])
+def test_a_real_float16_vae_overflow_goes_to_float32_for_good(
+    tiny_model_dir: Path, tmp_path: Path, tier: MemoryTier
+) -> None:
+    hot = make_vae_overflow(copy_with_upcast_flag(tiny_model_dir, tmp_path / "hot", force_upcast=False))
+    half = DeviceChoice(torch.device("cuda"), torch.float16, "CUDA (float16)")
+    model = ModelCache(half).get(str(hot))
+    apply_tier(model, tier, half.device)
+    ctx = TaskContext(model, half, on_step=lambda *_: None, is_cancelled=lambda: False)
+    latents = latents_of_a_generation()
+    first, second = decode(ctx, latents), decode(ctx, latents)
+    vae = model.components["vae"]
+    assert {p.dtype for p in vae.parameters()} == {torch.float32}
+    assert first.std() > 1 and np.abs(first.astype(int) - second.astype(int)).max() <= 1
+    full = replace(half, dtype=torch.float32)
+    reference = ModelCache(full).get(str(hot))
+    expected = decode(
+        TaskContext(reference, full, on_step=lambda *_: None, is_cancelled=lambda: False), latents
+    )
+    assert np.abs(first.astype(int) - expected.astype(int)).mean() < 2
