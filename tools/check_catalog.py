@@ -6,7 +6,8 @@
 For maintainers, not part of the test suite: it needs the hub (HF_ENDPOINT and HF_TOKEN are honoured).
 It reports, per entry, a head commit that moved away from the pinned one, recorded files that are gone
 or changed size or checksum, new weight files, and whether the download planner still accepts the
-repository. Exit status: 0 when nothing drifted, 1 when something did, 2 when the hub was not reachable.
+repository; for an entry not pinned yet, the full commit main is at, to pin once its listing is read.
+Exit status: 0 when nothing drifted, 1 when something did, 2 when the hub was not reachable.
 """
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ def drift(item: CatalogEntry, recorded: RecordedListing, live: RepoListing) -> l
     return found
 
 
+def unpinned_note(recorded: RecordedListing, live: RepoListing) -> str:
+    """For an entry without a pinned commit: where main is now, and whether that is the commit the
+    recorded pages showed in short form."""
+    if recorded.commit is not None:
+        return ""
+    short = recorded.commit_short
+    shown = short is not None and live.commit.startswith(short)
+    same = f", the commit the recorded pages show as {short}" if shown else ""
+    return f" (not pinned; {BRANCH} is at {live.commit}{same})"
+
+
 def check(items: Sequence[CatalogEntry]) -> int:
     status = 0
     for item in items:
@@ -89,13 +101,15 @@ def check(items: Sequence[CatalogEntry]) -> int:
         except SfumatoError as error:
             print(f"{item.id}: the hub could not be asked ({error})")
             return 2
-        changes = drift(item, recorded_listing(item.id), live)
+        recorded = recorded_listing(item.id)
+        changes = drift(item, recorded, live)
         refusal = planner_verdict(item, live)
         if item.available and refusal is not None:
             changes.append(f"the download planner refuses it: {refusal}")
         if not item.available and refusal is None:
             changes.append("the download planner now accepts it, but the catalog marks it not downloadable")
-        print(f"{item.id} ({item.repo}): " + ("as recorded" if not changes else "; ".join(changes)))
+        verdict = "as recorded" if not changes else "; ".join(changes)
+        print(f"{item.id} ({item.repo}): {verdict}{unpinned_note(recorded, live)}")
         status = status or (1 if changes else 0)
     return status
 

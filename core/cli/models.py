@@ -21,11 +21,11 @@ from sfumato.core.cli.commands import (
     Commands,
     print_error,
 )
+from sfumato.core.cli.models_table import BASE_NAMES, format_table, is_shipped_addon, model_rows
 from sfumato.core.formatting import download_amounts, format_bytes
 
 if TYPE_CHECKING:
     from sfumato.core.models.download import DownloadPlan, DownloadProgress
-    from sfumato.core.models.inventory import InstalledModel
     from sfumato.core.models.library import ImportedModel
     from sfumato.core.upscalers.catalog import UpscalerEntry
 
@@ -33,7 +33,7 @@ DESCRIPTION = f"""\
 Models live in two places: downloads in the shared Hugging Face cache (where other tools see them
 too), and imported files in Sfumato's data folder. Give any model's ID to `{PROGRAM} generate --model`.
 
-  list             the installed models (also: `{PROGRAM} models` alone)
+  list             the installed models, LoRAs, embeddings and upscalers (also: `{PROGRAM} models`)
   download ID      a catalog model (e.g. openjourney, or taesd for sharp live previews) or any
                    Hugging Face repo holding a diffusers Stable Diffusion 1.x/2.x pipeline
                    (owner/name); resumes where it stopped
@@ -42,8 +42,6 @@ too), and imported files in Sfumato's data folder. Give any model's ID to `{PROG
   remove ID        delete a model's files
   verify ID        read every file again and compare it with its recorded checksum
 """
-_BASE_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x"}
-_TABLE_COLUMNS = ("ID", "NAME", "KIND", "BASE", "SIZE", "STATUS")
 
 
 def register(commands: Commands) -> None:
@@ -56,7 +54,7 @@ def register(commands: Commands) -> None:
     actions = Commands(
         parser.add_subparsers(title="actions", dest="action", metavar="ACTION", parser_class=CommandParser)
     )
-    actions.add("list", summary="show the installed models", handler=list_models)
+    actions.add("list", summary="show the installed models, add-ons and upscalers", handler=list_models)
     download = actions.add(
         "download", summary="download a catalog or Hugging Face model", handler=download_model
     )
@@ -96,8 +94,9 @@ def list_models(args: argparse.Namespace) -> int:
     from sfumato.core.models.inventory import list_installed
 
     models = list_installed()
-    if models:
-        print(format_table(models))
+    rows = model_rows(models)
+    if rows:
+        print(format_table(rows))
     else:
         print("No models installed yet.")
     installed = {model.id for model in models}
@@ -106,31 +105,6 @@ def list_models(args: argparse.Namespace) -> int:
         print(f"\nIn the catalog, ready to download: {', '.join(missing)}")
         print(f"Download one with `{PROGRAM} models download ID`.")
     return EXIT_OK
-
-
-def format_table(models: list[InstalledModel]) -> str:
-    rows = [_TABLE_COLUMNS, *(_row(model) for model in models)]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(_TABLE_COLUMNS) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
-
-
-def _row(model: InstalledModel) -> tuple[str, ...]:
-    kind = model.kind if model.variant in (None, "normal") else f"{model.kind} ({model.variant})"
-    status = str(model.status)
-    if model.shared_bytes:
-        status += f", shares {format_bytes(model.shared_bytes)} with other files"
-    return (
-        model.id,
-        model.name,
-        kind,
-        _BASE_NAMES.get(model.base or "", "?"),
-        format_bytes(model.size_bytes),
-        status,
-    )
 
 
 # ---- download ------------------------------------------------------------------------------------
@@ -304,7 +278,7 @@ def _report_import(record: ImportedModel) -> None:
     details = ", ".join(
         part
         for part in (
-            _BASE_NAMES.get(record.base or "", "base unknown"),
+            BASE_NAMES.get(record.base or "", "base unknown"),
             record.variant or "",
             f"hash {record.short_hash}",
         )
@@ -320,8 +294,11 @@ def _report_import(record: ImportedModel) -> None:
 
 
 def remove_model(args: argparse.Namespace) -> int:
+    from sfumato.core.api import BadInput
     from sfumato.core.models.inventory import remove
 
+    if is_shipped_addon(args.id):
+        raise BadInput(f"{args.id} comes with Sfumato and cannot be removed.")
     removed = remove(args.id)
     kept = " (files other models still use were kept)" if removed.model.shared_bytes else ""
     print(f"Removed {removed.model.id}; {format_bytes(removed.freed_bytes)} freed{kept}.")

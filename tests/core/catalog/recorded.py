@@ -68,6 +68,8 @@ class RecordedListing:
     folders_not_read: tuple[str, ...]
     files: dict[str, RecordedFile]
     index_parts: tuple[str, ...] | None = None  # the parts model_index.json names, when not those read
+    commit_short: str | None = None  # the short commit the pages show, when they name no full one
+    commit_sources: tuple[str, ...] = ()  # where a full commit no page shows was read
 
     @property
     def complete(self) -> bool:
@@ -95,6 +97,8 @@ def recorded_listing(entry_id: str) -> RecordedListing:
         pages=tuple(raw["pages"]),
         folders_not_read=tuple(raw["folders_not_read"]),
         files=files,
+        commit_short=raw.get("commit_short"),
+        commit_sources=tuple(raw.get("commit_sources", ())),
     )
 
 

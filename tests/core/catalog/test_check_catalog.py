@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
@@ -17,6 +18,24 @@ def test_a_repository_as_recorded_shows_no_drift(hub: FakeHub, capsys: pytest.Ca
 
     assert check([entry("taesd")]) == 0
     assert "taesd (madebyollin/taesd): as recorded" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("main_at", "said"),
+    [("0" * 40, ""), ("8bc61fd" + "1" * 33, ", the commit the recorded pages show as 8bc61fd")],
+    ids=["elsewhere", "where the pages were read"],
+)
+def test_an_entry_not_pinned_yet_is_told_the_full_commit_main_is_at(
+    hub: FakeHub, capsys: pytest.CaptureFixture[str], main_at: str, said: str
+) -> None:
+    item = entry("anything-v3")
+    recorded = recorded_listing("anything-v3")
+    assert recorded.commit is None and recorded.commit_short == "8bc61fd"
+    hub.add(RecordedRepo(item, replace(recorded, commit=main_at)))
+
+    check([item])
+
+    assert f"(not pinned; main is at {main_at}{said})" in capsys.readouterr().out
 
 
 def test_a_removed_weight_file_is_reported_as_drift(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:

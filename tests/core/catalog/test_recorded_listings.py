@@ -34,6 +34,18 @@ def test_every_entry_has_a_recorded_listing_of_the_repository_it_names() -> None
         assert listing.commit is None or COMMIT.fullmatch(listing.commit)
 
 
+@pytest.mark.parametrize("entry_id", [item.id for item in catalog() if item.revision is not None])
+def test_every_pinned_commit_is_one_the_hub_showed_for_that_repository(entry_id: str) -> None:
+    listing = recorded_listing(entry_id)
+    assert listing.commit is not None
+    read_at_commit = any(f"/{listing.commit}" in page for page in listing.pages)
+    # Or the pages show only its short form, and where the full one was read is written down.
+    short_form_shown = bool(listing.commit_short) and listing.commit.startswith(listing.commit_short or "")
+    assert read_at_commit or (short_form_shown and listing.commit_sources), (
+        f"{entry_id}: nothing recorded ties {listing.commit} to {listing.repo}"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "bounds"),
     [
@@ -70,11 +82,16 @@ def test_each_entry_plans_only_what_the_pipeline_loads_at_the_size_the_catalog_s
         assert shown >= low, f"{entry_id}: the catalog shows {shown} bytes, the recorded parts are {low}"
 
 
-def test_openjourney_has_no_half_precision_weights_so_both_downloads_are_full_size(hub: FakeHub) -> None:
-    item = entry("openjourney")
-    plan = plan_entry(hub, item, recorded_listing("openjourney"), fp16=True)
+@pytest.mark.parametrize("entry_id", ["openjourney", "openjourney-v4"])
+def test_openjourney_has_no_half_precision_weights_so_both_downloads_are_full_size(
+    hub: FakeHub, entry_id: str
+) -> None:
+    item = entry(entry_id)
+    plan = plan_entry(hub, item, recorded_listing(entry_id), fp16=True)
 
-    assert "unet/diffusion_pytorch_model.safetensors" in {file.path for file in plan.files}
+    paths = {file.path for file in plan.files}
+    assert "unet/diffusion_pytorch_model.safetensors" in paths
+    assert not any(path.endswith((".ckpt", ".bin")) or path.startswith("safety_checker/") for path in paths)
     assert plan.variant is None
     assert item.download_bytes(fp16=True) == item.download_bytes(fp16=False) > 3_435_000_000
 

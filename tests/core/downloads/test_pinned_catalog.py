@@ -28,7 +28,7 @@ def ready_ids() -> set[str]:
     return {model.id for model in list_installed() if model.status is Status.READY}
 
 
-@pytest.mark.parametrize(("model_id", "pinned"), [("openjourney", True), ("sd15", False)])
+@pytest.mark.parametrize(("model_id", "pinned"), [("openjourney", True), ("anything-v3", False)])
 def test_a_catalog_model_installs_and_is_found_offline_at_its_recorded_commit_else_main(
     model_id: str,
     pinned: bool,

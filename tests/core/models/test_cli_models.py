@@ -16,9 +16,13 @@ from sfumato.core.cli import main
 from sfumato.core.cli.commands import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from sfumato.core.formatting import format_bytes
 from sfumato.core.metadata import read_recipe
+from sfumato.core.models.addon_library import demo_addons_dir, prompt_addons
+from sfumato.core.paths import data_dir
+from sfumato.core.upscalers.library import upscaler_file, upscalers_folder
 from tests.core.downloads.repos import DECOYS, child_environment
-from tests.core.models.addon_files import kohya_lora
+from tests.core.models.addon_files import a1111_embedding, kohya_lora
 from tests.core.models.conftest import go_offline
+from tests.core.test_upscaler_catalog import tiny_ultrasharp
 from tests.support.fake_hub import FakeHub, FakeRepo
 
 UNET = "unet/diffusion_pytorch_model.safetensors"
@@ -29,6 +33,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["models", *argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def listed(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, str]]:
+    """`sfumato models list`'s table, each row by its ID, read by the columns of the header."""
+    table = run(capsys, "list")[1].split("\n\n")[0].splitlines()
+    header = table[0]
+    starts = [header.index(column) for column in header.split()]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    rows = [
+        {name: line[start:end].strip() for name, (start, end) in zip(header.split(), bounds, strict=True)}
+        for line in table[1:]
+    ]
+    return {row["ID"]: row for row in rows}
 
 
 def test_download_list_verify_and_remove(
@@ -71,8 +88,8 @@ def test_download_list_verify_and_remove(
     assert code == EXIT_BAD_INPUT and "demo model comes with Sfumato and cannot be removed" in err
     code, out, _ = run(capsys, "remove", "openjourney")
     assert code == EXIT_OK and out.startswith(f"Removed openjourney; {format_bytes(total)} freed")
-    table = run(capsys, "list")[1].split("\n\n")[0].splitlines()[1:]
-    assert [row.split()[0] for row in table] == ["demo"]  # the built-in demo model always stays
+    checkpoints = [row["ID"] for row in listed(capsys).values() if row["KIND"] == "checkpoint"]
+    assert checkpoints == ["demo"]  # the built-in demo model always stays
 
 
 def test_download_problems_get_their_own_messages(
@@ -118,6 +135,61 @@ def test_import_decides_from_the_contents_and_convert_imports_the_result(
         "embedding:watercolor",
         "lora:ink-style",
     ]
+
+
+def test_list_shows_loras_embeddings_and_upscalers_by_the_names_prompts_and_upscale_take(
+    hub: FakeHub, hf_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "import", str(kohya_lora(tmp_path / "ink style.safetensors", 768)))
+    run(capsys, "import", str(a1111_embedding(tmp_path / "watercolor.safetensors", 1024)))
+    own = upscalers_folder() / "my-4x.safetensors"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    own.write_bytes(tiny_ultrasharp())
+    served = tiny_ultrasharp()
+    hub.add(FakeRepo("polypo/RealESRGAN_x4_safetensors", {"model.safetensors": served}))
+    assert run(capsys, "download", "realesrgan-x4")[0] == EXIT_OK
+
+    rows = listed(capsys)
+
+    def shown(model_id: str) -> tuple[str, ...]:
+        row = rows[model_id]
+        return row["NAME"], row["KIND"], row["BASE"], row["SIZE"], row["STATUS"]
+
+    shipped = demo_addons_dir()
+    diamond = shipped / "loras" / "demo-diamond.safetensors"
+    lora_size = format_bytes((data_dir() / "models" / "loras" / "ink-style.safetensors").stat().st_size)
+    assert shown("lora:ink-style")[:4] == ("ink-style", "lora", "SD 1.x", lora_size)
+    assert shown("lora:ink-style")[4].startswith("ready")  # hard-linked to the artist's file: shared
+    assert shown("embedding:watercolor")[1:3] == ("embedding", "SD 2.x")
+    for kind, name, folder in (
+        ("lora", "demo-diamond", "loras"),
+        ("embedding", "sfumato-emblem", "embeddings"),
+    ):
+        size = format_bytes((shipped / folder / f"{name}.safetensors").stat().st_size)
+        assert shown(f"{kind}:{name}") == (name, kind, "64-wide", size, "ready, comes with Sfumato")
+    assert shown("realesrgan-x4") == (
+        "Real-ESRGAN x4",
+        "upscaler (4x)",
+        "any",
+        format_bytes(len(served)),
+        "ready",
+    )
+    assert shown("4x-ultrasharp")[1:] == ("upscaler (4x)", "any", "66.9 MB", "not downloaded")
+    assert shown("my-4x") == ("my-4x", "upscaler", "any", format_bytes(own.stat().st_size), "ready")
+    assert rows["demo"]["BASE"] == "64-wide"  # the demo model's add-ons fit it
+
+    # Each NAME shown is the one a prompt takes, and each upscaler ID the one `--upscaler` takes.
+    for model_id in ("lora:ink-style", "lora:demo-diamond"):
+        used = prompt_addons(f"a cat <lora:{rows[model_id]['NAME']}:0.5>", "").loras
+        assert [lora.addon.name for lora in used] == [rows[model_id]["NAME"]]
+    for model_id in ("embedding:watercolor", "embedding:sfumato-emblem"):
+        embeddings = prompt_addons(f"a cat, {rows[model_id]['NAME']}", "").embeddings
+        assert [addon.name for addon in embeddings] == [rows[model_id]["NAME"]]
+    assert upscaler_file("realesrgan-x4").read_bytes() == served and upscaler_file("my-4x") == own
+
+    code, _, err = run(capsys, "remove", "lora:demo-diamond")
+    assert code == EXIT_BAD_INPUT and "comes with Sfumato and cannot be removed" in err
+    assert diamond.is_file()
 
 
 def test_ctrl_c_stops_a_download_and_keeps_what_arrived(
