@@ -35,3 +35,8 @@ class EngineInfo:
     dtype: str
     versions: dict[str, str]
     error: str = ""
+
+    @property
+    def runs_in_half_precision(self) -> bool:
+        """Whether models run in 16 bits here: then downloads take the fp16 weights."""
+        return self.dtype in ("float16", "bfloat16")

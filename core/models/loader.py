@@ -107,7 +107,7 @@ def load_model(source: ModelSource, choice: DeviceChoice, speed: str = DEFAULT) 
     for module in ("unet", "vae", "text_encoder"):
         components[module].to(choice.device)
     accelerate(components, choice.device, speed)
-    prepare_vae(components["vae"], choice.dtype)
+    prepare_vae(components["vae"])
     components.update(safety_checker=None, feature_extractor=None)
     return LoadedModel(
         source=source,

@@ -1,8 +1,10 @@
-"""Keeping a float16 model's VAE from overflowing, the way diffusers does: the whole VAE in float32.
+"""Keeping a half-precision model's VAE from overflowing: float32 for good, once it is needed.
 
-A VAE whose config sets `force_upcast` (diffusers' SD and SDXL VAEs do) is put in float32 once, when
-the model loads in float16; any other VAE is, once, the first time a float16 decode overflows. It
-then stays in float32: no conversion per decode. bfloat16 and float32 models keep their VAE as is.
+Stable Diffusion 1.x and 2.x VAEs decode in the model's half precision, as diffusers' SD pipelines
+do (only its SDXL pipelines act on `force_upcast`, which every SD VAE config carries by default).
+A float16 decode that overflows (NaN or an all-black image) is done again in float32, and from
+then on that model's VAE stays in float32, as AUTOMATIC1111 reverts to a 32-bit VAE: it is
+converted once, never back and forth per decode. bfloat16 has float32's range and never needs it.
 
 The whole VAE, not only the layers that overflow (diffusers' former `upcast_vae` kept post_quant_conv,
 the decoder's conv_in and mid-block in float16): those are 10.5M of SD 1.5's 83.7M VAE parameters and
@@ -15,22 +17,14 @@ it; two hooks convert at the encoder's edges, so img2img and inpainting work wha
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
-
-log = logging.getLogger(__name__)
 
 
 def vae_dtype(vae: Any) -> torch.dtype:
     dtype: torch.dtype = next(vae.parameters()).dtype
     return dtype
-
-
-def runs_vae_in_float32(vae: Any, dtype: torch.dtype) -> bool:
-    """Whether a VAE for a model in `dtype` is known to overflow unless it runs in float32."""
-    return dtype == torch.float16 and bool(getattr(vae.config, "force_upcast", False))
 
 
 def keep_in_float32(vae: Any) -> None:
@@ -39,16 +33,9 @@ def keep_in_float32(vae: Any) -> None:
         vae.float()  # not `.to(dtype)`, on which diffusers warns about modules it has none of
 
 
-def prepare_vae(vae: Any, dtype: torch.dtype) -> None:
-    """Set up a freshly loaded model's VAE for a model running in `dtype`."""
-    _fit_encoder_to_callers(vae)
-    if runs_vae_in_float32(vae, dtype):
-        log.info("the VAE asks for float32 (force_upcast); it runs in float32, the rest in float16")
-        keep_in_float32(vae)
-
-
-def _fit_encoder_to_callers(vae: Any) -> None:
-    """Pixels reach the encoder in its own dtype; its latents leave in the dtype the pixels came in."""
+def prepare_vae(vae: Any) -> None:
+    """Let a freshly loaded VAE's encoder serve callers in any dtype, whatever its own becomes:
+    pixels reach the encoder in its own dtype; its latents leave in the dtype the pixels came in."""
     last = vae.quant_conv if getattr(vae, "quant_conv", None) is not None else vae.encoder
     caller = {"dtype": vae_dtype(vae)}
 

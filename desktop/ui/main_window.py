@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def _engine_runs_in_half_precision(self) -> bool:
         info = self.client.info
-        return info is not None and info.dtype == "float16"
+        return info is not None and info.runs_in_half_precision
 
     # ---- edit ----------------------------------------------------------------------------------
 

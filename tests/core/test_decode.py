@@ -53,21 +53,21 @@ def _half_precision_runs_on_this_cpu(tiny_model_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def fp16_vae_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with a VAE that declares float16 safe (`force_upcast` off)."""
+    """The tiny model with `force_upcast` off in its VAE config."""
     target = tmp_path_factory.mktemp("models") / "tiny-sd-fp16-vae"
     return copy_with_upcast_flag(tiny_model_dir, target, force_upcast=False)
 
 
 @pytest.fixture(scope="module")
 def overflowing_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with a VAE that declares float16 safe, wrongly: its decoder overflows it."""
+    """The tiny model with a VAE whose decoder overflows float16."""
     target = tmp_path_factory.mktemp("models") / "tiny-sd-hot-vae"
     return make_vae_overflow(copy_with_upcast_flag(tiny_model_dir, target, force_upcast=False))
 
 
 @pytest.fixture(scope="module")
-def upcast_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model with a VAE that asks for float32 (`force_upcast`), as diffusers' SD VAEs do."""
+def upcast_flag_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with `force_upcast` set in its VAE config, as every SD VAE config has by default."""
     target = tmp_path_factory.mktemp("models") / "tiny-sd-upcast-vae"
     return copy_with_upcast_flag(tiny_model_dir, target, force_upcast=True)
 
@@ -130,40 +130,33 @@ def test_an_overflowing_float16_vae_goes_to_float32_for_good(overflowing_model_d
     assert model.components["unet"].dtype == torch.float16, "only the VAE leaves float16"
 
 
-def test_a_vae_that_asks_for_float32_runs_in_it_from_the_start(upcast_model_dir: Path) -> None:
-    model = load_in_half_precision(upcast_model_dir)
-    assert vae_dtype(model) == {torch.float32}
-    assert model.components["unet"].dtype == torch.float16
-    loaded_at = vae_storage(model)
-    latents = latents_of_a_generation(2)
-    seen: list[torch.dtype] = []
-    image = decode_watched(model, latents, seen)
-    assert seen == [torch.float32]
-    assert vae_storage(model) == loaded_at
-    assert np.abs(image.astype(np.int16) - float32_reference(upcast_model_dir, latents)).mean() < 1
-
-
-def test_a_vae_safe_in_float16_is_not_upcast(fp16_vae_dir: Path) -> None:
-    model = load_in_half_precision(fp16_vae_dir)
+@pytest.mark.parametrize("flagged", [False, True], ids=["plain", "force_upcast"])
+def test_a_vae_that_does_not_overflow_decodes_in_float16(
+    flagged: bool, fp16_vae_dir: Path, upcast_flag_model_dir: Path
+) -> None:
+    """As diffusers' SD pipelines do: half precision whatever `force_upcast` says, until it overflows."""
+    model_dir = upcast_flag_model_dir if flagged else fp16_vae_dir
+    model = load_in_half_precision(model_dir)
     latents = latents_of_a_generation(1)
     seen: list[torch.dtype] = []
     image = decode_watched(model, latents, seen)
     assert seen == [torch.float16]
     assert vae_dtype(model) == {torch.float16}
-    reference = float32_reference(fp16_vae_dir, latents)
+    reference = float32_reference(model_dir, latents)
     assert np.abs(image.astype(np.int16) - reference).mean() < 2
 
 
 def test_img2img_and_inpainting_encode_with_a_float32_vae_beside_a_float16_unet(
-    upcast_model_dir: Path,
+    overflowing_model_dir: Path,
 ) -> None:
-    """The diffusers pipelines hand the VAE float16 pixels and want float16 latents back."""
+    """Once a decode overflowed, the VAE is float32 while the pipelines hand it float16 pixels."""
     worker = Worker(HALF_ON_CPU, preview_every=0)
     init = textured_image(64, 64)
     mask = np.zeros((64, 64), np.uint8)
     mask[16:48, 16:48] = 255
-    common: dict[str, Any] = dict(model=str(upcast_model_dir), prompt="a red barn", steps=2, seed=4)
-    jobs: list[Img2Img | Inpaint] = [
+    common: dict[str, Any] = dict(model=str(overflowing_model_dir), prompt="a red barn", steps=2, seed=4)
+    jobs: list[Txt2Img | Img2Img | Inpaint] = [
+        Txt2Img(width=64, height=64, **common),
         Img2Img(init=init, strength=0.6, width=64, height=64, **common),
         Inpaint(init=init, mask=mask, strength=0.8, **common),
     ]
@@ -171,8 +164,9 @@ def test_img2img_and_inpainting_encode_with_a_float32_vae_beside_a_float16_unet(
         finished = run_on_worker(worker, job)[-1]
         assert isinstance(finished, Finished), finished
         assert finished.images[0].shape == (64, 64, 3) and finished.images[0].std() > 1
-    model = worker.models.get(str(upcast_model_dir))
-    assert vae_dtype(model) == {torch.float32}
+        model = worker.models.get(str(overflowing_model_dir))
+        assert vae_dtype(model) == {torch.float32}, "the first decode should have overflowed"
+    assert model.components["unet"].dtype == torch.float16
 
 
 async def test_previews_have_latent_resolution(engine: Engine, tiny_model_dir: Path) -> None:

@@ -116,3 +116,10 @@ def test_offloading_hooks_carry_a_vae_that_goes_to_float32(overflowing_model_dir
     )
     assert redrawn.dtype == torch.float16 and torch.isfinite(redrawn).all()
     assert decode(ctx, redrawn).std() > 1
+
+
+@pytest.mark.parametrize(("dtype", "half"), [("float16", True), ("bfloat16", True), ("float32", False)])
+def test_the_studio_takes_fp16_downloads_for_either_sixteen_bit_precision(dtype: str, half: bool) -> None:
+    from sfumato.core.engine_settings import EngineInfo
+
+    assert EngineInfo("cuda", "GPU", dtype, {}).runs_in_half_precision is half
