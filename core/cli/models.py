@@ -100,10 +100,17 @@ def list_models(args: argparse.Namespace) -> int:
     else:
         print("No models installed yet.")
     installed = {model.id for model in models}
-    missing = [e.id for e in catalog() if e.kind is EntryKind.CHECKPOINT and e.id not in installed]
-    if missing:
-        print(f"\nIn the catalog, ready to download: {', '.join(missing)}")
+    entries = [e for e in catalog() if e.kind is EntryKind.CHECKPOINT and e.id not in installed]
+    ready = [e.id for e in entries if e.available]
+    blocked = [e.id for e in entries if not e.available]
+    if ready:
+        print(f"\nIn the catalog, ready to download: {', '.join(ready)}")
         print(f"Download one with `{PROGRAM} models download ID`.")
+    if blocked:
+        print(
+            f"Listed but not downloadable as published (`{PROGRAM} models download ID` says why): "
+            + ", ".join(blocked)
+        )
     return EXIT_OK
 
 
@@ -111,6 +118,7 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def download_model(args: argparse.Namespace) -> int:
+    from sfumato.core.api import BadInput
     from sfumato.core.devices import runs_in_half_precision
     from sfumato.core.models.catalog import EntryKind, find_entry
     from sfumato.core.models.download import plan_download
@@ -119,6 +127,9 @@ def download_model(args: argparse.Namespace) -> int:
     if (upscaler := find_upscaler_entry(args.id)) is not None:
         return _download_upscaler(upscaler)
     entry = find_entry(args.id)
+    if entry is not None and not entry.available and not args.revision:
+        # Asking the hub would only end in the planner's refusal, after a round trip.
+        raise BadInput(f"{entry.name} can't be downloaded. {entry.unavailable}")
     repo_id = entry.repo if entry is not None else args.id
     label = f"{entry.name} ({entry.repo})" if entry is not None else repo_id
     print(f"Asking Hugging Face about {label}…", file=sys.stderr, flush=True)

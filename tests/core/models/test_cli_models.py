@@ -110,6 +110,19 @@ def test_download_problems_get_their_own_messages(
     assert code == EXIT_FAILED and "offline mode is on" in err
 
 
+def test_a_catalog_entry_that_cannot_be_downloaded_says_why_without_asking_the_hub(
+    hub: FakeHub, hf_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "list")
+    assert "robo-diffusion" not in out.split("ready to download:")[1].splitlines()[0]
+    assert "not downloadable as published" in out and "robo-diffusion" in out
+
+    code, _, err = run(capsys, "download", "robo-diffusion")
+    assert code == EXIT_BAD_INPUT and err.count("sfumato: error:") == 1
+    assert "Robo Diffusion can't be downloaded. Its published UNet is only a pickle (.bin)" in err
+    assert not hub.log, "the hub was asked about a model the catalog knows it cannot serve"
+
+
 def test_import_decides_from_the_contents_and_convert_imports_the_result(
     user_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
