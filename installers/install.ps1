@@ -43,8 +43,11 @@ function Invoke-Quietly([string]$Program, [string[]]$Arguments, [switch]$Capture
     # Windows PowerShell 5.1 makes a native command's redirected stderr a terminating error under
     # 'Stop'; here stderr is dropped (or, with -Capture, returned) and $LASTEXITCODE tells the outcome.
     $ErrorActionPreference = 'Continue'
-    if ($Capture) { & $Program @Arguments 2>&1 | ForEach-Object { "$_" } }
-    else { & $Program @Arguments 2>$null }
+    if ($Capture) {
+        & $Program @Arguments 2>&1 | ForEach-Object { "$_" }
+    } else {
+        & $Program @Arguments 2>$null
+    }
 }
 
 $Prefix = [System.IO.Path]::GetFullPath($Prefix)
@@ -128,8 +131,11 @@ $env:UV_PYTHON_INSTALL_DIR = Join-Path $Prefix 'python'
 $noPrivate = ''
 if ($Offline) {
     $mirror = Join-Path $Offline 'python-mirror'
-    if (Test-Path $mirror) { $env:UV_PYTHON_INSTALL_MIRROR = ([System.Uri]$mirror).AbsoluteUri }
-    else { $noPrivate = 'the bundle carries no Python build' }
+    if (Test-Path $mirror) {
+        $env:UV_PYTHON_INSTALL_MIRROR = ([System.Uri]$mirror).AbsoluteUri
+    } else {
+        $noPrivate = 'the bundle carries no Python build'
+    }
 }
 $python = Invoke-Quietly $uv @('python', 'find', '--managed-python', $pythonVersion)
 if ($LASTEXITCODE -ne 0) {
