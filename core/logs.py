@@ -4,9 +4,12 @@ not to the artist's console."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import logging.handlers
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sfumato.core.paths import log_dir
@@ -15,6 +18,8 @@ LOG_BYTES = 2_000_000
 KEEP = 3  # older files: name.log.1 … name.log.3
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "sfumato"
+# Libraries that print their warnings on stderr through a handler of their own, not the root logger's.
+SELF_PRINTING_LIBRARIES = ("transformers", "diffusers")
 
 
 def rotated(path: Path) -> Path:
@@ -71,3 +76,31 @@ def stop_logging_to_file() -> None:
             root.removeHandler(handler)
             handler.close()
     logging.captureWarnings(False)
+
+
+@contextlib.contextmanager
+def library_messages_to(path: Path, *, debug: bool = False) -> Iterator[Path]:
+    """While inside: everything logged in this process, library warnings included, goes to `path`
+    and only Sfumato's own problems to the console, as `log_to_file` sets it (the handlers there were
+    are set aside), so an engine running in this process keeps the console as clean as the engine
+    process does, whose stderr is its log. Undone on the way out."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    saved = []
+    for name in SELF_PRINTING_LIBRARIES:
+        # The library's get_logger installs its console handler: take it off after, not before.
+        logger = importlib.import_module(f"{name}.utils.logging").get_logger(name)
+        saved.append((logger, logger.propagate, list(logger.handlers)))
+        logger.handlers.clear()
+        logger.propagate = True
+    root.handlers.clear()
+    log_to_file(path, debug=debug)
+    try:
+        yield path
+    finally:
+        stop_logging_to_file()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for logger, propagate, own in saved:
+            logger.handlers[:] = own
+            logger.propagate = propagate

@@ -39,6 +39,17 @@ function Get-Version([string]$Name) {
     return $line.Substring($Name.Length + 1)
 }
 
+function Invoke-Quietly([string]$Program, [string[]]$Arguments, [switch]$Capture) {
+    # Windows PowerShell 5.1 makes a native command's redirected stderr a terminating error under
+    # 'Stop'; here stderr is dropped (or, with -Capture, returned) and $LASTEXITCODE tells the outcome.
+    $ErrorActionPreference = 'Continue'
+    if ($Capture) {
+        & $Program @Arguments 2>&1 | ForEach-Object { "$_" }
+    } else {
+        & $Program @Arguments 2>$null
+    }
+}
+
 $Prefix = [System.IO.Path]::GetFullPath($Prefix)
 
 if ($Uninstall) {
@@ -65,7 +76,7 @@ if ($Offline) {
     $Offline = (Resolve-Path $Offline).Path
     $forward += @('--offline', $Offline)
     $env:UV_OFFLINE = '1'
-    $env:UV_PYTHON_DOWNLOADS = 'never'
+    $env:UV_PYTHON_DOWNLOADS = 'manual'
 }
 
 # Before any download: the prefix must be writable and have room for uv and Python.
@@ -79,7 +90,7 @@ try {
     Fail "cannot write to ${parent}: choose another -Prefix, or fix its permissions"
 }
 $drive = New-Object System.IO.DriveInfo ([System.IO.Path]::GetPathRoot($parent))
-if ($drive.AvailableFreeSpace -lt 1GB) { Fail "$parent has less than 1 GB free; Sfumato needs 3 GB or more" }
+if ($drive.AvailableFreeSpace -lt 1gb) { Fail "$parent has less than 1 GB free; Sfumato needs 3 GB or more" }
 
 $uvFolder = Join-Path $Prefix 'uv'
 New-Item -ItemType Directory -Force -Path $uvFolder | Out-Null
@@ -90,7 +101,9 @@ if ($haveUv -ne $wantedUv) {
     $url, $digest = (Get-Version 'UV_WINDOWS_AMD64') -split ' '
     $wheel = Join-Path $uvFolder ([System.IO.Path]::GetFileName($url))
     if ($Offline) {
-        Copy-Item (Join-Path $Offline "uv\$([System.IO.Path]::GetFileName($url))") $wheel
+        $bundled = Join-Path $Offline "uv\$([System.IO.Path]::GetFileName($url))"
+        if (-not (Test-Path $bundled)) { Fail 'the bundle has no uv for this platform' }
+        Copy-Item $bundled $wheel
     } else {
         Write-Host "sfumato-install: downloading uv $wantedUv"
         try {
@@ -111,20 +124,35 @@ if ($haveUv -ne $wantedUv) {
     Remove-Item -Recurse -Force $scratch, $zip
 }
 
-# A private Python: the bundle's, uv's managed build, or else a Python of this system that fits.
+# A private Python installed by uv: from the bundle's copy of its download (a file:// mirror laid out
+# as uv asks for it) or from the network; else a Python of this system that fits, said in one line.
 $pythonVersion = Get-Version 'PYTHON_VERSION'
 $env:UV_PYTHON_INSTALL_DIR = Join-Path $Prefix 'python'
-if ($Offline -and (Test-Path (Join-Path $Offline 'python')) -and -not (Test-Path $env:UV_PYTHON_INSTALL_DIR)) {
-    Copy-Item -Recurse (Join-Path $Offline 'python') $env:UV_PYTHON_INSTALL_DIR
+$noPrivate = ''
+if ($Offline) {
+    $mirror = Join-Path $Offline 'python-mirror'
+    if (Test-Path $mirror) {
+        $env:UV_PYTHON_INSTALL_MIRROR = ([System.Uri]$mirror).AbsoluteUri
+    } else {
+        $noPrivate = 'the bundle carries no Python build'
+    }
 }
-$python = & $uv python find --managed-python $pythonVersion 2>$null
+$python = Invoke-Quietly $uv @('python', 'find', '--managed-python', $pythonVersion)
 if ($LASTEXITCODE -ne 0) {
-    & $uv python install --quiet $pythonVersion 2>$null
-    $python = & $uv python find --managed-python $pythonVersion 2>$null
-    if ($LASTEXITCODE -ne 0) {
-        $python = & $uv python find --system $pythonVersion 2>$null
-        if ($LASTEXITCODE -ne 0) { Fail "no Python ${pythonVersion}: uv could not download one and this system has none" }
-        Write-Host "sfumato-install: uv's own Python was out of reach; using this system's $python"
+    if (-not $noPrivate) {
+        $said = Invoke-Quietly $uv @('python', 'install', $pythonVersion) -Capture
+        $python = Invoke-Quietly $uv @('python', 'find', '--managed-python', $pythonVersion)
+        if ($LASTEXITCODE -ne 0) {
+            # uv's first cause names the problem: the download out of reach, or a damaged file.
+            $cause = @($said | Where-Object { $_ -match '^\s*cause: ' }) | Select-Object -First 1
+            if ($cause) { $cause = $cause -replace '^\s*cause: ', '' } else { $cause = 'its install left no Python that runs' }
+            $noPrivate = "uv could not install its Python ${pythonVersion}: $cause"
+        }
+    }
+    if ($noPrivate) {
+        $python = Invoke-Quietly $uv @('python', 'find', '--system', $pythonVersion)
+        if ($LASTEXITCODE -ne 0) { Fail "no Python ${pythonVersion}: $noPrivate, and this system has none" }
+        Write-Host "sfumato-install: $noPrivate; using this system's Python ${pythonVersion}: $python"
     }
 }
 Set-Content -Path (Join-Path $Prefix 'python-path') -Value $python

@@ -111,19 +111,34 @@ if [ ! -x "$uv" ] || [ "$("$uv" --version 2>/dev/null | cut -d' ' -f2)" != "$wan
     rm -f "$wheel"
 fi
 
-# A private Python: the bundle's, uv's managed build, or else a Python of this system that fits.
+# A private Python installed by uv: from the bundle's copy of its download (a file:// mirror laid out
+# as uv asks for it) or from the network; else a Python of this system that fits, said in one line.
 python_version=$(value PYTHON_VERSION)
 export UV_PYTHON_INSTALL_DIR="$prefix/python"
-if [ -n "$offline" ] && [ -d "$offline/python" ] && [ ! -d "$prefix/python" ]; then
-    cp -R "$offline/python" "$prefix/python"
+no_private=""
+if [ -n "$offline" ]; then
+    export UV_OFFLINE=1 UV_PYTHON_DOWNLOADS=manual
+    if [ -d "$offline/python-mirror" ]; then
+        mirror=${offline//%/%25}
+        export UV_PYTHON_INSTALL_MIRROR="file://${mirror// /%20}/python-mirror"
+    else
+        no_private="the bundle carries no Python build"
+    fi
 fi
-if [ -n "$offline" ]; then export UV_OFFLINE=1 UV_PYTHON_DOWNLOADS=never; fi
-if ! python=$("$uv" python find --managed-python "$python_version" 2>/dev/null); then
-    if ! "$uv" python install --quiet "$python_version" 2>/dev/null ||
-        ! python=$("$uv" python find --managed-python "$python_version" 2>/dev/null); then
+managed_python() { "$uv" python find --managed-python "$python_version" 2>/dev/null; }
+if ! python=$(managed_python); then
+    if [ -z "$no_private" ] &&
+        ! { uv_said=$("$uv" python install "$python_version" 2>&1) && python=$(managed_python); }; then
+        # uv's first cause names the problem: the download out of reach, or a damaged file.
+        cause=$(printf '%s\n' "$uv_said" | sed -n 's/^ *cause: //p' | head -n 1)
+        [ -n "$cause" ] || cause=$(printf '%s\n' "$uv_said" | head -n 1)
+        [ -n "$cause" ] || cause="its install left no Python that runs"
+        no_private="uv could not install its Python $python_version: $cause"
+    fi
+    if [ -n "$no_private" ]; then
         python=$("$uv" python find --system "$python_version" 2>/dev/null) ||
-            fail "no Python $python_version: uv could not download one and this system has none"
-        echo "sfumato-install: uv's own Python was out of reach; using this system's $python" >&2
+            fail "no Python $python_version: $no_private, and this system has none"
+        echo "sfumato-install: $no_private; using this system's Python $python_version: $python" >&2
     fi
 fi
 printf '%s\n' "$python" >"$prefix/python-path"

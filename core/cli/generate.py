@@ -6,11 +6,13 @@ import argparse
 import os
 
 from sfumato.core.api import DEVICE_CHOICES
+from sfumato.core.cli import DEBUG_VARIABLE
 from sfumato.core.cli.arguments import add_request_options, extend_margins, number, whole_number
 from sfumato.core.cli.commands import EXIT_OK, Commands
 from sfumato.core.cli.plan import GenerationPlan, plan_from_arguments
 from sfumato.core.cli.run import engine_log_path, run_generation
 from sfumato.core.engine_settings import EngineSettings
+from sfumato.core.logs import library_messages_to
 from sfumato.core.memory_tiers import MEMORY_CHOICES
 from sfumato.core.models.acceleration import SPEED_CHOICES
 from sfumato.core.models.last_used import remember_last_model
@@ -146,7 +148,11 @@ def run_plan(plan: GenerationPlan, args: argparse.Namespace) -> int:
         memory=args.memory,
         speed=args.speed,
     )
-    code = run_generation(plan, settings)
+    if in_process:  # the engine's library warnings go to its log, as from the engine process
+        with library_messages_to(engine_log_path(), debug=bool(os.environ.get(DEBUG_VARIABLE))):
+            code = run_generation(plan, settings)
+    else:
+        code = run_generation(plan, settings)
     if code == EXIT_OK and plan.job.model:
         remember_last_model(plan.job.model)
     return code
