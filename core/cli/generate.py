@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 
 from sfumato.core.api import DEVICE_CHOICES
@@ -135,23 +136,31 @@ def generate(args: argparse.Namespace) -> int:
     return run_plan(plan_from_arguments(args), args)
 
 
-def run_plan(plan: GenerationPlan, args: argparse.Namespace) -> int:
-    """Run `plan` on an engine as the options of `add_engine_options` and `--in-process` (or
-    SFUMATO_IN_PROCESS) say."""
+def engine_settings(args: argparse.Namespace) -> EngineSettings:
+    """The engine the options of `add_engine_options` and `--in-process` (or SFUMATO_IN_PROCESS) ask
+    for; an engine process writes its log where the studio's does."""
     in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
-    log_file = "" if in_process else str(engine_log_path())
-    settings = EngineSettings(
+    return EngineSettings(
         device=args.device,
         preview_every=0,
         in_process=in_process,
-        log_file=log_file,
+        log_file="" if in_process else str(engine_log_path()),
         memory=args.memory,
         speed=args.speed,
     )
-    if in_process:  # the engine's library warnings go to its log, as from the engine process
-        with library_messages_to(engine_log_path(), debug=bool(os.environ.get(DEBUG_VARIABLE))):
-            code = run_generation(plan, settings)
-    else:
+
+
+def library_messages_for(settings: EngineSettings) -> contextlib.AbstractContextManager[object]:
+    """An engine in this process sends its libraries' warnings to its log, as an engine process does."""
+    if settings.in_process:
+        return library_messages_to(engine_log_path(), debug=bool(os.environ.get(DEBUG_VARIABLE)))
+    return contextlib.nullcontext()
+
+
+def run_plan(plan: GenerationPlan, args: argparse.Namespace) -> int:
+    """Run `plan` on the engine `args` ask for."""
+    settings = engine_settings(args)
+    with library_messages_for(settings):
         code = run_generation(plan, settings)
     if code == EXIT_OK and plan.job.model:
         remember_last_model(plan.job.model)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import sys
@@ -31,11 +30,10 @@ from sfumato.core.api import (
 )
 from sfumato.core.cli.arguments import add_request_options, number, request_options, whole_number
 from sfumato.core.cli.commands import EXIT_INTERRUPTED, EXIT_OK, Commands
-from sfumato.core.cli.generate import add_engine_options
+from sfumato.core.cli.generate import add_engine_options, engine_settings, library_messages_for
 from sfumato.core.cli.plan import check_limits, check_model, check_path_names
 from sfumato.core.cli.progress import Progress
 from sfumato.core.engine import Engine
-from sfumato.core.engine_settings import EngineSettings
 from sfumato.core.imaging import load_image
 from sfumato.core.limits import MAX_SIDE, SEED_RANGE, quoted
 from sfumato.core.metadata import save_png
@@ -52,7 +50,6 @@ from sfumato.core.zoom.progress import (
 from sfumato.core.zoom.render import ZoomVideo, check_video, render_zoom
 from sfumato.core.zoom.settings import Direction, PromptCue, ZoomSettings, check_settings
 
-IN_PROCESS_VARIABLE = "SFUMATO_IN_PROCESS"
 DEFAULT_SIZE = (512, 512)
 MORPH_FPS = 12.0
 
@@ -358,10 +355,7 @@ async def _morph_frames(engine: Engine, job: Morph, progress: Progress) -> list[
 def _run_on_engine(
     args: argparse.Namespace, progress: Progress, work: Callable[[Engine], Coroutine[Any, Any, int]]
 ) -> int:
-    in_process = args.in_process or os.environ.get(IN_PROCESS_VARIABLE, "") not in ("", "0")
-    settings = EngineSettings(
-        device=args.device, preview_every=0, in_process=in_process, memory=args.memory, speed=args.speed
-    )
+    settings = engine_settings(args)
 
     async def main() -> int:
         engine = await Engine.start(settings)
@@ -372,7 +366,8 @@ def _run_on_engine(
             await engine.close()
 
     try:
-        return asyncio.run(_cancelled_by_ctrl_c(main()))
+        with library_messages_for(settings):
+            return asyncio.run(_cancelled_by_ctrl_c(main()))
     except asyncio.CancelledError:
         progress.message("Stopped.")
         return EXIT_INTERRUPTED
