@@ -84,3 +84,14 @@ def plan_hires(hires: str, width: int, height: int, native: int) -> HiresPlan | 
 
 def _round_to_8(value: float) -> int:
     return max(8, round(value / 8) * 8)
+
+
+def first_pass_size(hires: str, width: int, height: int) -> tuple[int, int]:
+    """The size the first pass drew at for a frame of `width` × `height` whose recipe records the
+    hires factor `hires` (the frame's own size when that is no factor a pass could have used)."""
+    try:
+        factor = hires_factor(hires)
+    except BadInput:
+        return width, height
+    plan = None if factor is None else plan_hires(hires, width, height, native=max(width, height))
+    return (width, height) if plan is None else (plan.first_width, plan.first_height)

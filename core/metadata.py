@@ -11,6 +11,10 @@ Values holding a comma, colon, quote or line break are JSON-quoted. Which recipe
 is declared on the fields themselves (`Setting.a1111` in `sfumato.core.api`). Keys a Recipe does not
 model (Lora hashes, Version, ADetailer ...) travel in `Recipe.extras` and are written back as read.
 Our own files also carry `Sfumato mode`, so they read back exactly; the mode of other files is inferred.
+
+With a hires fix, `Size` is the first pass's size, as AUTOMATIC1111 writes it, and `Hires resize` the
+frame's (Sfumato's frame is always a target size); A1111's files without `Hires resize` end at `Size`
+× `Hires upscale`. Sfumato's files from before `Hires resize` was written hold the frame in `Size`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from PIL import Image, PngImagePlugin
 
 from sfumato.core.api import SETTING, BadInput, Mode, Recipe, setting_of
 from sfumato.core.atomic import write_atomically
+from sfumato.core.hires_plan import first_pass_size
 from sfumato.core.limits import MAX_NESTING, MAX_PNG_CHUNKS, MAX_RECIPE_TEXT, quoted
 
 PARAMETERS_CHUNK = "parameters"
@@ -39,6 +44,8 @@ NEGATIVE_PREFIX = "Negative prompt:"
 SAMPLER = "Sampler"
 SCHEDULE_TYPE = "Schedule type"
 SIZE = "Size"
+HIRES_RESIZE = "Hires resize"
+FIRST_PASS_SIZE = "First pass size"  # AUTOMATIC1111 before 1.0, whose `Size` was the final one
 SFUMATO_MODE = "Sfumato mode"
 # Written only when the plain prompt lines would not read back exactly (e.g. a prompt line that
 # starts with "Negative prompt:" or ends in spaces).
@@ -50,7 +57,7 @@ SAMPLER_SCHEDULE_SUFFIXES = ("Karras", "Exponential")
 # Besides Mask blur, A1111 writes these for inpainting only.
 _INPAINT_KEYS = ("Inpaint area", "Masked area padding", "Mask mode", "Masked content")
 # With hires fix, a txt2img image carries a Denoising strength that belongs to the second pass.
-_HIRES_KEYS = ("Hires upscale", "Hires resize", "Hires upscaler", "Hires steps", "First pass size")
+_HIRES_KEYS = ("Hires upscale", HIRES_RESIZE, "Hires upscaler", "Hires steps", FIRST_PASS_SIZE)
 # The recipe's hires settings, written as AUTOMATIC1111's keys when a hires pass ran.
 _HIRES_FIELDS = ("hires", "hires_strength", "hires_steps", "upscaler")
 _SFUMATO_HIRES = {
@@ -65,7 +72,7 @@ _KEY_OF = {
     if SETTING in declared.metadata and (key := setting_of(declared).a1111) is not None
 }
 _CORE_KEYS = frozenset({_KEY_OF["steps"], SAMPLER, _KEY_OF["cfg"], _KEY_OF["seed"], SIZE})
-_RECIPE_KEYS = _CORE_KEYS | frozenset(_KEY_OF.values())
+_RECIPE_KEYS = _CORE_KEYS | frozenset(_KEY_OF.values()) | {HIRES_RESIZE}
 _SFUMATO_KEYS = frozenset({SFUMATO_MODE, SFUMATO_PROMPT, SFUMATO_NEGATIVE, *_SFUMATO_HIRES.values()})
 _MIN_PAIRS = 3
 
@@ -111,7 +118,8 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
             base_sampler, schedule = split_sampler(value)
             pairs += [(SAMPLER, base_sampler), *([(SCHEDULE_TYPE, schedule)] if schedule else [])]
         elif declared.name == "width":
-            pairs.append((SIZE, f"{recipe.width}x{recipe.height}"))
+            first_width, first_height = _size_written(recipe)
+            pairs.append((SIZE, f"{first_width}x{first_height}"))
         elif declared.name in _HIRES_FIELDS:
             pairs += _hires_pair(recipe, declared, value)
         elif declared.name in _KEY_OF and _is_written(declared, value):
@@ -130,21 +138,34 @@ def _recipe_pairs(recipe: Recipe) -> list[tuple[str, str]]:
     return pairs
 
 
-def _hires_ran(recipe: Recipe) -> bool:
-    """Whether the recipe's picture had a hires pass (`hires` then holds its factor)."""
+def _a1111_hires(recipe: Recipe) -> bool:
+    """Whether the recipe is a text-to-image picture that had a hires pass (`hires` then holds its
+    factor): the one form AUTOMATIC1111's hires fix can redo."""
     try:
-        return math.isfinite(float(recipe.hires))
+        ran = math.isfinite(float(recipe.hires))
     except ValueError:
         return False
+    return ran and recipe.strength is None and Mode(recipe.mode) == Mode.TXT2IMG
+
+
+def _size_written(recipe: Recipe) -> tuple[int, int]:
+    """`Size`: the first pass's, as AUTOMATIC1111 writes it, when a hires fix ran."""
+    if _a1111_hires(recipe):
+        return first_pass_size(recipe.hires, recipe.width, recipe.height)
+    return recipe.width, recipe.height
 
 
 def _hires_pair(recipe: Recipe, declared: Field[Any], value: object) -> list[tuple[str, str]]:
     """A hires setting's pair: AUTOMATIC1111's key when a hires pass ran (A1111 turns hires fix on
     when it sees them), otherwise, when not the default, Sfumato's own key, which A1111 ignores."""
-    a1111_key = _KEY_OF[declared.name]
-    if _hires_ran(recipe) and (declared.name != "hires_strength" or recipe.strength is None):
-        return [(a1111_key, _format_value(value))] if value or declared.name != "hires_steps" else []
-    return [(_SFUMATO_HIRES[declared.name], _format_value(value))] if value != declared.default else []
+    if not _a1111_hires(recipe):
+        return [(_SFUMATO_HIRES[declared.name], _format_value(value))] if value != declared.default else []
+    if declared.name == "hires_steps" and not value:
+        return []
+    pairs = [(_KEY_OF[declared.name], _format_value(value))]
+    if declared.name == "hires":
+        pairs.append((HIRES_RESIZE, f"{recipe.width}x{recipe.height}"))
+    return pairs
 
 
 def _is_written(declared: Field[Any], value: object) -> bool:
@@ -215,10 +236,15 @@ def parse_parameters(text: str) -> Recipe:
 
     written_mode = _mode_named(values.pop(SFUMATO_MODE, ""))
     is_hires_txt2img = (
-        any(key in values for key in _HIRES_KEYS) and _SFUMATO_HIRES["hires_strength"] not in values
+        any(key in values for key in _HIRES_KEYS)
+        and _SFUMATO_HIRES["hires_strength"] not in values
+        and written_mode in (None, Mode.TXT2IMG)
     )
     sampler = _pop_sampler(values)
     width, height = _pop_size(values)
+    factor_from_size = None
+    if is_hires_txt2img:
+        width, height, factor_from_size = _hires_frame(values, width, height, ours=written_mode is not None)
     read: dict[str, Any] = {}
     for declared in fields(Recipe):
         if declared.name not in _KEY_OF:
@@ -231,6 +257,8 @@ def parse_parameters(text: str) -> Recipe:
             value = own if own is not None else value
         if value is not None:
             read[declared.name] = value
+    if factor_from_size is not None and "hires" not in read:
+        read["hires"] = factor_from_size
     mode = written_mode or _infer_mode(read.get("strength"), read.get("mask_blur"), values)
     shared: dict[str, Any] = {
         "prompt": prompt,
@@ -368,19 +396,55 @@ def _pop_sampler(values: dict[str, str]) -> str:
     return sampler  # other schedule types ("Automatic", "Uniform", ...) stay in extras
 
 
-def _pop_size(values: dict[str, str]) -> tuple[int, int]:
-    size = values.pop(SIZE, None)
+def _pop_size(values: dict[str, str], key: str = SIZE) -> tuple[int, int]:
+    size = values.pop(key, None)
     if size is None:
         return _DEFAULTS.width, _DEFAULTS.height
     match = _SIZE_VALUE.fullmatch(size)
     if match is None:
-        raise BadInput(
-            f'The setting "{SIZE}" is "{quoted(size)}"; it should be width x height, like 512x768.'
-        )
+        raise BadInput(f'The setting "{key}" is "{quoted(size)}"; it should be width x height, like 512x768.')
     width, height = match.group(1), match.group(2)
     if max(len(width), len(height)) > _MAX_DIGITS:
-        raise BadInput(f'The setting "{SIZE}" is "{quoted(size)}", far larger than any picture.')
+        raise BadInput(f'The setting "{key}" is "{quoted(size)}", far larger than any picture.')
     return int(width), int(height)
+
+
+def _hires_frame(
+    values: dict[str, str], width: int, height: int, *, ours: bool
+) -> tuple[int, int, str | None]:
+    """The final frame of a hires-fix picture whose `Size` reads `width` × `height`, and the factor
+    when the text names only a target size. `ours`: a Sfumato file (without `Hires resize`, an
+    older one, whose `Size` was the final frame)."""
+    target = _pop_size(values, HIRES_RESIZE) if HIRES_RESIZE in values else (0, 0)
+    if target != (0, 0):
+        final = _a1111_target(width, height, *target)
+        if "Hires upscale" in values or not width or not height:
+            return *final, None
+        return *final, _format_number(round(max(final[0] / width, final[1] / height), 2))
+    factor = _factor_or_none(values.get("Hires upscale", ""))
+    if ours or FIRST_PASS_SIZE in values or factor is None:
+        return width, height, None
+    final_width, final_height = int(width * factor), int(height * factor)  # as A1111 rounds
+    if max(final_width, final_height) >= 10**_MAX_DIGITS:
+        raise BadInput(f'The setting "Hires upscale" is "{quoted(values["Hires upscale"])}", far too large.')
+    return final_width, final_height, None
+
+
+def _a1111_target(width: int, height: int, resize_width: int, resize_height: int) -> tuple[int, int]:
+    """AUTOMATIC1111's hires target: a side given as 0 follows the first pass's aspect."""
+    if resize_width == 0 and height:
+        return resize_height * width // height, resize_height
+    if resize_height == 0 and width:
+        return resize_width, resize_width * height // width
+    return resize_width, resize_height
+
+
+def _factor_or_none(text: str) -> float | None:
+    try:
+        factor = float(text)
+    except ValueError:
+        return None
+    return factor if math.isfinite(factor) and factor > 0 else None
 
 
 def _pop_typed(values: dict[str, str], key: str, type_name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from sfumato.core.api import BadInput, Mode, Recipe
+from sfumato.core.api import MAX_SIDE, MIN_SIDE, BadInput, Mode, Recipe
+from sfumato.core.hires_plan import MAX_FACTOR
 from sfumato.core.limits import MAX_RECIPE_TEXT
 from sfumato.core.metadata import format_parameters, parse_parameters, read_recipe, save_png
 from tests.support.png_files import chunk, png_claiming, tiny_png
@@ -246,7 +250,98 @@ def test_hires_fix_settings_are_read_and_written_back_with_a1111_keys() -> None:
     )
     assert recipe.strength is None and "Denoising strength" not in recipe.extras
     written = format_parameters(recipe)
-    assert "Denoising strength: 0.7, Hires upscale: 2, Hires steps: 10, Hires upscaler: Latent" in written
+    assert (
+        "Denoising strength: 0.7, Hires upscale: 2, Hires resize: 1024x1024, Hires steps: 10, "
+        "Hires upscaler: Latent" in written
+    )
+
+
+def a1111_frame(text: str) -> tuple[int, int]:
+    """The frame AUTOMATIC1111 draws from a parameters text: `Size`, or with hires fix the target it
+    resizes to (`Hires resize`, one side 0 following the first pass's aspect) or `Size` × `Hires upscale`."""
+    pairs = dict(re.findall(r"\s*([\w ]+): ([^,]+)(?:,|$)", text.splitlines()[-1]))
+    width, height = (int(side) for side in pairs["Size"].split("x"))
+    if "Denoising strength" not in pairs or not {"Hires upscale", "Hires resize"} & set(pairs):
+        return width, height
+    resize_width, resize_height = (int(side) for side in pairs.get("Hires resize", "0x0").split("x"))
+    if (resize_width, resize_height) == (0, 0):
+        scale = float(pairs["Hires upscale"])
+        return int(width * scale), int(height * scale)
+    if resize_width == 0:
+        return resize_height * width // height, resize_height
+    if resize_height == 0:
+        return resize_width, resize_width * height // width
+    return resize_width, resize_height
+
+
+@pytest.mark.parametrize(
+    ("hires", "frame", "first_pass"),
+    [("2", (256, 64), (128, 32)), ("4", (1024, 1024), (256, 256)), ("1.51", (1000, 600), (664, 400))],
+)
+def test_a_hires_picture_is_written_as_a1111_writes_it_first_pass_in_size(
+    hires: str, frame: tuple[int, int], first_pass: tuple[int, int]
+) -> None:
+    recipe = Recipe(prompt="a wide valley", width=frame[0], height=frame[1], hires=hires)
+    written = format_parameters(recipe)
+
+    assert f"Size: {first_pass[0]}x{first_pass[1]}," in written
+    assert f"Hires upscale: {hires}, Hires resize: {frame[0]}x{frame[1]}," in written
+    assert a1111_frame(written) == frame
+    assert parse_parameters(written) == recipe
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(MIN_SIDE, MAX_SIDE),
+    st.integers(MIN_SIDE, MAX_SIDE),
+    st.floats(1, MAX_FACTOR).map(lambda factor: f"{factor:.3g}"),
+)
+def test_every_hires_frame_reads_back_the_same_here_and_in_a1111(width: int, height: int, hires: str) -> None:
+    written = format_parameters(Recipe(prompt="a castle", width=width, height=height, hires=hires))
+
+    assert a1111_frame(written) == (width, height)
+    assert (parse_parameters(written).width, parse_parameters(written).height) == (width, height)
+
+
+@pytest.mark.parametrize(
+    ("size_keys", "frame", "hires"),
+    [
+        ("Size: 512x512, Hires upscale: 2", (1024, 1024), "2"),
+        ("Size: 512x768, Hires upscale: 1.5", (768, 1152), "1.5"),
+        ("Size: 960x540, Hires resize: 1920x1080", (1920, 1080), "2"),
+        ("Size: 512x768, Hires resize: 1024x0", (1024, 1536), "2"),
+        ("Size: 512x768, Hires upscale: 2, Hires resize: 0x1000", (666, 1000), "2"),
+    ],
+)
+def test_a1111_hires_pictures_read_as_their_final_frame(
+    size_keys: str, frame: tuple[int, int], hires: str
+) -> None:
+    text = (
+        f"a castle\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, {size_keys}, Denoising strength: 0.4"
+    )
+    recipe = parse_parameters(text)
+
+    assert (recipe.width, recipe.height, recipe.hires) == (*frame, hires)
+    assert a1111_frame(text) == frame
+    assert a1111_frame(format_parameters(recipe)) == frame
+    assert parse_parameters(format_parameters(recipe)) == recipe
+
+
+def test_older_sfumato_hires_pictures_held_the_final_frame_in_size() -> None:
+    settings = "a castle\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1"
+    older = f"{settings}, Size: 256x64, Denoising strength: 0.5, Hires upscale: 2, Sfumato mode: txt2img"
+    first_a1111 = f"{settings}, Size: 1024x1024, Denoising strength: 0.7, First pass size: 512x512"
+
+    assert (parse_parameters(older).width, parse_parameters(older).height) == (256, 64)
+    assert (parse_parameters(first_a1111).width, parse_parameters(first_a1111).height) == (1024, 1024)
+
+
+def test_an_enlarged_image_to_image_keeps_its_size_and_strength() -> None:
+    recipe = Recipe(prompt="a cat", mode=Mode.IMG2IMG, strength=0.6, width=256, height=256, hires="2")
+    written = format_parameters(recipe)
+
+    assert "Size: 256x256," in written and "Hires upscale" not in written  # A1111's img2img has no hires fix
+    assert parse_parameters(written) == recipe
 
 
 def test_a_picture_without_a_hires_pass_writes_no_hires_keys() -> None:
