@@ -28,6 +28,10 @@ BLEND_TOLERANCE = 30.0
 MIN_SHAPE_FRACTION = 0.003
 # A blob that overlaps no template at least this well is not a recognisable shape.
 MIN_TEMPLATE_IOU = 0.6
+# A blob wider than this many times the frame's height is a band of another colour, not a shape.
+WIDEST_SHAPE = 1.5
+# A part of a frame showing less of its area than this beside the shape shows no background to read.
+MIN_VISIBLE_BACKGROUND = 0.1
 
 
 @dataclass(frozen=True)
@@ -115,11 +119,7 @@ def read_image(image: np.ndarray, shapes: tuple[str, ...] = SHAPES) -> Reading:
     """Read an RGB uint8 image (H, W, 3) of any size; the shape is told apart among `shapes`."""
     height, width = image.shape[:2]
     background, background_rgb = background_of(image)
-    differs = np.sqrt(((image.astype(np.float32) - background_rgb) ** 2).sum(axis=-1))
-    foreground = differs > DIFFERENT_FROM_BACKGROUND
-    labels, count = ndimage.label(foreground)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    blobs = [index + 1 for index, area in enumerate(areas) if area >= MIN_SHAPE_FRACTION * height * width]
+    foreground, labels, areas, blobs = _blobs(image, background_rgb)
     reading = Reading(
         background=background,
         background_rgb=tuple(float(v) for v in background_rgb),  # type: ignore[arg-type]
@@ -150,6 +150,42 @@ def read_image(image: np.ndarray, shapes: tuple[str, ...] = SHAPES) -> Reading:
         position=_position(centre_x, centre_y),
         template_iou=iou,
     )
+
+
+def _blobs(
+    image: np.ndarray, background_rgb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Where the image differs from its background, those regions labelled, their areas, and the
+    labels of those large enough to be shapes."""
+    height, width = image.shape[:2]
+    differs = np.sqrt(((image.astype(np.float32) - background_rgb) ** 2).sum(axis=-1))
+    foreground = differs > DIFFERENT_FROM_BACKGROUND
+    labels, count = ndimage.label(foreground)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    blobs = [index + 1 for index, area in enumerate(areas) if area >= MIN_SHAPE_FRACTION * height * width]
+    return foreground, labels, areas, blobs
+
+
+def backgrounds_across(image: np.ndarray, parts: int) -> list[str | None]:
+    """The background colour of each of `parts` equal parts of the width, read around the picture's
+    largest shape (None for a part the shape fills): a large shape in a wide frame can cover most of
+    a part as tall as the frame, and is no change of background. A blob wider than `WIDEST_SHAPE` ×
+    the height is no shape but a band, and is read as background."""
+    height = image.shape[0]
+    _, labels, areas, blobs = _blobs(image, background_of(image)[1])
+    around = np.ones(labels.shape, bool)
+    if blobs:
+        blob = labels == max(blobs, key=lambda label: areas[label - 1])
+        columns = np.flatnonzero(blob.any(axis=0))
+        if columns[-1] + 1 - columns[0] <= WIDEST_SHAPE * height:
+            around = ~ndimage.binary_dilation(blob, iterations=2)  # its blended outline too
+    found: list[str | None] = []
+    split = zip(np.array_split(image, parts, axis=1), np.array_split(around, parts, axis=1), strict=True)
+    for part, visible in split:
+        shown = part[visible]
+        enough = shown.shape[0] >= MIN_VISIBLE_BACKGROUND * visible.size
+        found.append(background_of(shown[None])[0] if enough else None)
+    return found
 
 
 def judge(image: np.ndarray, expected: Scene | str, shapes: tuple[str, ...] = SHAPES) -> Verdict:

@@ -20,6 +20,7 @@ import numpy as np
 from bench.demo_model.evaluate import (
     Verdict,
     background_fraction,
+    backgrounds_across,
     changed_fraction,
     judge,
     muddy_fraction,
@@ -379,6 +380,17 @@ async def large_txt2img_score(
     return Score("large txt2img", tuple(cases), (*SCENE_CHECKS, "sharpness", "seam"))
 
 
+def judge_panorama(image: np.ndarray, scene: Scene) -> list[str]:
+    """What is wrong with a panorama of `scene`: a quarter of the width whose background (around the
+    shape) is another colour, or other than one shape."""
+    problems = []
+    if any(seen not in (None, scene.background) for seen in backgrounds_across(image, 4)):
+        problems.append("background")
+    if read_image(image).shapes != 1:
+        problems.append("single_shape")
+    return problems
+
+
 async def panorama_score(
     engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
 ) -> Score:
@@ -387,11 +399,6 @@ async def panorama_score(
     for index, scene in enumerate(scenes):
         job = replace(txt2img_job(scene, settings, index), width=PANORAMA[0], height=PANORAMA[1])
         image = await _image(engine, job, tamper)
-        quarters = np.array_split(image, 4, axis=1)
-        problems = []
-        if any(read_image(quarter).background != scene.background for quarter in quarters):
-            problems.append("background")
-        if read_image(image).shapes != 1:
-            problems.append("single_shape")
+        problems = judge_panorama(image, scene)
         cases.append(Case(job.prompt, tuple(problems), images=(image,)))
     return Score("panorama", tuple(cases), ("background", "single_shape"))
