@@ -11,6 +11,7 @@ at 4 × the scale it was trained on, a model wobbles small outlines.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,10 +89,25 @@ def refine(
         where = mask if mask is not None else np.full((height, width), 255, np.uint8)
         return denoise(
             ctx, StableDiffusionInpaintPipeline, second, embeds, seed, index,
-            image=to_pil(image), mask_image=to_pil(where), strength=job.hires_strength,
-            width=width, height=height,
+            mask_image=to_pil(where), strength=job.hires_strength, width=width, height=height,
+            **_inpaint_start(ctx, image, where),
         )  # fmt: skip
     return denoise(
         ctx, StableDiffusionImg2ImgPipeline, second, embeds, seed, index,
         image=encode_image(ctx, image), strength=job.hires_strength,
     )  # fmt: skip
+
+
+# The inpainting pipeline blanks the masked part of the picture to mid-grey (0 on its -1..1 scale)
+# where the mask is at least half set, and gives a 9-channel UNet that masked picture's latents.
+_BLANK, _MASKED_FROM = 127.5, 128
+
+
+def _inpaint_start(ctx: TaskContext, image: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    """What the inpainting pipeline starts from: a large picture and its masked copy as latents
+    encoded in tiles (the pipeline would encode each whole), otherwise the picture itself."""
+    scale = ctx.model.vae_scale_factor
+    if not needs_tiles(image.shape[0] // scale, image.shape[1] // scale, vae_tile(ctx.model)):
+        return {"image": to_pil(image)}
+    masked = np.where(mask[..., None] >= _MASKED_FROM, _BLANK, image.astype(np.float32))
+    return {"image": encode_image(ctx, image), "masked_image_latents": encode_image(ctx, masked)}
