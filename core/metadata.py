@@ -422,12 +422,12 @@ def _hires_frame(
             return *final, None
         return *final, _format_number(round(max(final[0] / width, final[1] / height), 2))
     factor = _factor_or_none(values.get("Hires upscale", ""))
-    if ours or FIRST_PASS_SIZE in values or factor is None:
+    # A1111 turns hires fix on only with a "Denoising strength" for it.
+    if ours or FIRST_PASS_SIZE in values or factor is None or _KEY_OF["strength"] not in values:
         return width, height, None
-    final_width, final_height = int(width * factor), int(height * factor)  # as A1111 rounds
-    if max(final_width, final_height) >= 10**_MAX_DIGITS:
+    if max(width, height) * factor >= 10**_MAX_DIGITS:
         raise BadInput(f'The setting "Hires upscale" is "{quoted(values["Hires upscale"])}", far too large.')
-    return final_width, final_height, None
+    return int(width * factor), int(height * factor), None  # as A1111 rounds
 
 
 def _a1111_target(width: int, height: int, resize_width: int, resize_height: int) -> tuple[int, int]:

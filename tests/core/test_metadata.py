@@ -709,3 +709,16 @@ def test_a_damaged_recipe_chunk_is_reported_as_damaged(tmp_path: Path) -> None:
     path.write_bytes(tiny_png(damaged))
     with pytest.raises(BadInput, match=r"flipped\.png.*damaged"):
         read_recipe(path)
+
+
+def test_a_hires_factor_too_large_for_any_picture_is_refused_in_plain_words() -> None:
+    text = "x\nSteps: 20, Seed: 1, CFG scale: 7, Size: 512x512, Denoising strength: 0.5, Hires upscale: 1e300"
+
+    with pytest.raises(BadInput, match='"Hires upscale" is "1e300", far too large'):
+        parse_parameters(text)
+
+
+def test_without_a_denoising_strength_a1111_draws_no_hires_pass_and_size_is_the_frame() -> None:
+    recipe = parse_parameters("x\nSteps: 20, Seed: 1, CFG scale: 7, Size: 512x768, Hires upscale: 2")
+
+    assert (recipe.width, recipe.height) == (512, 768)
