@@ -14,8 +14,8 @@ pictures: large (a 256² frame through the hires path: every attribute, one shap
 than a Lanczos enlargement, no seam along window borders) and panorama (256×64: one background
 across the width, read around the shape, and one shape). The shipped add-ons: the demo LoRA at
 weight 1 draws held-out diamond prompts right (and the held-out prompts of the other scores still
-right); at weight 0, and in the next job without it, the pixels
-equal the bare model's; and prompts naming the embedding draw its scene.
+right); at weight 0, and in the next job without it, the pixels equal the bare model's; and
+prompts naming the embedding draw its scene.
 """
 
 from __future__ import annotations
