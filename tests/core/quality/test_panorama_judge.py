@@ -1,15 +1,21 @@
 """The panorama check reads a wide frame as a person would: one background across the whole width and
 one shape, however much of a quarter a large shape covers, while a change of background or a
-repeated subject still fails."""
+repeated subject still fails; and through the engine, the default path passes it where one pass at
+the panorama's size repeats the subject."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from bench.demo_model.evaluate import read_image
-from bench.demo_model.harness import PANORAMA, judge_panorama
+from bench.demo_model.harness import PANORAMA, Settings, evaluation_scenes, judge_panorama, panorama_score
 from bench.demo_model.scenes import COLOURS, Scene, draw_shape
+from sfumato.core.api import Job
+from sfumato.core.demo import DEMO_MODEL_ID
+from sfumato.core.engine import Engine
 
 SCENE = Scene("blue", "green", "square", "large", "right")
 
@@ -50,3 +56,17 @@ def test_the_wrong_background_everywhere_is_caught() -> None:
     image = panorama(("circle", (190, 10, 234, 54), "green"), background="white")
 
     assert judge_panorama(image, SCENE) == ["background"]
+
+
+async def test_the_hires_path_draws_one_panorama_where_one_pass_repeats_the_shape(engine: Engine) -> None:
+    settings = Settings(model=DEMO_MODEL_ID, steps=20, cfg=2, seed=1000)  # as the README's score
+    scenes = evaluation_scenes(50, seed=1000)[:6]
+
+    def one_pass(job: Job) -> Job:
+        return replace(job, hires="off")
+
+    default = await panorama_score(engine, settings, scenes)
+    skipped = await panorama_score(engine, settings, scenes, tamper=one_pass)
+
+    assert default.rate >= 5 / 6, [(case.prompt, case.problems) for case in default.failures()]
+    assert skipped.rate_without("single_shape") <= 2 / 6
