@@ -65,8 +65,9 @@ def enlarged(
     keys = upscale_keys(job)
     if job.recipe is None:
         return Output(image, Recipe(**request_values(job), mode=Mode.IMG2IMG, extras=keys))
-    kept = job.recipe
-    return Output(image, replace(kept, width=job.width, height=job.height, extras=kept.extras | keys))
+    # As AUTOMATIC1111's Extras do: the recipe still says how the picture was made (its size included,
+    # so the recipe re-makes it), and the postprocess keys say how it was enlarged.
+    return Output(image, replace(job.recipe, extras=job.recipe.extras | keys))
 
 
 def run(job: Upscale, ctx: TaskContext) -> list[Output]:

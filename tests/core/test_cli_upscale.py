@@ -50,7 +50,8 @@ def test_upscaling_keeps_the_recipe_and_adds_the_upscale_keys(tmp_path: Path) ->
         1234,
         30,
     )
-    assert (recipe.width, recipe.height, recipe.mode) == (64, 48, Mode.TXT2IMG)
+    # The size it was made at, as A1111's Extras keep it; the enlargement is in the postprocess keys.
+    assert (recipe.width, recipe.height, recipe.mode) == (32, 24, Mode.TXT2IMG)
     assert recipe.extras["Lora hashes"] == '"gloom: 0123abcd"'
     assert recipe.extras["Postprocess upscale by"] == "2"
     assert recipe.extras["Postprocess upscaler"] == "Lanczos"
