@@ -72,9 +72,10 @@ def drift(item: CatalogEntry, recorded: RecordedListing, live: RepoListing) -> l
         low, high = file.bounds
         if size is None or not low <= size <= high:
             found.append(f"{path} is {size} bytes, recorded as {file.size_text}")
-        if file.sha256 is not None and now.lfs_sha256 != file.sha256:
+        if file.lfs and file.sha256 is not None and now.lfs_sha256 != file.sha256:
             found.append(f"{path} has SHA-256 {now.lfs_sha256}, recorded as {file.sha256}")
-    read = set(recorded.read_components()) | {""}
+    # A folder no page listed whole may hold files never recorded; only those read whole can gain one.
+    read = (set(recorded.read_components()) | {""}) - set(recorded.folders_not_read)
     for path in sorted(set(live.files) - set(recorded.files)):
         folder = path.split("/", 1)[0] if "/" in path else ""
         if live.files[path].is_weight and folder in read:

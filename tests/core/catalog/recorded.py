@@ -2,9 +2,13 @@
 
 The pages show sizes rounded to three digits ("3.44 GB", "743 Bytes") and, for most files, no SHA-256;
 a recorded size therefore stands for a range of byte counts, and the contract tests compare with
-that precision. Serving a recording needs a few things the pages don't show, made here and named as
-stand-ins: a byte count inside each range, a checksum for LFS files whose SHA-256 was not published,
-the contents of model_index.json (or TAESD's config.json), and a commit id for unpinned entries.
+that precision. Where another source gives a file's exact byte count (a commit diff, or a copy of the
+file matched by its SHA-256), the listing records it with that source, and the file stands for that
+count alone. A config file whose size no source gives is recorded as "small JSON" and stands for any
+count up to SMALL_JSON_MAX. Serving a recording needs a few things the pages don't show, made here and
+named as stand-ins: a byte count inside each range, a checksum for LFS files whose SHA-256 was not
+published, the contents of model_index.json (or TAESD's config.json), and a commit id for unpinned
+entries.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 from sfumato.core.models.catalog import CatalogEntry, EntryKind
-from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX
+from sfumato.core.models.hub_cache import MODEL_CONFIG, MODEL_INDEX, SKIPPED_COMPONENTS
 from tests.core.downloads.test_plan import SD_INDEX
 from tests.support.fake_hub import FakeRepo, git_oid
 
@@ -27,6 +32,9 @@ _SIZE_TEXT = re.compile(r"(?P<number>\d+(?:\.\d+)?) (?P<unit>Bytes|kB|MB|GB)")
 # The parts of a Stable Diffusion 1.x pipeline; the pipeline loads all but the safety checker.
 SD_COMPONENTS = {name: value for name, value in SD_INDEX.items() if not name.startswith("_")}
 STAND_IN_COMMIT = "0" * 40
+SMALL_JSON = "small JSON"
+# Every config .json the recorded pages show is under 5 kB (safety_checker/config.json, 4.9 kB, the largest).
+SMALL_JSON_MAX = 10_000
 
 
 def size_bounds(text: str) -> tuple[int, int]:
@@ -44,13 +52,33 @@ def size_bounds(text: str) -> tuple[int, int]:
 @dataclass(frozen=True)
 class RecordedFile:
     path: str
-    size_text: str
+    size_text: str | None = None  # as a hub page prints it
+    size_bytes: int | None = None  # exact, where a commit diff or a SHA-256-matched copy gives it
+    size_unknown: str | None = None  # only SMALL_JSON: a config file whose size no source gives
     lfs: bool = False
-    sha256: str | None = None
+    sha256: str | None = None  # the LFS pointer's for LFS files, of the contents for the others
+    sources: tuple[str, ...] = ()  # keys of the listing's sources, for facts its pages don't show
+
+    def __post_init__(self) -> None:
+        if self.size_unknown is not None:
+            if self.size_unknown != SMALL_JSON or not self.path.endswith(".json") or self.lfs:
+                raise ValueError(f"{self.path}: only a small JSON config may be recorded without a size")
+            if self.size_text is not None or self.size_bytes is not None:
+                raise ValueError(f"{self.path}: recorded both with and without a size")
+        elif self.size_text is None and self.size_bytes is None:
+            raise ValueError(f"{self.path}: recorded without a size")
+        if self.size_text is not None and self.size_bytes is not None:
+            low, high = size_bounds(self.size_text)
+            if not low <= self.size_bytes <= high:
+                raise ValueError(f"{self.path}: {self.size_bytes} bytes is not {self.size_text}")
 
     @property
     def bounds(self) -> tuple[int, int]:
-        return size_bounds(self.size_text)
+        if self.size_bytes is not None:
+            return self.size_bytes, self.size_bytes
+        if self.size_text is not None:
+            return size_bounds(self.size_text)
+        return 1, SMALL_JSON_MAX
 
     @property
     def approx_bytes(self) -> int:
@@ -70,10 +98,17 @@ class RecordedListing:
     index_parts: tuple[str, ...] | None = None  # the parts model_index.json names, when not those read
     commit_short: str | None = None  # the short commit the pages show, when they name no full one
     commit_sources: tuple[str, ...] = ()  # where a full commit no page shows was read
+    sources: Mapping[str, str] = field(default_factory=dict)  # where file facts no page shows were read
 
     @property
     def complete(self) -> bool:
         return not self.folders_not_read
+
+    def covers_pipeline(self) -> bool:
+        """model_index.json and every part the pipeline loads have recorded files, even where no page
+        lists a folder whole: then the plan takes everything the pipeline loads, as recorded."""
+        loaded = SD_COMPONENTS.keys() - SKIPPED_COMPONENTS
+        return MODEL_INDEX in self.files and loaded <= set(self.read_components())
 
     def read_components(self) -> list[str]:
         """The pipeline parts whose folder listing was read."""
@@ -88,7 +123,14 @@ class RecordedListing:
 
 def recorded_listing(entry_id: str) -> RecordedListing:
     raw = json.loads((LISTINGS / f"{entry_id}.json").read_text("utf-8"))
-    files = {item["path"]: RecordedFile(**item) for item in raw["files"]}
+    sources = raw.get("sources", {})
+    files = {}
+    for item in raw["files"]:
+        file = RecordedFile(**{**item, "sources": tuple(item.get("sources", ()))})
+        unknown = set(file.sources) - sources.keys()
+        if unknown:
+            raise ValueError(f"{entry_id}: {file.path} names sources the listing lacks: {sorted(unknown)}")
+        files[file.path] = file
     return RecordedListing(
         entry=raw["entry"],
         repo=raw["repo"],
@@ -99,6 +141,7 @@ def recorded_listing(entry_id: str) -> RecordedListing:
         files=files,
         commit_short=raw.get("commit_short"),
         commit_sources=tuple(raw.get("commit_sources", ())),
+        sources=sources,
     )
 
 
