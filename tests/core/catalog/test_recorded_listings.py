@@ -122,10 +122,36 @@ def test_sd15_half_precision_takes_the_fp16_unet_and_never_the_non_ema_one(hub: 
     full = plan_entry(hub, entry("sd15"), listing, fp16=False)
 
     assert [f.path for f in half.files if f.is_weight] == [
+        "text_encoder/model.fp16.safetensors",
         "unet/diffusion_pytorch_model.fp16.safetensors",
         "vae/diffusion_pytorch_model.fp16.safetensors",
     ]
     assert [f.path for f in full.files if f.is_weight] == [
+        "text_encoder/model.safetensors",
         "unet/diffusion_pytorch_model.safetensors",
         "vae/diffusion_pytorch_model.safetensors",
     ]
+
+
+def test_sd15_half_precision_download_is_known_to_the_byte(hub: FakeHub) -> None:
+    listing = recorded_listing("sd15")
+    plan = plan_entry(hub, entry("sd15"), listing, fp16=True)
+
+    # Every file planned has its SHA-256 at the pinned commit, and a byte count, not a rounded size.
+    assert all(listing.files[file.path].sha256 is not None for file in plan.files)
+    assert plan_bounds(listing, plan) == (plan.total_bytes, plan.total_bytes)
+    assert entry("sd15").download_bytes(fp16=True) == plan.total_bytes
+
+
+@pytest.mark.parametrize(
+    ("gone", "named"),
+    [(("unet/diffusion_pytorch_model.safetensors",), r"unet.*only available as \.bin"), (("vae/",), "vae")],
+    ids=["weights only as bin", "folder removed"],
+)
+def test_a_listing_change_that_breaks_an_entry_fails_naming_the_entry(
+    hub: FakeHub, gone: tuple[str, ...], named: str
+) -> None:
+    changed = recorded_listing("openjourney").without(*gone)
+
+    with pytest.raises(AssertionError, match=rf"'openjourney'.*{named}"):
+        plan_entry(hub, entry("openjourney"), changed, fp16=False)
