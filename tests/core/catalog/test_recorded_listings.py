@@ -143,6 +143,25 @@ def test_sd15_half_precision_download_is_known_to_the_byte(hub: FakeHub) -> None
     assert entry("sd15").download_bytes(fp16=True) == plan.total_bytes
 
 
+@pytest.mark.parametrize("entry_id", ["openjourney", "openjourney-v4"])
+def test_a_text_encoder_config_of_unknown_size_is_planned_and_tolerated_as_a_small_json(
+    hub: FakeHub, entry_id: str
+) -> None:
+    listing = recorded_listing(entry_id)
+    plan = plan_entry(hub, entry(entry_id), listing, fp16=False)
+
+    planned = {file.path for file in plan.files}
+    assert {"text_encoder/config.json", "text_encoder/model.safetensors"} <= planned
+    unknown = [path for path, file in listing.files.items() if path in planned and file.size_unknown]
+    assert unknown == ["text_encoder/config.json"]
+
+
+def test_taesd_takes_only_the_diffusers_decoder(hub: FakeHub) -> None:
+    plan = plan_entry(hub, entry("taesd"), recorded_listing("taesd"), fp16=False)
+
+    assert {file.path for file in plan.files} == {"config.json", "diffusion_pytorch_model.safetensors"}
+
+
 @pytest.mark.parametrize(
     ("gone", "named"),
     [(("unet/diffusion_pytorch_model.safetensors",), r"unet.*only available as \.bin"), (("vae/",), "vae")],
