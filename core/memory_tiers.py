@@ -74,6 +74,11 @@ class JobShape:
     height: int
     batch: int = 1
     dtype_bytes: int = 2
+    vae_dtype_bytes: int | None = None  # a half-precision model's VAE may have moved to float32
+
+    @property
+    def decode_dtype_bytes(self) -> int:
+        return self.vae_dtype_bytes or self.dtype_bytes
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def needed_bytes(tier: MemoryTier, sizes: ModelSizes, shape: JobShape, images: i
     pixels = shape.width * shape.height
     unet_work = _UNET_ELEMENTS_PER_PIXEL * pixels * images * shape.dtype_bytes * _width_factor(sizes)
     decode_pixels = min(pixels, _VAE_TILE_PIXELS) if tier is MemoryTier.MINIMAL else pixels
-    decode_work = _DECODE_ELEMENTS_PER_PIXEL * decode_pixels * shape.dtype_bytes
+    decode_work = _DECODE_ELEMENTS_PER_PIXEL * decode_pixels * shape.decode_dtype_bytes
     if tier is MemoryTier.HIGH:  # everything resident; the batch decoded as one
         need = sizes.total + max(unet_work, decode_work * images)
     elif tier is MemoryTier.MEDIUM:  # the text encoder away; the VAE decoding an image at a time
@@ -182,7 +187,7 @@ def _fitting_frame(free: int, sizes: ModelSizes, shape: JobShape) -> tuple[int, 
     scale = math.sqrt(0.75)
     while True:
         width, height = (max(64, int(side * scale) // 64 * 64) for side in (shape.width, shape.height))
-        smaller = JobShape(width, height, 1, shape.dtype_bytes)
+        smaller = JobShape(width, height, 1, shape.dtype_bytes, shape.vae_dtype_bytes)
         if needed_bytes(MemoryTier.MINIMAL, sizes, smaller, 1) <= free or (width, height) == (64, 64):
             return width, height
         scale *= math.sqrt(0.75)

@@ -40,6 +40,7 @@ from sfumato.core.models.acceleration import FAST
 from sfumato.core.models.addon_library import checked_prompt_addons
 from sfumato.core.models.loader import ModelCache
 from sfumato.core.models.memory_setup import apply_tier, device_memory, device_word, job_tier, model_sizes
+from sfumato.core.models.vae_precision import vae_dtype
 from sfumato.core.tasks import run_task, upscale
 from sfumato.core.tasks.common import JobCancelled, Output, StepProgress, TaskContext, with_seed_fixed
 
@@ -120,7 +121,8 @@ class Worker:
         it over one tier down, failing only when the lowest tier does, with what would fit instead."""
         device = self.device.device
         sizes = model_sizes(ctx.model.components)
-        shape = JobShape(job.width, job.height, job.batch, self.device.dtype.itemsize)
+        vae_bytes = vae_dtype(ctx.model.components["vae"]).itemsize
+        shape = JobShape(job.width, job.height, job.batch, self.device.dtype.itemsize, vae_bytes)
         choice = job_tier(device, sizes, shape, self.memory)
         retry = False
         while True:

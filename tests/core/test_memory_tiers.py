@@ -44,6 +44,16 @@ def test_each_tier_down_needs_less_and_the_ladder_ends() -> None:
     assert needed_bytes(MemoryTier.LOW, SD15_FP16, SD15_512, 1) <= 2.5 * GB
 
 
+def test_a_vae_kept_in_float32_is_counted_at_four_bytes_a_value() -> None:
+    """After a float16 overflow the VAE decodes in float32: a big frame's decode then needs more."""
+    half = JobShape(1024, 1024)
+    upcast = JobShape(1024, 1024, vae_dtype_bytes=4)
+    for tier in (MemoryTier.MEDIUM, MemoryTier.LOW, MemoryTier.MINIMAL):
+        assert needed_bytes(tier, SD15_FP16, upcast, 1) > needed_bytes(tier, SD15_FP16, half, 1)
+    assert choose_tier(8 * GB, int(5.6 * GB), SD15_FP16, half).tier is MemoryTier.MEDIUM
+    assert choose_tier(8 * GB, int(5.6 * GB), SD15_FP16, upcast).tier is MemoryTier.MINIMAL
+
+
 def test_a_batch_is_split_where_the_whole_of_it_would_not_fit() -> None:
     batch = JobShape(768, 768, batch=8)
     roomy = choose_tier(24 * GB, 22 * GB, SD15_FP16, batch)
