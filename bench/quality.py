@@ -43,7 +43,7 @@ from bench.demo_model.harness import (
     Settings,
     evaluation_scenes,
     inpaint_score,
-    large_txt2img_score,
+    large_txt2img_scores,
     outpaint_score,
     panorama_score,
     txt2img_score,
@@ -93,6 +93,7 @@ def write_gallery(folder: Path, scores: list[Score]) -> dict[str, list[str]]:
 
 
 async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
+
     settings = Settings(
         model=args.model, steps=args.steps, sampler=args.sampler, cfg=args.cfg, seed=args.seed
     )
@@ -100,13 +101,13 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
     diamonds = lora_evaluation_scenes(args.count, args.seed)
     results = []
     engine = await Engine.start(EngineSettings(device=args.device, in_process=True))
-    scorers: tuple[tuple[str, Callable[[], Awaitable[Score]]], ...] = (
+    scorers: tuple[tuple[str, Callable[[], Awaitable[Score | tuple[Score, ...]]]], ...] = (
         ("txt2img", lambda: txt2img_score(engine, settings, scenes)),
         ("inpaint", lambda: inpaint_score(engine, settings, scenes)),
         ("outpaint", lambda: outpaint_score(engine, settings, scenes)),
         ("zoom", lambda: zoom_out_score(engine, settings, scenes[: args.zoom_count])),
         ("upscale", lambda: upscale_score(engine, settings, scenes)),
-        ("large", lambda: large_txt2img_score(engine, settings, scenes)),
+        ("large", lambda: large_txt2img_scores(engine, settings, scenes)),
         ("panorama", lambda: panorama_score(engine, settings, scenes)),
         ("lora", lambda: lora_score(engine, settings, diamonds)),
         ("lora-old-shapes", lambda: lora_score(engine, settings, scenes, name="old shapes")),
@@ -118,13 +119,15 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
             if name not in args.only:
                 continue
             started = time.perf_counter()
-            score = await scorer()
-            results.append((score, time.perf_counter() - started))
-            parts = ", ".join(f"{p} {rate:.0%}" for p, rate in score.check_rates().items())
-            print(
-                f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts; right: {parts})",
-                flush=True,
-            )
+            scored = await scorer()  # large also scores its native pictures, like for like
+            seconds = time.perf_counter() - started
+            for score in scored if isinstance(scored, tuple) else (scored,):
+                results.append((score, seconds))
+                parts = ", ".join(f"{p} {rate:.0%}" for p, rate in score.check_rates().items())
+                print(
+                    f"{score.name:<20} {score.rate:6.1%}  ({len(score.cases)} prompts; right: {parts})",
+                    flush=True,
+                )
     finally:
         await engine.close()
     return results

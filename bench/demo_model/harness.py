@@ -354,17 +354,19 @@ def window_seams(image: np.ndarray, background_rgb: tuple[float, ...]) -> float:
     return max(steps, default=0.0)
 
 
-async def large_txt2img_score(
+async def large_txt2img_scores(
     engine: Engine, settings: Settings, scenes: list[Scene], tamper: Tamper = untouched
-) -> Score:
-    """A frame 4 × native through the default path: every attribute right with one shape, edges
-    sharper than a Lanczos enlargement of the native picture, and no seam along window borders."""
+) -> tuple[Score, Score]:
+    """The same prompts, seeds and settings at the native size and at a frame 4 × native through
+    the default path, judged alike, so the two compare like for like. The large frame must also have
+    edges sharper than a Lanczos enlargement of the native picture, and no seam along window borders."""
     from PIL import Image
 
-    cases = []
+    natives, larges = [], []
     for index, scene in enumerate(scenes):
         native_job = txt2img_job(scene, settings, index)
         native = await _image(engine, native_job, untouched)
+        natives.append(Case(native_job.prompt, tuple(judge(native, scene).wrong()), images=(native,)))
         job = replace(native_job, width=LARGE, height=LARGE)
         image = await _image(engine, job, tamper)
         problems = judge(image, scene).wrong()
@@ -376,8 +378,11 @@ async def large_txt2img_score(
         if seam > VISIBLE_SEAM:
             problems.append("seam")
         detail = f"edges {sharp:.1f} vs Lanczos {soft:.1f}, window seam {seam:.1f}"
-        cases.append(Case(job.prompt, tuple(problems), detail, (enlarged, image)))
-    return Score("large txt2img", tuple(cases), (*SCENE_CHECKS, "sharpness", "seam"))
+        larges.append(Case(job.prompt, tuple(problems), detail, (enlarged, image)))
+    return (
+        Score("native txt2img", tuple(natives), SCENE_CHECKS),
+        Score("large txt2img", tuple(larges), (*SCENE_CHECKS, "sharpness", "seam")),
+    )
 
 
 def judge_panorama(image: np.ndarray, scene: Scene) -> list[str]:
