@@ -12,9 +12,9 @@ from sfumato.core.api import BadInput, JobBase
 # cope with frames a little off their training size, and a second pass costs time.
 MARGIN = 1.25
 MAX_FACTOR = 8.0
-# The most one hires pass enlarges: a model asked to redraw at 4 × the scale it saw wobbles small
-# outlines, so larger factors are climbed in passes of at most 2 × each.
-STAGE_FACTOR = 2.0
+# The most one hires pass enlarges; larger factors are climbed in passes of at most this each.
+# Up to it, one pass redrawing less (see `pass_strength`) keeps outlines better than two of 2 ×.
+STAGE_FACTOR = 4.0
 AUTO, OFF = "auto", "off"
 
 
@@ -30,6 +30,17 @@ class HiresPlan:
     def stages(self) -> int:
         """How many hires passes climb the factor, each enlarging by at most `STAGE_FACTOR`."""
         return max(1, math.ceil(math.log(self.factor, STAGE_FACTOR) - 1e-6))
+
+    def pass_strength(self, strength: float) -> float:
+        """What each hires pass redraws at: `strength` for a pass of up to 2 ×, less for a larger
+        one. Enlarged further, the first pass's outline is further from the sizes the model draws
+        at its native scale, and a redraw as strong reshapes it towards them (a circle into a lumpy
+        square). A pass of 2^n × redraws at 1 - (1 - s)^(1/n): n such passes keep of their picture
+        what one at s keeps (a pass keeps about 1 - its strength)."""
+        doublings = math.log2(self.factor) / self.stages
+        if doublings <= 1:
+            return strength
+        return 1 - (1 - strength) ** (1 / doublings)
 
     def stage_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
         """The size each hires pass redraws at, the last being the frame's `width` × `height`."""

@@ -4,8 +4,9 @@ A model asked for a frame far larger than it was trained on repeats its subject 
 picture is first drawn at about the native pixel count (keeping the frame's aspect), upscaled to the
 frame, and redrawn at a moderate strength with the same prompt: the composition comes from the
 first pass, the detail from the second, which is tiled (see `tiled_denoise`) when larger than the
-model's window. A factor above 2 is climbed in passes of at most 2 × each (64 → 128 → 256): redrawn
-at 4 × the scale it was trained on, a model wobbles small outlines.
+model's window. A factor above 4 is climbed in passes of at most 4 × each, and a pass beyond 2 ×
+redraws less than the hires strength: enlarged 4 ×, an outline drifts into
+another shape (a circle into a lumpy square) when redrawn as strongly as a 2 × pass.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def enlarge_and_refine(
     plan: HiresPlan,
 ) -> torch.Tensor:
     """`small` (the first pass) brought to the job's frame by the plan's hires passes, each enlarging
-    the one before by at most 2 × and redrawing it. Returns the last pass's latents."""
+    the one before by at most `STAGE_FACTOR` and redrawing it at the plan's pass strength. Returns
+    the last pass's latents."""
     *between, (width, height) = plan.stage_sizes(job.width, job.height)
+    job = replace(job, hires_strength=plan.pass_strength(job.hires_strength))
     image = small
     for stage_width, stage_height in between:
         drawn = upscale(ctx, image, stage_width, stage_height, job.upscaler)

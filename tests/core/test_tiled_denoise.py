@@ -79,11 +79,11 @@ def test_a_frame_far_larger_than_native_is_planned_as_a_hires_fix_keeping_its_as
     assert fixed is not None and (fixed.first_width, fixed.recorded) == (128, "2")
 
 
-def test_a_large_factor_is_climbed_in_hires_passes_of_at_most_2x() -> None:
+def test_a_large_factor_is_climbed_in_hires_passes_of_at_most_4x() -> None:
     quadruple = plan_hires("auto", 256, 256, 64)
-    assert quadruple is not None and quadruple.stage_sizes(256, 256) == [(128, 128), (256, 256)]
+    assert quadruple is not None and quadruple.stage_sizes(256, 256) == [(256, 256)]
     eightfold = plan_hires("auto", 512, 512, 64)
-    assert eightfold is not None and eightfold.stage_sizes(512, 512) == [(128, 128), (256, 256), (512, 512)]
+    assert eightfold is not None and eightfold.stage_sizes(512, 512) == [(184, 184), (512, 512)]
     double = plan_hires("auto", 256, 64, 64)
     assert double is not None and double.stage_sizes(256, 64) == [(256, 64)]
 
