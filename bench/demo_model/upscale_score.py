@@ -25,7 +25,8 @@ from sfumato.core.imaging import resize
 
 FACTOR = 4
 STRENGTH = 0.35
-SOFTER = "softer than Lanczos"
+# A check is named for what it asks; a picture that fails it lists the name among its problems.
+SHARPER = "sharper than Lanczos"
 
 
 def gradient_energy(image: np.ndarray) -> float:
@@ -57,6 +58,6 @@ async def upscale_score(
         lanczos = resize(native, (job.width, job.height))
         problems = judge(resize(big, (SIZE, SIZE)), scene).wrong()
         if gradient_energy(big) <= gradient_energy(lanczos):
-            problems.append(SOFTER)
+            problems.append(SHARPER)
         cases.append(Case(job.prompt, tuple(problems), images=(native, big)))
-    return Score("upscale ×4 refined", tuple(cases), (*SCENE_CHECKS, SOFTER))
+    return Score("upscale ×4 refined", tuple(cases), (*SCENE_CHECKS, SHARPER))
