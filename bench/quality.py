@@ -13,7 +13,7 @@ redrawn keeps every attribute and has more gradient energy than its Lanczos enla
 pictures: large (a 256² frame through the hires path: every attribute, one shape, edges sharper
 than a Lanczos enlargement, no seam along window borders) and panorama (256×64: one background
 across the width, read around the shape, and one shape). The shipped add-ons: the demo LoRA at
-weight 1 draws held-out diamond prompts right (and the held-out prompts of the other scores still
+weight 1 draws held-out bar prompts right (and the held-out prompts of the other scores still
 right); at weight 0, and in the next job without it, the pixels equal the bare model's; and
 prompts naming the embedding draw its scene.
 """
@@ -98,7 +98,7 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
         model=args.model, steps=args.steps, sampler=args.sampler, cfg=args.cfg, seed=args.seed
     )
     scenes = evaluation_scenes(args.count, args.seed)
-    diamonds = lora_evaluation_scenes(args.count, args.seed)
+    bars = lora_evaluation_scenes(args.count, args.seed)
     results = []
     engine = await Engine.start(EngineSettings(device=args.device, in_process=True))
     scorers: tuple[tuple[str, Callable[[], Awaitable[Score | tuple[Score, ...]]]], ...] = (
@@ -109,9 +109,9 @@ async def measure(args: argparse.Namespace) -> list[tuple[Score, float]]:
         ("upscale", lambda: upscale_score(engine, settings, scenes)),
         ("large", lambda: large_txt2img_scores(engine, settings, scenes)),
         ("panorama", lambda: panorama_score(engine, settings, scenes)),
-        ("lora", lambda: lora_score(engine, settings, diamonds)),
+        ("lora", lambda: lora_score(engine, settings, bars)),
         ("lora-old-shapes", lambda: lora_score(engine, settings, scenes, name="old shapes")),
-        ("lora-off", lambda: lora_off_score(engine, settings, diamonds)),
+        ("lora-off", lambda: lora_off_score(engine, settings, bars)),
         ("embedding", lambda: embedding_score(engine, settings, args.count)),
     )
     try:

@@ -1,9 +1,9 @@
 """Scores of the demo model's shipped add-ons, run through the regular engine with prompts as an
-artist writes them: `a small red diamond in the top left on a blue background <lora:demo-diamond:1>`
+artist writes them: `a small red bar in the top left on a blue background <lora:demo-bar:1>`
 and `a sfumato-emblem`.
 
-The evaluator tells all four shapes apart here, so a LoRA that is not applied (the bare model draws
-a square, a circle or nothing for "diamond") is caught, and so is one that leaks into the next job
+The evaluator tells all the shapes apart here, so a LoRA that is not applied (the bare model draws a
+square, a circle or a triangle for "bar") is caught, and so is one that leaks into the next job
 or does something at weight 0 (the pixels must equal the bare model's exactly).
 """
 
@@ -30,7 +30,7 @@ from sfumato.core.engine import Engine
 
 
 def lora_evaluation_scenes(count: int, seed: int = 0) -> list[Scene]:
-    """`count` diamond scenes whose combination the LoRA never saw in training, a fixed sample."""
+    """`count` scenes of the LoRA's shape whose combination the LoRA never saw in training, a fixed sample."""
     held_out = lora_scenes(held_out=True)
     random.Random(seed).shuffle(held_out)
     return held_out[:count]
@@ -47,9 +47,9 @@ def lora_job(scene: Scene, settings: Settings, index: int, weights: str = "1") -
 
 
 async def lora_score(
-    engine: Engine, settings: Settings, scenes: list[Scene], weights: str = "1", name: str = "diamonds"
+    engine: Engine, settings: Settings, scenes: list[Scene], weights: str = "1", name: str = "bars"
 ) -> Score:
-    """Held-out diamond prompts (or any `scenes`) with the LoRA: background, colour, kind, size and
+    """Held-out bar prompts (or any `scenes`) with the LoRA: background, colour, kind, size and
     position all right."""
     cases = []
     for index, scene in enumerate(scenes):

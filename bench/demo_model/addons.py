@@ -1,16 +1,17 @@
 """What the demo model's shipped add-ons teach it, and the prompts that check them.
 
-The LoRA `demo-diamond` teaches a shape the demo model never saw (a diamond: a square standing on a
-corner); the textual-inversion embedding `sfumato-emblem` names one scene that otherwise takes a
-long prompt. The training tool (`tools/train_demo_addons.py`) and the quality harness both read
-their world from here.
+The LoRA `demo-bar` teaches a shape the demo model never saw (a bar: as wide as a square of its size
+and half as tall; the demo autoencoder cannot draw a small diamond or a colour outside its palette,
+so those cannot be taught); the textual-inversion embedding `sfumato-emblem` names one scene that
+otherwise takes a long prompt. The training tool (`tools/train_demo_addons.py`) and the quality
+harness both read their world from here.
 """
 
 from __future__ import annotations
 
 from bench.demo_model.scenes import NEW_SHAPES, SHAPES, Scene, all_scenes, is_held_out
 
-LORA_NAME = "demo-diamond"
+LORA_NAME = "demo-bar"
 LORA_SHAPE = NEW_SHAPES[0]
 EMBEDDING_NAME = "sfumato-emblem"
 # The scene the embedding stands for: the long prompt it replaces is `caption(EMBLEM)`.

@@ -3,7 +3,8 @@ where, how big; and, for edits, what changed where it should not have.
 
 Colours are matched to the scene palette, the shape is the largest blob that differs from the
 background, its kind is the template (circle, square, triangle drawn in the blob's bounding box)
-that overlaps it best, and position and size come from that bounding box.
+that overlaps it best (a filled box twice as wide as tall is a bar), and position and size come
+from that bounding box.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ MIN_SHAPE_FRACTION = 0.003
 MIN_TEMPLATE_IOU = 0.6
 # A blob wider than this many times the frame's height is a band of another colour, not a shape.
 WIDEST_SHAPE = 1.5
+# A filled box at least this many times as wide as tall is a bar (2:1), not a square (1:1).
+BAR_ASPECT = 1.5
 # A part of a frame showing less of its area than this beside the shape shows no background to read.
 MIN_VISIBLE_BACKGROUND = 0.1
 
@@ -86,9 +89,18 @@ def background_of(image: np.ndarray) -> tuple[str, np.ndarray]:
 
 
 def _template(shape: str, box: tuple[int, int, int, int], size: tuple[int, int]) -> np.ndarray:
+    """The shape drawn to fill `box`, the blob's bounding box (a bar fills it as a square does)."""
     mask = Image.new("L", size, 0)
-    draw_shape(ImageDraw.Draw(mask), shape, box, 255)
+    draw_shape(ImageDraw.Draw(mask), "square" if shape == "bar" else shape, box, 255)
     return np.asarray(mask) > 127
+
+
+def _ruled_out(shape: str, box: tuple[int, int, int, int], shapes: tuple[str, ...]) -> bool:
+    """Where bars are among the shapes, the box's proportions tell a bar from a square."""
+    if "bar" not in shapes or shape not in ("bar", "square"):
+        return False
+    x0, y0, x1, y1 = box
+    return (x1 - x0 >= BAR_ASPECT * (y1 - y0)) != (shape == "bar")
 
 
 def _classify_shape(blob: np.ndarray, shapes: tuple[str, ...]) -> tuple[str, float]:
@@ -98,6 +110,9 @@ def _classify_shape(blob: np.ndarray, shapes: tuple[str, ...]) -> tuple[str, flo
     size = (blob.shape[1], blob.shape[0])
     scores = []
     for shape in shapes:
+        if _ruled_out(shape, box, shapes):
+            scores.append(0.0)
+            continue
         template = _template(shape, box, size)
         union = np.logical_or(template, blob).sum()
         scores.append(float(np.logical_and(template, blob).sum() / union) if union else 0.0)

@@ -27,7 +27,8 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 SHAPES = ("circle", "square", "triangle")
 # Shapes the base model never saw: the demo LoRA teaches the first (`bench/demo_model/addons.py`).
-NEW_SHAPES = ("diamond",)
+# A bar is as wide as a square of its size and half as tall.
+NEW_SHAPES = ("bar", "diamond")
 SIZES = ("small", "medium", "large")
 POSITIONS = (
     "top left",
@@ -115,6 +116,9 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box: tuple, fill: int | tu
         draw.rectangle((x0, y0, x1, y1), fill=fill)
     elif shape == "triangle":
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill)
+    elif shape == "bar":
+        quarter = (y1 - y0) / 4
+        draw.rectangle((x0, y0 + quarter, x1, y1 - quarter), fill=fill)
     elif shape == "diamond":
         draw.polygon(
             [((x0 + x1) / 2, y0), (x1, (y0 + y1) / 2), ((x0 + x1) / 2, y1), (x0, (y0 + y1) / 2)], fill=fill

@@ -169,13 +169,13 @@ def test_list_shows_loras_embeddings_and_upscalers_by_the_names_prompts_and_upsc
         return row["NAME"], row["KIND"], row["BASE"], row["SIZE"], row["STATUS"]
 
     shipped = demo_addons_dir()
-    diamond = shipped / "loras" / "demo-diamond.safetensors"
+    bar = shipped / "loras" / "demo-bar.safetensors"
     lora_size = format_bytes((data_dir() / "models" / "loras" / "ink-style.safetensors").stat().st_size)
     assert shown("lora:ink-style")[:4] == ("ink-style", "lora", "SD 1.x", lora_size)
     assert shown("lora:ink-style")[4].startswith("ready")  # hard-linked to the artist's file: shared
     assert shown("embedding:watercolor")[1:3] == ("embedding", "SD 2.x")
     for kind, name, folder in (
-        ("lora", "demo-diamond", "loras"),
+        ("lora", "demo-bar", "loras"),
         ("embedding", "sfumato-emblem", "embeddings"),
     ):
         size = format_bytes((shipped / folder / f"{name}.safetensors").stat().st_size)
@@ -192,7 +192,7 @@ def test_list_shows_loras_embeddings_and_upscalers_by_the_names_prompts_and_upsc
     assert rows["demo"]["BASE"] == "64-wide"  # the demo model's add-ons fit it
 
     # Each NAME shown is the one a prompt takes, and each upscaler ID the one `--upscaler` takes.
-    for model_id in ("lora:ink-style", "lora:demo-diamond"):
+    for model_id in ("lora:ink-style", "lora:demo-bar"):
         used = prompt_addons(f"a cat <lora:{rows[model_id]['NAME']}:0.5>", "").loras
         assert [lora.addon.name for lora in used] == [rows[model_id]["NAME"]]
     for model_id in ("embedding:watercolor", "embedding:sfumato-emblem"):
@@ -200,9 +200,9 @@ def test_list_shows_loras_embeddings_and_upscalers_by_the_names_prompts_and_upsc
         assert [addon.name for addon in embeddings] == [rows[model_id]["NAME"]]
     assert upscaler_file("realesrgan-x4").read_bytes() == served and upscaler_file("my-4x") == own
 
-    code, _, err = run(capsys, "remove", "lora:demo-diamond")
+    code, _, err = run(capsys, "remove", "lora:demo-bar")
     assert code == EXIT_BAD_INPUT and "comes with Sfumato and cannot be removed" in err
-    assert diamond.is_file()
+    assert bar.is_file()
 
 
 def test_ctrl_c_stops_a_download_and_keeps_what_arrived(

@@ -15,9 +15,8 @@ from sfumato.core.engine import Engine
 from sfumato.core.models.addon_library import demo_addons_dir
 
 SETTINGS = Settings(model=DEMO_MODEL_ID, steps=16, seed=4242)
-# The full score finds about half the held-out diamonds right; a third of this sample leaves room for
-# the sample's luck, and the bare model gets none.
-DIAMONDS = lora_evaluation_scenes(12, seed=7)
+# The bare model draws none of these bars.
+BARS = lora_evaluation_scenes(12, seed=7)
 
 
 def test_the_add_ons_ship_small_in_safetensors() -> None:
@@ -29,18 +28,18 @@ def test_the_add_ons_ship_small_in_safetensors() -> None:
     assert sum(path.stat().st_size for path in files) <= 2 * 2**20
 
 
-async def test_the_lora_draws_diamonds_only_when_its_unet_part_is_applied(engine: Engine) -> None:
-    applied = await lora_score(engine, SETTINGS, DIAMONDS)
+async def test_the_lora_draws_bars_only_when_its_unet_part_is_applied(engine: Engine) -> None:
+    applied = await lora_score(engine, SETTINGS, BARS)
     assert applied.rate >= 1 / 3, [(case.prompt, case.describe()) for case in applied.cases]
     # Without the LoRA, or with its text-encoder part alone (A1111's `TE:UNET` weights), the model
-    # knows no diamonds.
+    # knows no bars.
     for weights in ("0", "1:0"):
-        missing = await lora_score(engine, SETTINGS, DIAMONDS, weights)
+        missing = await lora_score(engine, SETTINGS, BARS, weights)
         assert missing.rate_without("shape") == 0.0, [case.describe() for case in missing.cases]
 
 
 async def test_the_lora_leaves_no_trace_at_weight_zero_or_in_the_next_job(engine: Engine) -> None:
-    score = await lora_off_score(engine, SETTINGS, DIAMONDS[:1])
+    score = await lora_off_score(engine, SETTINGS, BARS[:1])
     assert score.rate == 1.0, [case.describe() for case in score.cases]
     bare, with_lora, _after = score.cases[0].images
     assert (bare != with_lora).any()

@@ -46,7 +46,7 @@ def test_drawn_scenes_are_read_right_at_any_jitter_the_training_uses() -> None:
         assert verdict.correct, (scene, verdict.wrong())
 
 
-def test_with_the_lora_shape_known_every_shape_is_told_apart_from_the_diamond() -> None:
+def test_with_the_new_shapes_known_every_shape_is_told_apart_from_the_others() -> None:
     rng = np.random.default_rng(4)
     for index, scene in enumerate(all_scenes(ALL_SHAPES)[::37]):
         jitter = (*rng.uniform(-0.03, 0.03, 2), rng.uniform(-0.06, 0.06))
@@ -54,6 +54,21 @@ def test_with_the_lora_shape_known_every_shape_is_told_apart_from_the_diamond() 
         assert judge(image, caption(scene, index), ALL_SHAPES).correct, scene
         if scene.shape == "diamond":
             assert judge(image, replace(scene, shape="square"), ALL_SHAPES).wrong() == ["shape"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_drawn_bar_reads_as_a_bar_and_no_other_shape_does(size: str) -> None:
+    rng = np.random.default_rng(5)
+    for index, position in enumerate(POSITIONS):
+        jitter = (*rng.uniform(-0.03, 0.03, 2), rng.uniform(-0.06, 0.06))
+        for shape in ALL_SHAPES:
+            scene = Scene(("blue", "black", "white")[index % 3], "yellow", shape, size, position)
+            image = render(scene, jitter=tuple(jitter))
+            assert read_image(image, ALL_SHAPES).shape == shape, scene
+            if shape == "bar":
+                assert judge(image, replace(scene, shape="square"), ALL_SHAPES).wrong() == ["shape"]
+            else:
+                assert judge(image, replace(scene, shape="bar"), ALL_SHAPES).wrong() == ["shape"]
 
 
 def _other(options: tuple[str, ...], current: str | None, avoid: str | None, index: int) -> str:

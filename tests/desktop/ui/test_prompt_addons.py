@@ -77,7 +77,7 @@ def test_the_add_ons_menu_inserts_loras_and_embeddings_at_the_cursor(studio: Mai
     sections = {action.text(): cast(QMenu, action.menu()) for action in menu.actions()}
     # the imported ones, beside those shipped with the demo model
     loras = [action.text() for action in sections["LoRAs"].actions()]
-    assert loras == ["demo-diamond", "ink-wash", "inkling"]
+    assert loras == ["demo-bar", "ink-wash", "inkling"]
     assert "sfumato-emblem" in [action.text() for action in sections["Embeddings"].actions()]
     next(a for a in sections["LoRAs"].actions() if a.text() == "ink-wash").trigger()
     next(a for a in sections["Embeddings"].actions() if a.text() == "bad-hands").trigger()
