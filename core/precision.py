@@ -51,5 +51,5 @@ def describe_precision(dtype: torch.dtype) -> str:
     if dtype == torch.bfloat16:
         return "bfloat16 (float32's range: the VAE cannot overflow)"
     if dtype == torch.float16:
-        return "float16 (the VAE runs in float32 where it asks to or once it overflows)"
+        return "float16 (the VAE moves to float32 for good if a decode overflows)"
     return "float32 (full precision)"

@@ -1,5 +1,5 @@
 """Turning latents into pixels: a float16 model's VAE is kept from overflowing the way diffusers does
-(in float32 for good, once it asks to or once it overflows, never converted per decode), and the live
+(in float32 for good once it overflows, never converted per decode), and the live
 preview shows what the decoded picture will look like."""
 
 from __future__ import annotations
